@@ -1,0 +1,108 @@
+// Slate's few lines of glue. Everything else is htmx attributes in the templates.
+(function () {
+  "use strict";
+
+  // Mark live regions whose socket is up (tests and the status dot read it).
+  document.addEventListener("htmx:wsOpen", function (event) {
+    event.target.setAttribute("data-live", "open");
+  });
+  document.addEventListener("htmx:wsClose", function (event) {
+    event.target.setAttribute("data-live", "closed");
+  });
+
+  // A request that failed must not fail silently.
+  function toast(text) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(box._timer);
+    box._timer = setTimeout(function () { box.hidden = true; }, 6000);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    toast(status === 403 ? "You don't have permission to do that in this workspace."
+      : status === 404 ? "That no longer exists (or isn't yours to see)."
+      : "Something went wrong on the server (" + status + "). Nothing was changed; try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("Can't reach Slate. Check that it is still running, then try again.");
+  });
+})();
+
+// Lint suggestions apply with one click: the field gets the suggested text and
+// the preview (and lint) follow, as if it had been typed.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button.apply[data-field]");
+  if (!button) return;
+  var field = document.getElementById("id_" + button.dataset.field);
+  if (!field) return;
+  field.value = button.dataset.value;
+  field.dispatchEvent(new Event("input", { bubbles: true }));
+  field.focus();
+});
+
+// Enter in the preset name saves the preset; it must not submit (generate) the shot.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Enter" || event.target.name !== "preset_name") return;
+  event.preventDefault();
+  var save = event.target.closest(".save-preset-row").querySelector("button");
+  if (save) save.click();
+});
+
+// Reference images: drop a file on the drop zone (the picker's change does the upload),
+// and click the preview to choose the point the crop keeps in view.
+document.addEventListener("dragover", function (event) {
+  var zone = event.target.closest("[data-dropzone]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.add("dragging");
+});
+document.addEventListener("dragleave", function (event) {
+  var zone = event.target.closest("[data-dropzone]");
+  if (zone) zone.classList.remove("dragging");
+});
+document.addEventListener("drop", function (event) {
+  var zone = event.target.closest("[data-dropzone]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  var input = zone.querySelector("input[type=file]");
+  if (!input || !event.dataTransfer.files.length) return;
+  input.files = event.dataTransfer.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+});
+document.addEventListener("click", function (event) {
+  var picker = event.target.closest("[data-focus-picker]");
+  if (!picker) return;
+  var box = picker.querySelector("img").getBoundingClientRect();
+  var panel = picker.closest("#reference-panel");
+  panel.querySelector("[data-focus-x]").value = ((event.clientX - box.left) / box.width).toFixed(3);
+  panel.querySelector("[data-focus-y]").value = ((event.clientY - box.top) / box.height).toFixed(3);
+  panel.dispatchEvent(new Event("change", { bubbles: true }));
+});
+
+// Hover a finished take's card to scrub through it: the spritesheet holds ten
+// frames side by side, and the pointer's position picks one. The frames show in
+// a box of the video's own shape, centred like the poster.
+document.addEventListener("pointermove", function (event) {
+  var thumb = event.target.closest(".thumb[data-sprites]");
+  if (!thumb) return;
+  var scrub = thumb.querySelector(".scrub");
+  if (!scrub) {
+    scrub = document.createElement("span");
+    scrub.className = "scrub";
+    scrub.style.backgroundImage = "url(" + JSON.stringify(thumb.dataset.sprites) + ")";
+    scrub.style.aspectRatio = thumb.dataset.ratio;
+    thumb.appendChild(scrub);
+  }
+  var box = thumb.getBoundingClientRect();
+  var frame = Math.min(9, Math.max(0, Math.floor((event.clientX - box.left) / box.width * 10)));
+  scrub.style.backgroundPosition = (frame * 100 / 9) + "% 0";
+  thumb.dataset.frame = frame;
+  thumb.classList.add("scrubbing");
+});
+document.addEventListener("pointerout", function (event) {
+  var thumb = event.target.closest(".thumb.scrubbing");
+  if (thumb && !thumb.contains(event.relatedTarget)) thumb.classList.remove("scrubbing");
+});

@@ -1,0 +1,1 @@
+"""Slate's local animatic renderer: shots become timed preview MP4s, offline."""

@@ -1,0 +1,38 @@
+"""What the composer template needs, for every view that renders it (studio and library)."""
+
+from . import access
+from .forms import ShotForm
+from .models import Membership
+from .prompts import compose, shot_words
+
+
+def composer_context(membership: Membership, form: ShotForm) -> dict:
+    return {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "can_edit": membership.can_edit,
+        "workspaces": Membership.objects.filter(user=membership.user).select_related("workspace"),
+        "form": form,
+        "takes": access.recent_takes(membership),
+        **preview_context(form),
+    }
+
+
+def preview_context(form: ShotForm) -> dict:
+    """The composed prompt as typed so far, its length and its lint findings."""
+    shot = form.preview_shot()
+    text = compose(shot)
+    return {
+        "composed": text,
+        "words": shot_words(shot),
+        "chars": len(text),
+        "char_limit": form.info.max_prompt_chars,
+        "findings": form.findings(shot) if not shot.is_empty else [],
+    }
+
+
+def prefilled(membership: Membership, values: dict) -> ShotForm:
+    """A composer form showing ``values`` (a shot and its settings) as if typed."""
+    form = ShotForm(workspace=membership.workspace, initial=values)
+    form.data = values  # so the preview and settings panel show them
+    return form

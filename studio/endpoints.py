@@ -1,0 +1,327 @@
+"""Provider endpoints a workspace generates with: add, check, remove, and reach them.
+
+A workspace always has the local animatic; each endpoint adds the models it
+serves. An endpoint's API key and webhook secret are sealed at rest (secretbox)
+and never shown again in full.
+"""
+
+import base64
+import binascii
+import functools
+import ipaddress
+import re
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from . import secretbox, workflows
+from .catalogue import (
+    DEFAULT_PROVIDER,
+    CatalogueInvalid,
+    ModelInfo,
+    animatic,
+    model_info,
+    models_of,
+)
+from .models import AuthStyle, ProviderEndpoint, Take, Workspace
+from .providers.base import ProviderError
+from .providers.comfyui import ComfyUI
+from .providers.fal import DEFAULT_BASE as FAL_BASE
+from .providers.fal import Fal
+from .providers.openai import OpenAICompatible, load_profile
+from .ratelimit import limiter_for
+
+KINDS = ("openai", "fal", "comfyui")
+PROFILES = ("openai", "azure", "openrouter", "gateway")
+DEFAULT_BASE_URLS = {"fal": FAL_BASE, "comfyui": "http://127.0.0.1:8188"}
+KIND_HELP = {
+    "openai": "an OpenAI-compatible /v1/videos endpoint (OpenAI, Azure, OpenRouter, a gateway)",
+    "fal": "fal's queue (Veo, Kling, Seedance, LTX-2, Hailuo…)",
+    "comfyui": "a ComfyUI server on your own GPU",
+}
+NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+class EndpointInvalid(ValueError):
+    """Input that can't make an endpoint; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Something the compose form can generate with: a provider (endpoint) and model."""
+
+    provider: str  # "animatic" or the endpoint's name
+    info: ModelInfo
+    endpoint: ProviderEndpoint | None = None
+
+    @property
+    def value(self) -> str:
+        return self.provider if self.endpoint is None else f"{self.provider}/{self.info.model}"
+
+    @property
+    def label(self) -> str:
+        return self.info.label if self.endpoint is None else f"{self.info.label} · {self.provider}"
+
+
+def targets(workspace: Workspace) -> list[Target]:
+    found = [Target(DEFAULT_PROVIDER, animatic())]
+    for endpoint in workspace.endpoints.order_by("name"):
+        for model in endpoint.model_ids:
+            info = model_info(endpoint.kind, model, endpoint.model_overrides.get(model))
+            if info:
+                found.append(Target(endpoint.name, info, endpoint))
+    return found
+
+
+def find_target(workspace: Workspace, provider: str, model: str = "") -> Target | None:
+    for target in targets(workspace):
+        if target.provider == provider and (target.endpoint is None or target.info.model == model):
+            return target
+    return None
+
+
+def add_endpoint(
+    workspace: Workspace,
+    *,
+    name: str,
+    kind: str,
+    base_url: str = "",
+    api_key: str = "",
+    auth_style: str | None = None,
+    models: list[str],
+    webhook_secret: str = "",
+    webhooks: bool = False,
+    requests_per_minute: int = 25,
+    profile: str = "openai",
+    profile_overrides: dict | None = None,
+    model_overrides: dict | None = None,
+) -> ProviderEndpoint:
+    """Validate and save an endpoint. Raises EndpointInvalid with a sentence to show."""
+    name = name.strip().lower()
+    if not NAME.match(name) or name == DEFAULT_PROVIDER:
+        raise EndpointInvalid(
+            "Name it with lowercase letters, digits and dashes (not “animatic”), e.g. “studio-gw”."
+        )
+    if kind not in KINDS:
+        raise EndpointInvalid(f"Unknown kind “{kind}”. Slate speaks: {', '.join(KINDS)}.")
+    if kind == "openai" and profile not in PROFILES:
+        raise EndpointInvalid(f"Unknown profile “{profile}”. Profiles: {', '.join(PROFILES)}.")
+    base_url = base_url.strip() or DEFAULT_BASE_URLS.get(kind, "")
+    if not base_url:
+        raise EndpointInvalid("A base URL is needed, e.g. https://gateway.example/v1.")
+    check_address(base_url)
+    if not api_key.strip() and kind != "comfyui":  # core ComfyUI has no auth
+        raise EndpointInvalid("An API key is needed.")
+    if webhook_secret and kind != "openai":
+        raise EndpointInvalid(
+            "Only OpenAI-compatible endpoints take a webhook secret; fal signs with its "
+            "published keys (use --webhooks) and ComfyUI has no webhooks."
+        )
+    if webhooks and kind != "fal":
+        raise EndpointInvalid("Webhooks without a secret are fal's; others need --webhook-secret.")
+    auth_style = auth_style or (load_profile(profile).auth if kind == "openai" else "bearer")
+    if auth_style not in AuthStyle.values:
+        raise EndpointInvalid("Auth is “bearer” (Authorization header) or “api-key” (Azure).")
+    if webhook_secret.startswith("whsec_"):
+        try:
+            base64.b64decode(webhook_secret.removeprefix("whsec_"), validate=True)
+        except binascii.Error as error:
+            raise EndpointInvalid(
+                "That webhook secret starts with whsec_ but the rest isn't "
+                "base64: copy it again from the provider."
+            ) from error
+    models = [m.strip() for m in models if m.strip()]
+    if not models:
+        raise EndpointInvalid("List at least one model the endpoint serves, e.g. “sora-2”.")
+    model_overrides = model_overrides or {}
+    for model in models:
+        _check_model(kind, model, model_overrides.get(model))
+    if not 1 <= requests_per_minute <= 10_000:
+        raise EndpointInvalid("Requests per minute must be between 1 and 10,000.")
+    try:
+        with transaction.atomic():
+            return ProviderEndpoint.objects.create(
+                workspace=workspace,
+                name=name,
+                kind=kind,
+                base_url=base_url.strip().rstrip("/"),
+                auth_style=auth_style,
+                api_key_encrypted=secretbox.seal(api_key.strip()),
+                api_key_hint=secretbox.hint(api_key.strip()),
+                webhook_secret_encrypted=secretbox.seal(webhook_secret) if webhook_secret else "",
+                webhook_token=secrets.token_urlsafe(18),
+                use_webhooks=webhooks,
+                model_ids=models,
+                model_overrides=model_overrides,
+                requests_per_minute=requests_per_minute,
+                profile=profile if kind == "openai" else "",
+                profile_overrides=profile_overrides or {},
+            )
+    except IntegrityError as error:
+        raise EndpointInvalid(f"This workspace already has a provider named “{name}”.") from error
+
+
+def _check_model(kind: str, model: str, overrides: dict | None) -> None:
+    """A model must be in the catalogue for this kind, or described whole by ``overrides``."""
+    try:
+        info = model_info(kind, model, overrides)
+    except CatalogueInvalid as error:
+        raise EndpointInvalid(f"Model “{model}”: {error}") from error
+    if info is None:
+        known = ", ".join(m.model for m in models_of(kind))
+        raise EndpointInvalid(
+            f"Slate's catalogue has no {kind} model “{model}”. Known: {known}. For another "
+            "one, describe it (sizes or aspects and resolutions, seconds, prices…) with "
+            "--overrides; no code change needed."
+        )
+    if kind == "comfyui":
+        try:
+            workflows.load(info.workflow)
+        except workflows.WorkflowInvalid as error:
+            raise EndpointInvalid(f"Model “{model}”: {error}") from error
+
+
+def remove_endpoint(endpoint: ProviderEndpoint) -> None:
+    """Remove an endpoint, unless takes are still being made with it."""
+    active = endpoint.takes.active().count()
+    if active:
+        raise EndpointInvalid(
+            f"{active} take{'s are' if active > 1 else ' is'} still being made with "
+            f"“{endpoint.name}”. Wait for them or cancel them first."
+        )
+    endpoint.delete()
+
+
+def credential(endpoint: ProviderEndpoint) -> str:
+    """A name for the provider account behind an endpoint (never the key itself)."""
+    return secretbox.fingerprint(
+        endpoint.kind, endpoint.base_url, secretbox.unseal(endpoint.api_key_encrypted)
+    )
+
+
+def client_for(
+    endpoint: ProviderEndpoint,
+    take_id: int | None = None,
+    *,
+    max_retries: int = 3,
+    retry_offset: int = 0,
+    before_send: Callable[[], None] = lambda: None,
+):
+    """The endpoint's provider client: its credential, the shared rate limiter (one per
+    account, across every worker), calls counted per take."""
+    key = secretbox.unseal(endpoint.api_key_encrypted)
+    limiter = limiter_for(f"{endpoint.kind}:{credential(endpoint)}", endpoint.requests_per_minute)
+
+    def count_call():
+        if take_id is not None:
+            Take.objects.filter(pk=take_id).update(provider_calls=F("provider_calls") + 1)
+
+    check_address(endpoint.base_url)  # again at use: a name may now point elsewhere
+    transport = {
+        "acquire": limiter.acquire,
+        "release": limiter.release,
+        "pause": limiter.pause,
+        "on_call": count_call,
+        "before_send": before_send,
+        "client": http_client(),
+        "max_retries": max_retries,
+        "retry_offset": retry_offset,
+        "timeout": settings.SLATE_PROVIDER_TIMEOUT,
+    }
+    if endpoint.kind == "fal":
+        return Fal(base_url=endpoint.base_url, api_key=key, **transport)
+    if endpoint.kind == "comfyui":
+        return ComfyUI(base_url=endpoint.base_url, api_key=key, **transport)
+    return OpenAICompatible(
+        base_url=endpoint.base_url,
+        api_key=key,
+        auth_style=endpoint.auth_style,
+        profile=load_profile(endpoint.profile or "openai", endpoint.profile_overrides),
+        **transport,
+    )
+
+
+def ready(target: Target, *, reference: bool = False, ask: bool = False) -> None:
+    """Refuse, before anything is queued, a take this target can't start: a workflow
+    template that is broken, or (``ask``) a ComfyUI server that is down or isn't one."""
+    endpoint = target.endpoint
+    if endpoint is None or endpoint.kind != "comfyui":
+        return
+    template = (target.info.wire.get("image_model") if reference else "") or target.info.workflow
+    try:
+        workflows.load(template)
+    except workflows.WorkflowInvalid as error:
+        raise EndpointInvalid(f"{error} Nothing was queued.") from error
+    if not ask:
+        return
+    try:
+        client_for(endpoint, max_retries=0).check()
+    except (ProviderError, secretbox.SecretUnreadable) as error:
+        raise EndpointInvalid(
+            f"ComfyUI at {endpoint.base_url} isn't answering properly ({error.__class__.__name__}"
+            f": {getattr(error, 'message', error)}). Start it, or pick another provider; "
+            "nothing was queued."
+        ) from error
+
+
+# Provider kinds whose jobs can be stopped once running (the take shows "cancelling").
+CANCELLABLE_KINDS = {"fal", "comfyui"}
+
+
+def webhook_url(endpoint: ProviderEndpoint, key: str = "") -> str:
+    """Where the provider should call back for this endpoint (needs SLATE_PUBLIC_URL)."""
+    if not settings.SLATE_PUBLIC_URL:
+        return ""
+    from django.urls import reverse
+
+    path = reverse("provider_webhook", args=[endpoint.kind, endpoint.webhook_token])
+    return f"{settings.SLATE_PUBLIC_URL.rstrip('/')}{path}" + (f"?key={key}" if key else "")
+
+
+def check_address(base_url: str) -> None:
+    """Refuse URLs that aren't http(s), and private networks unless this install allows them.
+
+    Self-hosted studios reach their own gateways and GPUs on the LAN, so private
+    addresses are allowed by default; an install with open sign-up on the internet
+    sets SLATE_ALLOW_PRIVATE_PROVIDERS=false so nobody can probe its network.
+    """
+    url = urlparse(base_url.strip())
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise EndpointInvalid("The base URL must start with https:// (or http:// on your network).")
+    if settings.SLATE_ALLOW_PRIVATE_PROVIDERS:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(url.hostname, None)}
+    except OSError as error:
+        raise EndpointInvalid(f"Can't find the host “{url.hostname}”.") from error
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
+            raise EndpointInvalid(
+                f"“{url.hostname}” is on a private network, which this "
+                "install doesn't allow for providers."
+            )
+
+
+@functools.cache
+def http_client():
+    """One pooled HTTP client per process, shared by every provider call (thread-safe;
+    tests swap in a transport to a simulator). Credentials go on each request."""
+    import httpx
+
+    return httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50))
+
+
+def check_endpoint(endpoint: ProviderEndpoint) -> str:
+    """Ask the endpoint for one video: a sentence saying whether it answers."""
+    try:
+        said = client_for(endpoint, max_retries=0).check()
+    except (ProviderError, secretbox.SecretUnreadable, EndpointInvalid) as error:
+        return f"“{endpoint.name}” did not answer properly: {error}"
+    return f"“{endpoint.name}” answers: {said}."

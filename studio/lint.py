@@ -1,0 +1,544 @@
+"""Prompt lint: the rules of thumb creators follow, as pure functions.
+
+One module for the page, the CLI and submission. Each finding has a stable
+rule id (part of the interface), a severity (an error blocks submission;
+warnings and info do not), the field it concerns, a message, and where
+possible a suggestion: the field's whole text with the fix applied, so the
+page can apply it with one click. Rules come from PRODUCT.md.
+
+Every pattern is a flat alternation without nested repetition, so matching is
+linear in the text: no input makes the linter slow (tests/studio/test_lint.py).
+"""
+
+import re
+from dataclasses import asdict, dataclass
+
+from .prompts import Shot, compose, shot_words, tidy
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SHORT, LONG = 30, 150
+SWEET_SPOT = (50, 100)
+
+LABELS = {
+    "subject": "Subject",
+    "motion": "Motion",
+    "camera": "Camera",
+    "lighting": "Lighting",
+    "atmosphere": "Atmosphere",
+    "prompt": "Free prompt",
+    "dialogue": "Dialogue",
+    "audio": "Audio",
+}
+DESCRIBING = ("subject", "motion", "camera", "lighting", "atmosphere", "prompt")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    field: str | None
+    message: str
+    suggestion: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.field or "", "Prompt")
+
+
+def words(*options: str) -> re.Pattern:
+    return re.compile(r"(?<![\w-])(?:" + "|".join(options) + r")(?![\w-])", re.IGNORECASE)
+
+
+VAGUE = words(
+    "beautiful",
+    "beautifully",
+    "amazing",
+    "stunning",
+    "stunningly",
+    "epic",
+    "gorgeous",
+    "breathtaking",
+    "awesome",
+    "incredible",
+    "incredibly",
+    "magnificent",
+    "spectacular",
+    "majestic",
+    "wonderful",
+    "fantastic",
+    "perfect",
+    "perfectly",
+    "nice",
+    "cool",
+    "lovely",
+    "masterpiece",
+    "high quality",
+    "best quality",
+    "ultra realistic",
+    "hyper realistic",
+    "hyperrealistic",
+    "award winning",
+    "award-winning",
+    "insane",
+    "mind-blowing",
+    "4k",
+    "8k",
+)
+# A praise word and the comma after it, so removing it leaves a clean list.
+VAGUE_WITH_COMMA = re.compile(VAGUE.pattern + r"(?:\s*,)?", re.IGNORECASE)
+NEGATIVE = words(
+    r"no\s+\w+",
+    r"not\s+\w+",
+    r"don'?t",
+    r"do\s+not",
+    r"doesn'?t",
+    r"without",
+    r"never",
+    r"avoid\w*",
+    r"nobody",
+    r"no\s+one",
+    r"nothing",
+)
+# Positive ways to say what a negative phrase means (the PRODUCT.md examples and kin).
+REFRAMES: list[tuple[re.Pattern, str]] = [
+    (
+        words(
+            r"(?:with\s+)?no\s+(?:people|one|pedestrians|crowds?|humans|persons)"
+            r"(?:\s+in\s+the\s+background)?",
+            r"without\s+(?:people|anyone)",
+        ),
+        "empty of people",
+    ),
+    (
+        words(
+            r"not\s+(?:a\s+)?(?:cartoon(?:ish|y)?|animated|anime|cgi|3d)",
+            r"no\s+(?:cartoon|animation|cgi)",
+        ),
+        "photorealistic live-action footage",
+    ),
+    (words(r"without\s+blur"), "in sharp focus"),
+    (words(r"no\s+blur"), "sharp focus"),
+    (words(r"not\s+blurry"), "sharp"),
+    (words(r"no\s+(?:camera\s+)?shak(?:e|ing)"), "a locked-off, static camera"),
+    (words(r"not\s+shaky"), "locked-off and steady"),
+    (words(r"not\s+dark"), "brightly lit"),
+    (words(r"not\s+bright"), "dimly lit"),
+    (words(r"(?:an?\s+)?sky\s+with\s+no\s+clouds", r"no\s+clouds"), "a clear, cloudless sky"),
+    (words(r"no\s+rain"), "dry weather"),
+    (words(r"no\s+(?:text|words|logos?|watermarks?|letters)"), "clean, unlettered surfaces"),
+    (words(r"no\s+music"), "natural ambient sound only"),
+    (words(r"no\s+(?:sound|noise)"), "quiet room tone"),
+    (words(r"(?:don'?t|do\s+not)\s+move"), "stay perfectly still"),
+    (words(r"not\s+moving"), "perfectly still"),
+    (words(r"no\s+movement"), "perfect stillness"),
+    (words(r"not\s+crowded"), "quiet, with only a few people"),
+]
+CAMERA_WORDS = words(
+    r"wide(?:\s+|-)(?:shot|angle)",
+    r"medium(?:\s+|-)(?:shot|close-?up|wide)",
+    r"close-?ups?",
+    r"extreme\s+close-?up",
+    r"establishing(?:\s+shot)?",
+    "aerial",
+    "drone",
+    "overhead",
+    "top-down",
+    r"bird'?s-eye",
+    "pov",
+    "point of view",
+    r"over-the-shoulder",
+    "tracking",
+    r"dolly(?:\s+(?:in|out|left|right))?",
+    r"pans?",
+    "panning",
+    r"tilts?",
+    "tilting",
+    r"cranes?",
+    "jib",
+    "handheld",
+    "hand-held",
+    "steadicam",
+    "static",
+    "locked-off",
+    "tripod",
+    r"zooms?",
+    "zooming",
+    r"push(?:es)?(?:-|\s+)in",
+    r"pull(?:s)?(?:-|\s+)(?:back|out)",
+    "orbit",
+    "orbits",
+    "orbiting",
+    r"arc\s+shot",
+    r"dutch\s+angle",
+    r"low(?:-|\s+)angle",
+    r"high(?:-|\s+)angle",
+    r"eye(?:-|\s+)level",
+    "macro",
+    r"rack\s+focus",
+    r"whip\s+pan",
+    "two-shot",
+    r"insert\s+shot",
+    "telephoto",
+    r"\d{2,3}\s?mm",
+    "framing",
+    "framed",
+    r"truck(?:s|ing)?\s+(?:left|right)",
+    "shot on",
+    "lens",
+)
+MOVES = {
+    "push": words(r"push(?:es)?(?:-|\s+)in", r"dolly(?:-|\s+)in", r"zoom(?:s)?\s+in", "creep in"),
+    "pull": words(r"pull(?:s)?(?:-|\s+)(?:back|out)", r"dolly(?:-|\s+)out", r"zoom(?:s)?\s+out"),
+    "pan": words(r"pans?", "panning", r"whip\s+pan", r"truck(?:s|ing)?", "tracking"),
+    "crane": words(r"cranes?", r"tilts?", "tilting", "jib", r"boom(?:s)?\s+(?:up|down)"),
+    "orbit": words("orbit", "orbits", "orbiting", r"arcs?\s+around", r"arc\s+shot"),
+}
+ON_SCREEN_TEXT = words(
+    r"text\s+(?:that\s+)?(?:says|saying|reads|reading)",
+    r"signs?\s+(?:that\s+)?(?:says|reads|reading|saying)",
+    r"the\s+words",
+    r"captions?",
+    r"subtitles?",
+    r"title\s+cards?",
+    r"logos?",
+    "lettering",
+    "typography",
+    r"headlines?",
+    r"banner\s+(?:that\s+)?(?:reads|reading|saying|says)",
+    r"written\s+on",
+    r"printed\s+(?:on|with)",
+    r"labels?\s+(?:that\s+)?(?:reads|reading|saying|says)",
+    r"with\s+(?:the\s+)?text",
+    r"neon\s+sign",
+    "writing",
+    "watermark",
+    "brand name",
+)
+WEAK_SPOTS: list[tuple[re.Pattern, str]] = [
+    (
+        words(
+            "hands",
+            "hand",
+            "fingers",
+            "fingertips",
+            "typing",
+            r"playing\s+(?:the\s+)?piano",
+            "knitting",
+            "handshake",
+        ),
+        "Hands in close view are a known weak spot: keep them moving, partly hidden or soft.",
+    ),
+    (
+        words(
+            r"(?:three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|\d{1,4})\s+(?:\w+\s+)?\w+s"
+        ),
+        "Exact counts are unreliable: expect roughly that many, or show fewer.",
+    ),
+    (
+        words(
+            "crowd",
+            "crowds",
+            "crowded",
+            r"hundreds\s+of",
+            r"dozens\s+of",
+            r"thousands\s+of",
+            "packed",
+            "stadium",
+            r"busy\s+(?:market|street|station)",
+        ),
+        "Crowds smear and repeat faces: keep people in the background or few.",
+    ),
+    (
+        words(
+            "juggling",
+            "juggles",
+            "pouring",
+            "pours",
+            "shatters",
+            "shattering",
+            "collides",
+            "collision",
+            "dominoes",
+            "billiards",
+            "ricochets",
+            "bouncing balls",
+            "explodes",
+        ),
+        "Fast, complex physics with many objects goes wrong often: slow it down or simplify.",
+    ),
+]
+SPEECH = words(
+    "says",
+    "said",
+    "saying",
+    "whispers",
+    "whispered",
+    "whispering",
+    "shouts",
+    "shouting",
+    "shouted",
+    "yells",
+    "yelling",
+    "asks",
+    "asking",
+    "tells",
+    "replies",
+    "mutters",
+    "muttering",
+    "exclaims",
+    "sings",
+    "singing",
+    "announces",
+    "speaks",
+)
+QUOTES = re.compile(r"[\"“”‘’«»]|(?<!\w)'|'(?!\w)")
+SPEAKER = re.compile(r"^([^:\"“]{1,60}):\s*(.+)$")
+CLAUSES = re.compile(
+    r"\s*(?:;|,\s*and\s+then\s+|,\s*then\s+|\band\s+then\s+|\bthen\s+|,\s*and\s+|,|\s+while\s+)\s*",
+    re.IGNORECASE,
+)
+SENTENCES = re.compile(r"(?<=[.;!?])\s+|,\s*")
+
+
+def lint(shot: Shot, *, max_chars: int, model_label: str = "This model") -> list[Finding]:
+    """Every finding for a shot, errors first."""
+    findings = [*_over_limit(shot, max_chars, model_label), *_length(shot), *_no_camera(shot)]
+    for field in DESCRIBING:
+        text = getattr(shot, field)
+        if not text:
+            continue
+        findings += _vague(field, text)
+        findings += _negative(field, text)
+        findings += _on_screen_text(field, text)
+        findings += _weak_spots(field, text)
+        if field in ("subject", "motion", "camera"):
+            findings += _crowded(field, text)
+        if field in ("motion", "prompt", "subject"):
+            findings += _speech_in_prose(field, text)
+    findings += _dialogue_unquoted(shot.dialogue)
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    return sorted(findings, key=lambda f: order[f.severity])
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    return [finding for finding in findings if finding.severity == ERROR]
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+
+def _over_limit(shot: Shot, max_chars: int, model_label: str) -> list[Finding]:
+    length = len(compose(shot))
+    if length <= max_chars:
+        return []
+    longest = max(LABELS, key=lambda name: len(getattr(shot, name)))
+    return [
+        Finding(
+            "over-limit",
+            ERROR,
+            longest,
+            f"The composed prompt is {length:,} characters; {model_label} takes at most "
+            f"{max_chars:,}. Cut {length - max_chars:,} (the longest field is {LABELS[longest]}).",
+        )
+    ]
+
+
+def _length(shot: Shot) -> list[Finding]:
+    count = shot_words(shot)
+    if count == 0:
+        return []
+    if count < SHORT:
+        return [
+            Finding(
+                "too-short",
+                WARNING,
+                None,
+                f"{count} words: prompts under {SHORT} read generic. Add what the camera "
+                "sees and hears: setting, light, texture, sound (aim for 50–100).",
+            )
+        ]
+    if count > LONG:
+        return [
+            Finding(
+                "too-long",
+                WARNING,
+                None,
+                f"{count} words: past {LONG}, models start ignoring parts. Cut to about "
+                "100, or split the shot into cards.",
+            )
+        ]
+    return []
+
+
+def _no_camera(shot: Shot) -> list[Finding]:
+    if shot.is_empty or any(CAMERA_WORDS.search(getattr(shot, f)) for f in DESCRIBING):
+        return []
+    suggestion = f"medium shot, {shot.camera}" if shot.camera else "medium shot, slow push-in"
+    return [
+        Finding(
+            "no-camera",
+            WARNING,
+            "camera",
+            "No framing or camera move anywhere: the model will pick one at random, often "
+            "jarring. Say the shot size and the move (dolly in, pan left, static…).",
+            suggestion,
+        )
+    ]
+
+
+def _vague(field: str, text: str) -> list[Finding]:
+    found = list(dict.fromkeys(m.group(0).lower() for m in VAGUE.finditer(text)))
+    if not found:
+        return []
+    quoted = ", ".join(f"“{w}”" for w in found)
+    return [
+        Finding(
+            "vague",
+            WARNING,
+            field,
+            f"{quoted} praise without showing. Say what makes it so: colour, light, "
+            "texture, scale (e.g. “amber backlight, long shadows”).",
+            _clean(VAGUE_WITH_COMMA.sub("", text)),
+        )
+    ]
+
+
+def _negative(field: str, text: str) -> list[Finding]:
+    matches = [m.group(0) for m in NEGATIVE.finditer(text)]
+    if not matches:
+        return []
+    suggestion = text
+    for pattern, positive in REFRAMES:
+        suggestion = pattern.sub(positive, suggestion)
+    reframed = suggestion != text
+    quoted = ", ".join(f"“{m}”" for m in dict.fromkeys(matches))
+    hint = "" if reframed else " (say what is there instead: “empty street”, not “no people”)"
+    return [
+        Finding(
+            "negative",
+            WARNING,
+            field,
+            f"{quoted}: models read negatives as requests. Describe what is there{hint}.",
+            _clean(suggestion) if reframed else None,
+        )
+    ]
+
+
+def _crowded(field: str, text: str) -> list[Finding]:
+    if field == "camera":
+        moves = [name for name, pattern in MOVES.items() if pattern.search(text)]
+        if len(moves) < 2:
+            return []
+        what = f"{len(moves)} camera moves ({', '.join(moves)})"
+    else:
+        parts = [p for p in CLAUSES.split(text) if p and p.strip()]
+        count = _actions(parts) if field == "motion" else _subjects(parts)
+        if count < 3:
+            return []
+        what = f"{count} {'actions' if field == 'motion' else 'subjects'}"
+    first = CLAUSES.split(text)[0].strip() if field != "camera" else _first_move(text)
+    return [
+        Finding(
+            "crowded",
+            WARNING,
+            field,
+            f"{what} in one shot: models blend them or drop some. Keep one here and "
+            "split the rest into cards of their own.",
+            first or None,
+        )
+    ]
+
+
+# A subject starts with one of these ("a woman, red coat, short hair" is one subject).
+DETERMINER = re.compile(
+    r"^(?:an?|the|two|three|four|five|six|some|several|his|her|their|its|my|our|one)\b",
+    re.IGNORECASE,
+)
+INNER_SUBJECT = re.compile(r"\band\s+(?:an?|the|his|her|their|its|my|our)\b", re.IGNORECASE)
+MANNER = re.compile(r"^(?:(?:\w+ly|very|so|in|slow|fast|real|time|motion|with|care)\b\s*)+$", re.I)
+
+
+def _subjects(parts: list[str]) -> int:
+    return sum(bool(DETERMINER.match(p.strip())) + len(INNER_SUBJECT.findall(p)) for p in parts)
+
+
+def _actions(parts: list[str]) -> int:
+    """Clauses that do something: "slowly, in slow motion" describe how, not what."""
+    return sum(not MANNER.match(p.strip()) for p in parts)
+
+
+def _first_move(text: str) -> str:
+    return re.split(r",|\bthen\b|\band\b|;", text, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+
+
+def _on_screen_text(field: str, text: str) -> list[Finding]:
+    if not ON_SCREEN_TEXT.search(text):
+        return []
+    kept = [part for part in SENTENCES.split(text) if part and not ON_SCREEN_TEXT.search(part)]
+    return [
+        Finding(
+            "on-screen-text",
+            WARNING,
+            field,
+            "Readable text, signs and logos come out garbled: keep the surface clean "
+            "here and add the words in post.",
+            _clean(", ".join(kept)) or None,
+        )
+    ]
+
+
+def _weak_spots(field: str, text: str) -> list[Finding]:
+    return [
+        Finding("weak-spot", INFO, field, message)
+        for pattern, message in WEAK_SPOTS
+        if pattern.search(text)
+    ]
+
+
+def _speech_in_prose(field: str, text: str) -> list[Finding]:
+    # A sign that "says" something is on-screen text, not speech.
+    if not SPEECH.search(text) or QUOTES.search(text) or ON_SCREEN_TEXT.search(text):
+        return []
+    return [
+        Finding(
+            "dialogue-unquoted",
+            WARNING,
+            field,
+            "Spoken words belong in the Dialogue field, in quotes, with how they are "
+            "said: Mara (whispering, leaning in): “We're late.”",
+        )
+    ]
+
+
+def _dialogue_unquoted(dialogue: str) -> list[Finding]:
+    lines = [line.strip() for line in dialogue.splitlines() if line.strip()]
+    if not lines or all(QUOTES.search(line) for line in lines):
+        return []
+    fixed = "\n".join(line if QUOTES.search(line) else _quoted(line) for line in lines)
+    return [
+        Finding(
+            "dialogue-unquoted",
+            WARNING,
+            "dialogue",
+            "Put the spoken words in quotes, after who says them and how: "
+            "Mara (whispering): “We're late.”",
+            fixed,
+        )
+    ]
+
+
+def _quoted(line: str) -> str:
+    if match := SPEAKER.match(line):
+        return f"{match.group(1).strip()}: “{match.group(2).strip()}”"
+    return f"“{line}”"
+
+
+def _clean(text: str) -> str:
+    """Tidy what a removal leaves behind: doubled spaces and commas, stray punctuation."""
+    text = re.sub(r"\s+([,.;!?])", r"\1", text)
+    text = re.sub(r"([,;])(?:\s*[,;])+", r"\1", text)
+    text = re.sub(r"^[\s,;]+|[\s,;]+$", "", tidy(text))
+    return text

@@ -1,0 +1,347 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    EDITOR = "editor", "Editor"
+    VIEWER = "viewer", "Viewer"
+
+
+class Workspace(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    # The install's local workspace: where the CLI works when no --workspace
+    # is given. At most one exists.
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_workspace"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in (Role.OWNER, Role.EDITOR)
+
+
+class AuthStyle(models.TextChoices):
+    BEARER = "bearer", "Authorization: Bearer <key>"
+    API_KEY = "api-key", "api-key: <key> (Azure)"
+
+
+class ProviderEndpoint(models.Model):
+    """A provider a workspace generates with: where it is, how to sign in, which models."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="endpoints")
+    name = models.SlugField(max_length=40)
+    kind = models.CharField(max_length=20, default="openai")
+    # For kind "openai": which OpenAI-compatible flavour (profiles.toml), and corrections.
+    profile = models.CharField(max_length=20, default="openai")
+    profile_overrides = models.JSONField(default=dict, blank=True)
+    base_url = models.URLField(max_length=300)
+    auth_style = models.CharField(
+        max_length=10, choices=AuthStyle.choices, default=AuthStyle.BEARER
+    )
+    api_key_encrypted = models.TextField()
+    api_key_hint = models.CharField(max_length=16)
+    webhook_secret_encrypted = models.TextField(blank=True)
+    # The public part of this endpoint's webhook URL: random, so it reveals nothing.
+    webhook_token = models.CharField(max_length=32, unique=True)
+    model_ids = models.JSONField(default=list)
+    model_overrides = models.JSONField(default=dict, blank=True)
+    # Providers that sign with a published key (fal) need no secret: just a switch.
+    use_webhooks = models.BooleanField(default=False)
+    requests_per_minute = models.PositiveIntegerField(default=25)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="one_endpoint_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def has_webhooks(self) -> bool:
+        return bool(self.webhook_secret_encrypted) or self.use_webhooks
+
+
+def reference_path(instance: "Reference", filename: str) -> str:
+    # A generated name: what the upload was called is only ever a label.
+    return f"references/{instance.workspace_id}/{secrets.token_hex(12)}.jpg"
+
+
+def fitted_reference_path(instance: "Take", filename: str) -> str:
+    return f"takes/{instance.workspace_id}/first-frame-{secrets.token_hex(8)}.jpg"
+
+
+class Reference(models.Model):
+    """An uploaded first-frame image, cleaned (see images.py) and kept for reuse."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="references")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    label = models.CharField(max_length=80)  # the upload's name, made harmless; never a path
+    image = models.FileField(upload_to=reference_path, max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    source_format = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    IN_PROGRESS = "in_progress", "Rendering"
+    CANCELLING = "cancelling", "Cancelling"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.SUBMITTING, Status.IN_PROGRESS, Status.CANCELLING)
+TERMINAL_STATUSES = (
+    Status.COMPLETED,
+    Status.FAILED,
+    Status.REFUSED,
+    Status.CANCELLED,
+    Status.EXPIRED,
+)
+
+
+class TakeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+
+class Take(models.Model):
+    """One generated video: the shot as it was asked for, and what came of it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="takes")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    # The prompt snapshot: SMCLA fields, free prompt, dialogue, composed text.
+    subject = models.TextField(blank=True)
+    motion = models.TextField(blank=True)
+    camera = models.TextField(blank=True)
+    lighting = models.TextField(blank=True)
+    atmosphere = models.TextField(blank=True)
+    prompt = models.TextField(blank=True)
+    dialogue = models.TextField(blank=True)
+    audio = models.TextField(blank=True)
+    composed_prompt = models.TextField()
+    # Sent only to models that take one (catalogue: wire.negative_prompt).
+    negative_prompt = models.TextField(blank=True)
+    # Whether the model should render sound, where it can be switched (it often costs more).
+    sound = models.BooleanField(default=True)
+
+    provider = models.CharField(max_length=40, default="animatic")  # animatic or an endpoint name
+    endpoint = models.ForeignKey(
+        ProviderEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="takes"
+    )
+    model = models.CharField(max_length=80, blank=True)
+    size = models.CharField(max_length=16)
+    seconds = models.PositiveSmallIntegerField()
+    seed = models.BigIntegerField()
+    # A first-frame image, already fitted to the take's exact size, and where it came from.
+    reference = models.FileField(upload_to=fitted_reference_path, blank=True, max_length=255)
+    reference_source = models.ForeignKey(
+        Reference, null=True, blank=True, on_delete=models.SET_NULL, related_name="takes"
+    )
+    reference_fit = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    # Where a provider with no percentage says the job is: shown instead of inventing one.
+    progress_known = models.BooleanField(default=True)
+    stage = models.CharField(max_length=60, blank=True)
+    queue_position = models.IntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    # Who is working on it, until when (see takes.sweep), and how often it was tried.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.CharField(max_length=80, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # The remote job: submitted exactly once (see remote.py), then followed.
+    client_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    remote_id = models.CharField(max_length=128, blank=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submit_uncertain = models.BooleanField(default=False)
+    create_calls = models.PositiveSmallIntegerField(default=0)
+    create_sent_at = models.DateTimeField(null=True, blank=True)  # the last create's send time
+    # Which provider account the job lives in (a fingerprint, never the key): two takes
+    # of one account can never claim the same provider job.
+    credential = models.CharField(max_length=32, blank=True)
+    retries = models.PositiveSmallIntegerField(default=0)  # steps that must wait and try again
+    lease_losses = models.PositiveSmallIntegerField(default=0)  # workers lost mid-step
+    provider_calls = models.PositiveIntegerField(default=0)
+    remote_status = models.CharField(max_length=32, blank=True)
+    remote_data = models.JSONField(default=dict, blank=True)  # status/result URLs, outputs
+    webhook_hint = models.CharField(max_length=32, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    estimate = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    charged = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+
+    video = models.FileField(upload_to="takes/", blank=True, max_length=255)
+    poster = models.FileField(upload_to="takes/", blank=True, max_length=255)
+    spritesheet = models.FileField(upload_to="takes/", blank=True, max_length=255)
+    video_sha256 = models.CharField(max_length=64, blank=True)
+    probe = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TakeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential", "remote_id"],
+                condition=~Q(remote_id=""),
+                name="one_take_per_provider_job",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Take {self.pk} ({self.status})"
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def title(self) -> str:
+        """A short human name for lists: the subject, else the start of the prompt."""
+        text = self.subject or self.prompt or self.composed_prompt
+        text = " ".join(text.split())
+        return text if len(text) <= 60 else text[:59].rstrip() + "…"
+
+
+class LedgerKind(models.TextChoices):
+    HOLD = "hold", "Hold"
+    CHARGE = "charge", "Charge"
+    RELEASE = "release", "Release"
+
+
+class LedgerEntry(models.Model):
+    """Money reserved, spent or given back for a take (see ledger.py).
+
+    One hold, at most one charge and at most one release per take, enforced by
+    the database: a take can never be charged twice.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ledger")
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="ledger")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    kind = models.CharField(max_length=10, choices=LedgerKind.choices)
+    amount = models.DecimalField(max_digits=10, decimal_places=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["take", "kind"], name="one_entry_per_kind_per_take")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} for take {self.take_id}"
+
+
+class WebhookDelivery(models.Model):
+    """A webhook we accepted, kept so a retry with the same id is applied once."""
+
+    endpoint = models.ForeignKey(ProviderEndpoint, on_delete=models.CASCADE)
+    webhook_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=80)
+    remote_id = models.CharField(max_length=128, blank=True)
+    # Slate's own key for the take, from the callback URL: finds a job whose create
+    # answer was lost (providers that can't be listed).
+    client_key = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "webhook_id"], name="one_delivery_per_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_id}"
+
+
+class RateLimitBucket(models.Model):
+    """One provider credential's request log for the shared rate limiter (ratelimit.py)."""
+
+    key = models.CharField(max_length=120, unique=True)
+    paused_until = models.FloatField(default=0)
+    recent = models.JSONField(default=list)  # request times (unix seconds) in the window
+
+    def __str__(self) -> str:
+        return self.key

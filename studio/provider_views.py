@@ -1,0 +1,86 @@
+"""The workspace's providers page: see them, add one, check its connection, remove it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from . import access, endpoints
+from .catalogue import models_of
+from .forms import ProviderForm
+from .models import Membership
+
+
+def _page(request, membership: Membership, form: ProviderForm, status: int = 200):
+    context = {
+        "workspace": membership.workspace,
+        "membership": membership,
+        "workspaces": Membership.objects.filter(user=request.user).select_related("workspace"),
+        "endpoints": membership.workspace.endpoints.order_by("name"),
+        "form": form,
+        "known_models": models_of("openai"),
+        "hook_base": request.build_absolute_uri("/")[:-1],
+        "is_owner": membership.role == "owner",
+    }
+    return render(request, "studio/providers.html", context, status=status)
+
+
+@login_required
+@require_safe
+def providers(request, slug: str) -> HttpResponse:
+    return _page(request, access.get_membership(request.user, slug), ProviderForm())
+
+
+@login_required
+@require_POST
+def add_provider(request, slug: str) -> HttpResponse:
+    membership = access.get_membership(request.user, slug, own=True)
+    form = ProviderForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            endpoint = endpoints.add_endpoint(
+                membership.workspace,
+                name=data["name"],
+                kind="openai",
+                base_url=data["base_url"],
+                api_key=data["api_key"],
+                auth_style=data["auth_style"],
+                models=data["models"],
+                webhook_secret=data["webhook_secret"],
+                requests_per_minute=data["requests_per_minute"],
+            )
+        except endpoints.EndpointInvalid as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Added “{endpoint.name}”. Check its connection below.")
+            return redirect("providers", slug=slug)
+    return _page(request, membership, form, status=400)
+
+
+@login_required
+@require_POST
+def check_provider(request, slug: str, name: str) -> HttpResponse:
+    endpoint, _ = access.get_endpoint(request.user, slug, name, own=True)
+    message = endpoints.check_endpoint(endpoint)
+    ok = "did not answer" not in message
+    return render(
+        request,
+        "studio/providers.html#check_result",
+        {"endpoint": endpoint, "message": message, "ok": ok},
+    )
+
+
+@login_required
+@require_POST
+def remove_provider(request, slug: str, name: str) -> HttpResponse:
+    endpoint, _ = access.get_endpoint(request.user, slug, name, own=True)
+    try:
+        endpoints.remove_endpoint(endpoint)
+    except endpoints.EndpointInvalid as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Removed “{name}”.")
+    return redirect(reverse("providers", args=[slug]))

@@ -1,0 +1,59 @@
+"""Reference images kept per workspace: add (the whole cleaning pipeline), fit, preview."""
+
+import io
+from dataclasses import asdict
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from . import images
+from .models import Reference, Workspace
+
+PREVIEW_WIDTH = 480
+
+
+def add_reference(workspace: Workspace, data: bytes, name: str, user=None) -> Reference:
+    """Clean an upload and keep it. Raises images.ImageRejected; nothing is stored then."""
+    return keep(workspace, images.normalize(data), name, user)
+
+
+def keep(workspace: Workspace, normalized: images.Normalized, name: str, user=None) -> Reference:
+    with transaction.atomic():
+        return Reference.objects.create(
+            workspace=workspace,
+            uploaded_by=user,
+            label=images.safe_label(name),
+            image=ContentFile(normalized.jpeg(), name="reference.jpg"),
+            width=normalized.image.width,
+            height=normalized.image.height,
+            source_format=normalized.source_format,
+        )
+
+
+def _open(reference: Reference):
+    from PIL import Image
+
+    with reference.image.open("rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    return image.convert("RGB")
+
+
+def first_frame(reference: Reference, size: str, how: images.Fit) -> bytes:
+    """The reference at exactly ``size``, as the first frame a provider receives."""
+    width, height = (int(part) for part in size.split("x"))
+    return images.as_first_frame(images.fit(_open(reference), width, height, how))
+
+
+def preview_jpeg(reference: Reference, size: str, how: images.Fit) -> bytes:
+    """What the first frame will look like, small enough to show beside the composer."""
+    width, height = (int(part) for part in size.split("x"))
+    scale = PREVIEW_WIDTH / max(width, height)
+    small = (max(round(width * scale), 1), max(round(height * scale), 1))
+    out = io.BytesIO()
+    images.fit(_open(reference), *small, how).save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def fit_record(how: images.Fit) -> dict:
+    return asdict(how)

@@ -1,0 +1,115 @@
+"""ComfyUI workflow templates: API-format graphs shipped as data, with named slots.
+
+A template is ``workflows/<name>.json`` (the graph as ComfyUI's "Export (API)"
+writes it) and ``workflows/<name>.toml`` (its label and slots). A slot names
+the node input (or inputs) that receives one of Slate's values: prompt,
+negative_prompt, seed, width, height, frames, fps, image, filename_prefix.
+prompt, width, height and frames are required; a template missing one, or
+pointing a slot at a node or input the graph doesn't have, is refused with a
+sentence saying which.
+"""
+
+import copy
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+FOLDER = Path(__file__).with_name("workflows")
+REQUIRED = ("prompt", "width", "height", "frames")
+OPTIONAL = ("negative_prompt", "seed", "fps", "image", "filename_prefix")
+OUTPUT_NODES = {
+    "SaveVideo",
+    "SaveWEBM",
+    "SaveAnimatedWEBP",
+    "SaveAnimatedPNG",
+    "VHS_VideoCombine",
+}
+
+
+class WorkflowInvalid(ValueError):
+    """A template Slate can't fill; the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    label: str
+    graph: dict
+    slots: dict[str, tuple[tuple[str, str], ...]]
+    frames_offset: int = 0
+
+    def fill(self, values: dict) -> dict:
+        """A copy of the graph with Slate's values in their slots (absent slots skipped)."""
+        graph = copy.deepcopy(self.graph)
+        for slot, value in values.items():
+            for node, name in self.slots.get(slot, ()):
+                graph[node]["inputs"][name] = value
+        return graph
+
+
+def parse(name: str, graph, spec: dict) -> Workflow:
+    """Check a graph and its slots; a Workflow, or WorkflowInvalid saying what is wrong."""
+    if not isinstance(graph, dict) or not graph:
+        raise WorkflowInvalid(f"Workflow “{name}” has no nodes (export it with “Export (API)”).")
+    for node_id, node in graph.items():
+        if not isinstance(node, dict) or "class_type" not in node or "inputs" not in node:
+            raise WorkflowInvalid(
+                f"Workflow “{name}”, node {node_id}: not in API format (no class_type/inputs). "
+                "Export it from ComfyUI with “Export (API)”."
+            )
+    if not any(node["class_type"] in OUTPUT_NODES for node in graph.values()):
+        raise WorkflowInvalid(
+            f"Workflow “{name}” saves no video: add a SaveVideo node (format mp4)."
+        )
+    raw = spec.get("slots") or {}
+    missing = [slot for slot in REQUIRED if slot not in raw]
+    if missing:
+        raise WorkflowInvalid(
+            f"Workflow “{name}” is missing the required slot{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} (slots say which node input gets each value)."
+        )
+    slots = {}
+    for slot, where in raw.items():
+        if slot not in REQUIRED + OPTIONAL:
+            raise WorkflowInvalid(f"Workflow “{name}”: unknown slot “{slot}”.")
+        places = [where] if where and isinstance(where[0], str) else where
+        checked = []
+        for place in places:
+            if not (isinstance(place, list | tuple) and len(place) == 2):
+                raise WorkflowInvalid(
+                    f'Workflow “{name}”, slot {slot}: write it as ["node id", "input"].'
+                )
+            node, field = str(place[0]), str(place[1])
+            if node not in graph:
+                raise WorkflowInvalid(f"Workflow “{name}”, slot {slot}: there is no node {node}.")
+            if field not in graph[node]["inputs"]:
+                raise WorkflowInvalid(
+                    f"Workflow “{name}”, slot {slot}: node {node} "
+                    f"({graph[node]['class_type']}) has no input “{field}”."
+                )
+            checked.append((node, field))
+        slots[slot] = tuple(checked)
+    return Workflow(
+        name=name,
+        label=str(spec.get("label") or name),
+        graph=graph,
+        slots=slots,
+        frames_offset=int(spec.get("frames_offset", 0)),
+    )
+
+
+@cache
+def load(name: str) -> Workflow:
+    """A shipped template by name."""
+    graph_file, spec_file = FOLDER / f"{name}.json", FOLDER / f"{name}.toml"
+    if not name or not graph_file.exists() or not spec_file.exists():
+        known = ", ".join(sorted(p.stem for p in FOLDER.glob("*.json")))
+        raise WorkflowInvalid(f"There is no workflow template “{name}”. Templates: {known}.")
+    try:
+        graph = json.loads(graph_file.read_text())
+        spec = tomllib.loads(spec_file.read_text())
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as error:
+        raise WorkflowInvalid(f"Workflow “{name}” can't be read: {error}") from error
+    return parse(name, graph, spec)

@@ -1,0 +1,66 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from studio.models import Membership, Role, Workspace
+from studio.prompts import Shot
+
+CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_private(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SCRATCH_DIR = tmp_path / "scratch"
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, password="pw-" + username)
+
+
+@pytest.fixture
+def workspace(db):
+    return Workspace.objects.create(name="Harbour Films", slug="harbour")
+
+
+@pytest.fixture
+def personas(workspace):
+    """owner, editor and viewer of ``workspace``, and an outsider with a workspace of their own."""
+    people = {}
+    for role in (Role.OWNER, Role.EDITOR, Role.VIEWER):
+        people[role.value] = make_user(role.value)
+        Membership.objects.create(user=people[role.value], workspace=workspace, role=role)
+    people["outsider"] = make_user("outsider")
+    elsewhere = Workspace.objects.create(name="Elsewhere", slug="elsewhere")
+    Membership.objects.create(user=people["outsider"], workspace=elsewhere, role=Role.OWNER)
+    return people
+
+
+@pytest.fixture
+def shot():
+    return Shot(
+        subject="lighthouse keeper",
+        motion="climbs the spiral stairs",
+        camera="slow push-in",
+        lighting="golden hour",
+        atmosphere="wind and distant waves",
+        dialogue='"Almost there," he mutters.',
+    )
+
+
+def chromium_or_skip() -> str:
+    """The system Chromium: missing fails under CI=true and skips, loudly, elsewhere."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    message = "Debian's chromium is not installed (make test installs it when it may)"
+    if CI:
+        pytest.fail(message)
+    pytest.skip(f"SKIPPED LOUDLY: {message}")
+
+
+REPO = Path(__file__).resolve().parent.parent

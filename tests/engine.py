@@ -1,0 +1,169 @@
+"""Helpers for driving the job engine against the simulator, in process."""
+
+import time
+
+import httpx
+from django.test import Client
+from django_tasks_db.management.commands.db_worker import Worker
+
+from studio import endpoints
+from studio.models import TERMINAL_STATUSES, Take
+from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
+from tests.fakes.fal_api import FalSimulator
+from tests.fakes.transport import SyncASGITransport
+from tests.fakes.videos_api import DEFAULT_KEY, Faults, VideosSimulator
+
+KEY = DEFAULT_KEY
+SECRET = "whsec_" + "c2xhdGUtc2ltdWxhdG9yLXNlY3JldC0wMTIzNDU2Nzg5"  # base64 of a test secret
+FAST = {"typical_render": {"base": 0.3, "per_second": 0.0}}
+
+
+def simulator(**faults) -> VideosSimulator:
+    faults.setdefault("render_seconds", (0.1, 0.3))
+    return VideosSimulator(Faults(**faults), api_key=KEY)
+
+
+def connect(
+    monkeypatch,
+    workspace,
+    sim: VideosSimulator,
+    *,
+    webhooks=False,
+    timeout=1.0,
+    models=("sora-2", "sora-2-pro"),
+    name="sim",
+    profile="openai",
+):
+    """An endpoint in ``workspace`` whose HTTP goes to ``sim`` (its typical renders are short)."""
+    from django.conf import settings
+
+    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", timeout)
+    transport = SyncASGITransport(sim.app)
+    monkeypatch.setattr(
+        endpoints, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
+    )
+    endpoint = endpoints.add_endpoint(
+        workspace,
+        name=name,
+        kind="openai",
+        base_url=getattr(sim, "base", "http://sim") + sim.prefix,
+        api_key=sim.api_key,
+        models=list(models),
+        webhook_secret=SECRET if webhooks else "",
+        requests_per_minute=10_000,
+        profile=profile,
+    )
+    endpoint.model_overrides = dict.fromkeys(models, FAST)
+    endpoint.save()
+    if webhooks:
+        monkeypatch.setattr(settings, "SLATE_PUBLIC_URL", "http://testserver")
+        sim.faults.webhook_url = f"/hooks/openai/{endpoint.webhook_token}/"
+        sim.faults.webhook_secret = SECRET
+        web = Client()
+        sim.deliver = lambda url, headers, body: (
+            web.post(
+                url.removeprefix("http://testserver"),
+                data=body,
+                content_type="application/json",
+                headers={k: v for k, v in headers.items() if k != "content-type"},
+            ).status_code
+        )
+    return endpoint
+
+
+def worker() -> Worker:
+    return Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+
+
+def drive(sim: VideosSimulator, until=None, timeout: float = 20.0) -> None:
+    """Run due tasks and tick the simulator until ``until()`` (default: every take ended)."""
+    until = until or (lambda: not Take.objects.exclude(status__in=TERMINAL_STATUSES).exists())
+    runner = worker()
+    deadline = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < deadline, list(
+            Take.objects.values("pk", "status", "error_message")
+        )
+        sim.tick()
+        runner.run()
+        time.sleep(0.02)
+
+
+def fal_simulator(**faults) -> FalSimulator:
+    faults.setdefault("render_seconds", (0.1, 0.3))
+    return FalSimulator(Faults(**faults), api_key=FAL_KEY)
+
+
+def connect_fal(
+    monkeypatch,
+    workspace,
+    sim: FalSimulator,
+    *,
+    webhooks=False,
+    timeout=1.0,
+    models=("fal-ai/veo3.1", "fal-ai/kling-video/v3/pro/text-to-video"),
+    name="fal",
+    overrides=None,
+):
+    """A fal endpoint in ``workspace`` whose HTTP (queue, CDN, key set) goes to ``sim``."""
+    from django.conf import settings
+
+    from studio import jwks
+
+    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", timeout)
+    monkeypatch.setattr(settings, "SLATE_FAL_JWKS_URL", f"{sim.base}/.well-known/jwks.json")
+    jwks.forget()
+    transport = SyncASGITransport(sim.app)
+    monkeypatch.setattr(
+        endpoints, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
+    )
+    if webhooks:
+        monkeypatch.setattr(settings, "SLATE_PUBLIC_URL", "http://testserver")
+    endpoint = endpoints.add_endpoint(
+        workspace,
+        name=name,
+        kind="fal",
+        base_url=sim.base,
+        api_key=FAL_KEY,
+        models=list(models),
+        webhooks=webhooks,
+        requests_per_minute=10_000,
+        model_overrides=overrides or dict.fromkeys(models, FAST),
+    )
+    if webhooks:
+        web = Client()
+        sim.deliver = lambda url, headers, body: (
+            web.post(
+                url.removeprefix("http://testserver"),
+                data=body,
+                content_type="application/json",
+                headers={k: v for k, v in headers.items() if k != "content-type"},
+            ).status_code
+        )
+    return endpoint
+
+
+def connect_comfy(monkeypatch, workspace, base_url: str, *, name="gpu", models=("smoke",)):
+    """A ComfyUI endpoint in ``workspace`` for a (fake) server really listening on loopback."""
+    from django.conf import settings
+
+    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", 2.0)
+    monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 2.0)
+    return endpoints.add_endpoint(
+        workspace,
+        name=name,
+        kind="comfyui",
+        base_url=base_url,
+        models=list(models),
+        requests_per_minute=10_000,
+        model_overrides=dict.fromkeys(models, FAST),
+    )

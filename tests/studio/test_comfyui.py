@@ -1,0 +1,282 @@
+"""ComfyUI through the engine, against a fake server really listening on loopback: templates
+filled slot by slot, progress from the websocket, cancel, and every bad input refused early."""
+
+import html
+import re
+
+import av
+import pytest
+from django.urls import reverse
+
+from studio import endpoints, ledger, takes, workflows
+from studio.models import LedgerEntry, Status, Take
+from studio.prompts import Shot
+from tests.engine import connect_comfy, drive
+from tests.fakes.comfyui import ComfyFaults, ComfySimulator
+from tests.fakes.videos_api import serve
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def comfy():
+    sim = ComfySimulator(ComfyFaults(render_seconds=0.3))
+    with serve(sim) as running:
+        sim.base_url = running.base_url
+        yield sim
+
+
+def queue(workspace, subject="a paper boat in a gutter", **settings):
+    settings.setdefault("size", "640x360")
+    settings.setdefault("seconds", 2)
+    return takes.queue_take(
+        workspace,
+        Shot(subject=subject, camera="static"),
+        provider="gpu",
+        model=settings.pop("model", "smoke"),
+        **settings,
+    )
+
+
+def refreshed(take):
+    take.refresh_from_db()
+    return take
+
+
+def frames_of(path) -> tuple[int, int, int, float]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        count = sum(1 for _ in container.decode(stream))
+        return stream.width, stream.height, count, float(stream.average_rate)
+
+
+def test_the_smoke_template_renders_what_its_slots_say(workspace, monkeypatch, comfy):
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace, size="360x640", seconds=2)
+    assert take.estimate == 0  # your own GPU
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    assert comfy.submitted == [str(take.client_key)]  # our own prompt id, sent once
+    graph = comfy.history[take.remote_id]["prompt"][2]
+    assert graph["4"]["inputs"]["value"] == take.composed_prompt
+    assert graph["3"]["inputs"]["filename_prefix"] == f"slate/take-{take.pk}"
+    assert frames_of(take.video.path) == (360, 640, 24, 12.0)  # 2 s × 12 fps
+    assert take.charged == 0 and ledger.unbalanced_takes() == []
+
+
+def test_sampler_progress_reaches_the_take_as_it_renders(workspace, monkeypatch, comfy):
+    from studio import live
+
+    comfy.faults.steps, comfy.faults.render_seconds = 6, 1.2
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    pushed = []
+    push = live.progress_changed
+
+    def recording(take_id):
+        current = Take.objects.get(pk=take_id)
+        pushed.append((current.progress, current.progress_known, current.stage))
+        push(take_id)
+
+    monkeypatch.setattr(live, "progress_changed", recording)
+    drive(comfy)
+    assert refreshed(take).status == Status.COMPLETED
+    steps = [(p, stage) for p, known, stage in pushed if known and "step" in stage]
+    assert len(steps) >= 3, pushed  # events sent before the socket opened are gone
+    for progress, stage in steps:  # the server's own step counts, nothing invented
+        step = int(stage.removeprefix("EmptyImage: step ").split("/")[0])
+        assert stage.endswith("/6") and progress == min(int(100 * step / 6), 99)
+    assert [p for p, _ in steps] == sorted(p for p, _ in steps)
+    assert any(stage == "CreateVideo" for _, _, stage in pushed)
+
+
+@pytest.mark.parametrize("key", ["images", "gifs", "videos"])
+def test_outputs_are_found_whichever_key_lists_them(workspace, monkeypatch, comfy, key):
+    comfy.faults.output_key = key
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy)
+    assert refreshed(take).status == Status.COMPLETED
+
+
+def test_a_workflow_that_saves_no_mp4_fails_with_a_reason(workspace, monkeypatch, comfy):
+    comfy.faults.save_format = "webm"
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.FAILED and "no MP4" in take.error_message
+
+
+def test_a_node_error_fails_the_take_naming_the_node(workspace, monkeypatch, comfy):
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace, subject="FAILME a kite")
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.FAILED
+    assert "EmptyImage: Allocation on device failed" in take.error_message
+    assert not take.charged
+
+
+def test_a_running_take_cancels_cooperatively_and_charges_nothing(workspace, monkeypatch, comfy):
+    comfy.faults.steps, comfy.faults.render_seconds = 20, 4.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage)
+    takes.cancel(take.pk)
+    assert refreshed(take).status == Status.CANCELLING  # it stops between steps
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.CANCELLED and comfy.interrupts == 1
+    history = comfy.history[take.remote_id]
+    assert history["status"]["status_str"] == "error" and history["outputs"] == {}
+    assert not LedgerEntry.objects.filter(take=take, kind="charge").exists()
+    assert ledger.unbalanced_takes() == []
+
+
+def test_a_pending_take_is_taken_off_the_queue(workspace, monkeypatch, comfy):
+    comfy.faults.render_seconds = 3.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    first, second = queue(workspace, subject="first"), queue(workspace, subject="second")
+    drive(comfy, until=lambda: refreshed(second).remote_id and refreshed(first).stage)
+    assert refreshed(second).queue_position == 0 or refreshed(second).stage == "queued"
+    takes.cancel(second.pk)
+    drive(comfy, until=lambda: refreshed(second).is_terminal)
+    assert refreshed(second).status == Status.CANCELLED
+    assert str(second.client_key) not in comfy.history  # it never ran
+    takes.cancel(first.pk)
+    drive(comfy)
+
+
+def test_a_first_frame_is_uploaded_and_held(workspace, monkeypatch, comfy):
+    from tests.studio.test_references import picture
+
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace, reference=picture(size=(640, 360), colour=(200, 40, 40)))
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    graph = comfy.history[take.remote_id]["prompt"][2]
+    assert graph["1"]["class_type"] == "LoadImage"  # the smoke-image template
+    assert graph["1"]["inputs"]["image"] in comfy.uploads
+    with av.open(take.video.path) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    red, green, blue = frame[180, 320]
+    assert red > 150 and green < 90 and blue < 90
+
+
+def test_a_template_whose_model_files_are_missing_fails_saying_which(workspace, monkeypatch, comfy):
+    connect_comfy(monkeypatch, workspace, comfy.base_url, models=("wan-2.2-ti2v-5b",))
+    take = queue(workspace, model="wan-2.2-ti2v-5b", size="1280x704", seconds=5)
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.FAILED
+    assert "UNETLoader" in take.error_message and "wan2.2_ti2v_5B" in take.error_message
+    assert comfy.submitted == [] and not take.charged  # refused, so never queued there
+
+
+def test_a_prompt_is_found_again_by_its_own_id(workspace, monkeypatch, comfy):
+    from studio.providers.base import NOT_CREATED, Submission
+
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy)
+    client = endpoints.client_for(refreshed(take).endpoint)
+    job = takes.job_for(refreshed(take))
+    assert [v.id for v in client.find_created(job, Submission(key=job.key))] == [take.remote_id]
+    other = takes.job_for(queue(workspace, subject="never sent"))
+    assert client.find_created(other, Submission(key=other.key)) == NOT_CREATED
+
+
+# --- bad input: refused before anything is queued ------------------------------------------
+
+
+def generate(client, **extra):
+    data = {
+        "subject": "a kite",
+        "camera": "static",
+        "provider": "gpu",
+        "model": "smoke",
+        "size": "640x360",
+        "seconds": "2",
+        **extra,
+    }
+    page = client.post(reverse("generate", args=["harbour"]), data)
+    return re.findall(r'class="error"[^>]*>([^<]*)<', html.unescape(page.content.decode()))
+
+
+def test_a_server_that_is_down_or_garbage_queues_nothing(
+    client, personas, workspace, monkeypatch, comfy
+):
+    client.force_login(personas["editor"])
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    comfy.faults.garbage = True
+    errors = generate(client)
+    assert any("isn't answering properly" in e and "nothing was queued" in e for e in errors)
+    endpoint = workspace.endpoints.get()
+    endpoint.base_url = "http://127.0.0.1:9"  # nothing listens there
+    endpoint.save()
+    errors = generate(client)
+    assert any("isn't answering properly" in e for e in errors), errors
+    assert not Take.objects.exists() and comfy.submitted == []
+
+
+def test_a_template_missing_a_required_slot_queues_nothing(
+    client, personas, workspace, monkeypatch, comfy, tmp_path
+):
+    (tmp_path / "smoke.json").write_text((workflows.FOLDER / "smoke.json").read_text())
+    (tmp_path / "smoke.toml").write_text(
+        '[slots]\nprompt = ["4", "value"]\nwidth = ["1", "width"]\nheight = ["1", "height"]\n'
+    )
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    monkeypatch.setattr(workflows, "FOLDER", tmp_path)
+    workflows.load.cache_clear()
+    try:
+        client.force_login(personas["editor"])
+        errors = generate(client)
+        assert any("missing the required slot frames" in e for e in errors), errors
+    finally:
+        workflows.load.cache_clear()
+    assert not Take.objects.exists() and comfy.submitted == []
+
+
+@pytest.mark.parametrize(
+    ("graph", "slots", "message"),
+    [
+        ({}, {}, "has no nodes"),
+        ({"1": {"inputs": {}}}, {}, "not in API format"),
+        ({"1": {"class_type": "EmptyImage", "inputs": {}}}, {}, "saves no video"),
+        (
+            {"1": {"class_type": "SaveVideo", "inputs": {"x": 1}}},
+            {"prompt": ["1", "x"], "width": ["1", "x"], "height": ["1", "x"]},
+            "missing the required slot frames",
+        ),
+        (
+            {"1": {"class_type": "SaveVideo", "inputs": {"x": 1}}},
+            {"prompt": ["9", "x"], "width": ["1", "x"], "height": ["1", "x"], "frames": ["1", "x"]},
+            "there is no node 9",
+        ),
+        (
+            {"1": {"class_type": "SaveVideo", "inputs": {"x": 1}}},
+            {"prompt": ["1", "y"], "width": ["1", "x"], "height": ["1", "x"], "frames": ["1", "x"]},
+            "has no input “y”",
+        ),
+    ],
+)
+def test_broken_templates_are_refused_saying_what_is_wrong(graph, slots, message):
+    with pytest.raises(workflows.WorkflowInvalid, match=message):
+        workflows.parse("mine", graph, {"slots": slots})
+
+
+def test_every_shipped_template_is_valid():
+    names = sorted(path.stem for path in workflows.FOLDER.glob("*.json"))
+    assert names == ["ltx-2", "smoke", "smoke-image", "wan-2.2-ti2v-5b"]
+    for name in names:
+        workflow = workflows.load(name)
+        assert set(workflows.REQUIRED) <= set(workflow.slots)
+
+
+def test_the_check_names_the_server_version(workspace, monkeypatch, comfy):
+    endpoint = connect_comfy(monkeypatch, workspace, comfy.base_url)
+    assert "ComfyUI 0.3.64 answers" in endpoints.check_endpoint(endpoint)

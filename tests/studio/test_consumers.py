@@ -1,0 +1,168 @@
+"""Live progress over websockets: members receive fragments, outsiders cannot join."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from studio import live, rendering, takes, workspaces
+from studio.asgi import application
+from studio.layers import ThreadSafeInMemoryChannelLayer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_layer(settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "studio.layers.ThreadSafeInMemoryChannelLayer"}
+    }
+
+
+async def joined(user, path: str) -> WebsocketCommunicator:
+    """A connected socket, past the snapshot every socket gets first."""
+    ws = await refused_or_joined(user, path)
+    assert ws is not None, f"{user} could not join {path}"
+    return ws
+
+
+async def refused_or_joined(user, path: str):
+    ws = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://localhost")])
+    ws.scope["user"] = user
+    connected, _ = await ws.connect()
+    if not connected:
+        return None
+    ws.snapshot = await ws.receive_from(timeout=2)
+    return ws
+
+
+def queued_take(workspace, shot):
+    return takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
+
+
+async def test_a_socket_first_gets_the_current_state(personas, workspace, shot):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    assert 'id="take-list"' in ws.snapshot and f'id="take-card-{take.pk}"' in ws.snapshot
+    page = await joined(personas["editor"], f"/ws/takes/{take.pk}/")
+    assert f'id="take-live-{take.pk}"' in page.snapshot and "Queued" in page.snapshot
+    await ws.disconnect()
+    await page.disconnect()
+
+
+async def test_a_member_sees_state_changes_then_progress_ticks(personas, workspace, shot):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    claimed = await sync_to_async(rendering.claim)(take.pk)
+    after_claim = await ws.receive_from(timeout=2)
+    assert 'id="take-list"' in after_claim and "badge-in_progress" in after_claim
+    assert "Cancel" in after_claim
+    await sync_to_async(rendering.heartbeat)(take.pk, claimed[1], 37)
+    tick = await ws.receive_from(timeout=2)
+    assert tick.startswith(f'<progress id="card-progress-{take.pk}"') and 'value="37"' in tick
+    assert "<button" not in tick and "<a " not in tick  # nothing clickable is replaced
+    await ws.disconnect()
+
+
+async def test_viewers_receive_fragments_without_controls(personas, workspace, shot):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    board = await joined(personas["viewer"], "/ws/w/harbour/")
+    page = await joined(personas["viewer"], f"/ws/takes/{take.pk}/")
+    assert "Cancel" not in board.snapshot and "Cancel" not in page.snapshot
+    await sync_to_async(rendering.claim)(take.pk)
+    for ws in (board, page):
+        html = await ws.receive_from(timeout=2)
+        assert "Rendering" in html and "Cancel" not in html
+        await ws.disconnect()
+
+
+async def test_a_take_page_only_hears_about_its_own_take(personas, workspace, shot):
+    first = await sync_to_async(queued_take)(workspace, shot)
+    second = await sync_to_async(queued_take)(workspace, shot)
+    ws = await joined(personas["owner"], f"/ws/takes/{first.pk}/")
+    await sync_to_async(takes.cancel)(second.pk)
+    assert await ws.receive_nothing(timeout=0.3)
+    await sync_to_async(takes.cancel)(first.pk)
+    assert "Cancelled" in await ws.receive_from(timeout=2)
+    await ws.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/w/harbour/", "/ws/takes/{take}/"])
+async def test_outsiders_cannot_join(personas, workspace, shot, path):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    assert await refused_or_joined(personas["outsider"], path.format(take=take.pk)) is None
+
+
+async def test_anonymous_visitors_cannot_join(workspace):
+    assert await refused_or_joined(AnonymousUser(), "/ws/w/harbour/") is None
+
+
+async def test_a_new_take_pushes_the_whole_list(personas, workspace, shot):
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    take = await sync_to_async(queued_take)(workspace, shot)
+    html = await ws.receive_from(timeout=2)
+    assert 'id="take-list"' in html and f'id="take-card-{take.pk}"' in html
+    await ws.disconnect()
+
+
+async def test_a_removed_member_stops_receiving_at_once(personas, workspace, shot):
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    await sync_to_async(workspaces.remove_member)(workspace, personas["editor"])
+    assert (await ws.receive_output(timeout=2))["type"] == "websocket.close"
+    await sync_to_async(queued_take)(workspace, shot)  # nothing more reaches them
+
+
+async def test_a_demoted_member_gets_viewer_fragments(personas, workspace, shot):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    await sync_to_async(workspaces.add_member)(workspace, personas["editor"], "viewer")
+    await asyncio.sleep(0.1)  # the access change is handled before the next push
+    await sync_to_async(rendering.claim)(take.pk)
+    html = await ws.receive_from(timeout=2)
+    assert "badge-in_progress" in html and "Cancel" not in html
+    await ws.disconnect()
+
+
+async def test_a_push_from_a_worker_thread_arrives_promptly():
+    """The embedded worker publishes from its own thread; the server loop must wake at once."""
+    layer = get_channel_layer()
+    assert isinstance(layer, ThreadSafeInMemoryChannelLayer)
+    channel = await layer.new_channel()
+    await layer.group_add("workspace-1", channel)
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0.05)
+
+    sent_at = []
+
+    def publish():
+        sent_at.append(time.perf_counter())
+        live.send("workspace-1", {"type": "take.changed", "n": 1})
+
+    threading.Thread(target=publish).start()
+    message = await asyncio.wait_for(receiving, timeout=2)
+    assert message["n"] == 1
+    assert time.perf_counter() - sent_at[0] < 0.1
+
+
+def test_group_names_are_per_workspace_and_user():
+    assert live.group_name(7) == "workspace-7"
+    assert live.user_group_name(7) == "user-7"
+
+
+async def test_logging_out_closes_that_browsers_sockets(personas, workspace, client):
+    await sync_to_async(client.force_login)(personas["editor"])
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    ws = WebsocketCommunicator(
+        application,
+        "/ws/w/harbour/",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", cookie)],
+    )
+    assert (await ws.connect())[0]
+    await ws.receive_from(timeout=2)  # the snapshot
+    await sync_to_async(client.post)("/logout/")
+    assert (await ws.receive_output(timeout=2))["type"] == "websocket.close"

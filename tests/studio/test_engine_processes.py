@@ -1,0 +1,272 @@
+"""The engine as it runs for real: worker processes, a simulator on loopback, SIGKILL.
+
+- Crash recovery: a worker is killed at each crash point (before create, after
+  create before the id is saved, mid-poll, mid-download, after completion
+  before notifying), once per take, over many takes. Every take still ends
+  right, with one provider job each, no partial files, the ledger balanced.
+- Rate limit: four worker processes share one credential against a simulator
+  that enforces its limit: no window is ever exceeded and no retry comes
+  before the provider's Retry-After.
+
+Windows and leases are scaled down (seconds, not minutes) so the suite runs
+in minutes; the rules are the same.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import time
+from contextlib import closing
+
+import pytest
+
+from studio.crashpoints import POINTS
+from tests.engine import KEY
+from tests.fakes.videos_api import Faults, VideosSimulator, serve
+from tests.processes import make_install
+
+pytestmark = pytest.mark.slow
+
+QUEUE = """
+from studio import takes, workspaces
+from studio.prompts import Shot
+workspace = workspaces.default_workspace()
+for n in range({count}):
+    takes.queue_take(workspace, Shot(subject="take {{}} of the run".format(n)), provider="sim",
+                     model="sora-2", size="1280x720", seconds=4)
+"""
+
+
+def rows(install, sql: str) -> list[tuple]:
+    with closing(sqlite3.connect(install.var / "slate.sqlite3", timeout=30)) as db:
+        return db.execute(sql).fetchall()
+
+
+def statuses(install) -> list[str]:
+    return [status for (status,) in rows(install, "select status from studio_take")]
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """An install with a provider "sim" pointing at a simulator served on loopback."""
+    started = []
+
+    def make(faults: Faults, **env):
+        sim = VideosSimulator(faults, api_key=KEY)
+        running = serve(sim).__enter__()
+        install = make_install(tmp_path / f"var{len(started)}", SIM_KEY=KEY, **env)
+        started.append((running, install))
+        overrides = json.dumps({"sora-2": {"typical_render": {"base": 0.3, "per_second": 0}}})
+        added = install.manage(
+            "provider",
+            "add",
+            "sim",
+            "--base-url",
+            running.base_url,
+            "--api-key-env",
+            "SIM_KEY",
+            "--models",
+            "sora-2",
+            "--rpm",
+            env.pop("rpm", "10000"),
+            "--overrides",
+            overrides,
+        )
+        assert added.returncode == 0, added.stderr
+        return sim, install
+
+    yield make
+    for running, install in started:
+        install.stop()
+        running.__exit__()
+
+
+def queue(install, count: int) -> None:
+    done = install.manage("shell", "-v0", "-c", QUEUE.format(count=count))
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_workers_killed_at_every_crash_point_lose_nothing(engine, tmp_path, point):
+    runs = int(os.environ.get("SLATE_CRASH_RUNS", "20"))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    lease, sweep = 1.0, 0.3
+    sim, install = engine(
+        Faults(render_seconds=(0.2, 0.4)),
+        SLATE_LEASE_SECONDS=str(lease),
+        SLATE_SWEEP_SECONDS=str(sweep),
+        SLATE_WORKER_POLL_SECONDS="0.05",
+        SLATE_CRASHPOINT=point,
+        SLATE_CRASHPOINT_DIR=str(marks),
+    )
+    queue(install, runs)
+    workers = [install.start("worker") for _ in range(2)]
+    kills, deadline = 0, time.monotonic() + 60 + runs * 8
+    while any(
+        s not in ("completed", "failed", "refused", "cancelled", "expired")
+        for s in statuses(install)
+    ):
+        assert time.monotonic() < deadline, statuses(install)
+        for n, worker in enumerate(workers):
+            if worker.poll() is not None:  # died at the crash point: start another
+                assert worker.returncode == -signal.SIGKILL
+                kills += 1
+                workers[n] = install.start("worker")
+        time.sleep(0.05)
+    time.sleep(0.5)  # a kill right after the last completion (after_complete) lands late
+    kills += sum(worker.poll() is not None for worker in workers)
+
+    assert kills == runs == len(list(marks.iterdir()))  # every take killed a worker once
+    assert statuses(install) == ["completed"] * runs
+    # One provider job per take, and every job belongs to exactly one take.
+    prompts = [video.prompt for video in sim.creates]
+    assert len(prompts) == len(set(prompts)) == runs
+    adopted = sorted(remote for (remote,) in rows(install, "select remote_id from studio_take"))
+    assert adopted == sorted(video.id for video in sim.creates)
+    # No partial file anywhere in media: exactly the finished videos.
+    media = install.var / "media"
+    videos = sorted(p.relative_to(media).as_posix() for p in media.rglob("*.mp4"))
+    assert videos == sorted(v for (v,) in rows(install, "select video from studio_take"))
+    # The ledger balances for every take, and nothing was charged twice.
+    ledger = rows(
+        install,
+        """
+        select take_id,
+               sum(case when kind = 'hold' then amount else 0 end),
+               sum(case when kind = 'charge' then amount else 0 end),
+               sum(case when kind = 'release' then amount else 0 end),
+               sum(case when kind = 'charge' then 1 else 0 end)
+        from studio_ledgerentry group by take_id""",
+    )
+    assert len(ledger) == runs
+    for _, held, charged, released, charges in ledger:
+        assert abs(held - charged - released) < 1e-9 and charges == 1
+
+
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_four_workers_share_one_rate_limit(engine, store):
+    from tests.studio.test_ratelimit import redis_url
+
+    window, limit = 6.0, 25  # 25 requests a minute, with the minute scaled to 6 s
+    extra = {"REDIS_URL": redis_url()} if store == "redis" else {}
+    sim, install = engine(
+        Faults(
+            render_seconds=(0.1, 0.3),
+            rate_limit=limit,
+            rate_window=window,
+            random_429=0.05,
+            retry_after=0.4,
+        ),
+        SLATE_RATE_WINDOW_SECONDS=str(window),
+        SLATE_WORKER_POLL_SECONDS="0.05",
+        SLATE_LEASE_SECONDS="5",
+        rpm=str(limit),
+        **extra,
+    )
+    queue(install, 20)
+    for _ in range(4):
+        install.start("worker")
+    deadline = time.monotonic() + 120
+    while set(statuses(install)) != {"completed"}:
+        assert time.monotonic() < deadline, statuses(install)
+        time.sleep(0.2)
+
+    assert sim.rate_violations == 0  # the simulator never had to refuse over its limit
+    assert sim.early_retries == 0  # nobody came back before a Retry-After ran out
+    starts = sorted(call.at for call in sim.calls)
+    assert len(starts) >= 3 * 20  # enough traffic to press against the limit
+    for i, start in enumerate(starts):
+        assert sum(1 for s in starts[i:] if s < start + window) <= limit
+    assert len(sim.creates) == 20
+
+
+EXPECTED = {
+    "calm": "completed",
+    "HANGME": "completed",
+    "FAILME": "failed",
+    "REFUSE": "refused",
+    "BLOCKME": "refused",
+    "EXPIREME": "expired",
+}
+FAULT_RUN = """
+from studio import takes, workspaces
+from studio.prompts import Shot
+workspace = workspaces.default_workspace()
+for n, word in enumerate({words!r}):
+    takes.queue_take(workspace, Shot(subject=word + " take " + str(n)), provider="sim",
+                     model="sora-2", size="1280x720", seconds=4)
+"""
+
+
+def test_every_fault_at_once_on_loopback_ends_right_and_charges_once(engine):
+    """Latency, 429s, 5xx bursts, creates that hang, refusals, failures mid-run, and
+    webhooks duplicated, delayed and dropped, all at once, with two workers."""
+    words = [
+        *["calm"] * 14,
+        *["HANGME"] * 2,
+        *["FAILME"] * 3,
+        *["REFUSE"] * 3,
+        *["BLOCKME"] * 3,
+        "EXPIREME",
+    ]
+    longest, hang, timeout, lease = 3.0, 3.0, 1.0, 2.0
+    # The client gives up on a hung create before it answers: the outcome is unknown and
+    # must be reconciled (grace period included), never blindly repeated.
+    expected = longest + hang + max(2 * timeout, 2.0) + lease
+    sim, install = engine(
+        Faults(
+            render_seconds=(0.5, longest),
+            latency=(0.0, 0.05),
+            random_429=0.05,
+            retry_after=0.3,
+            error_burst=0.03,
+            create_hang=0.15,
+            hang_seconds=hang,
+            webhook_duplicate=0.3,
+            webhook_delay=(0.0, 1.0),
+            webhook_drop=0.2,
+        ),
+        SLATE_LEASE_SECONDS=str(lease),
+        SLATE_SWEEP_SECONDS="0.3",
+        SLATE_WORKER_POLL_SECONDS="0.05",
+        SLATE_PROVIDER_TIMEOUT=str(timeout),
+        LOG_LEVEL="DEBUG",
+    )
+    done = install.manage("shell", "-v0", "-c", FAULT_RUN.format(words=words))
+    assert done.returncode == 0, done.stderr
+    for _ in range(2):
+        install.start("worker")
+    deadline = time.monotonic() + 4 * expected  # twice the expected time, twice over for CI
+    while time.monotonic() < deadline and any(
+        s in ("queued", "submitting", "in_progress") for s in statuses(install)
+    ):
+        time.sleep(0.2)
+    outcomes = rows(install, "select subject, status, error_message from studio_take")
+    stuck = rows(
+        install,
+        "select id, status, lease_owner, lease_expires_at, next_check_at, create_calls, "
+        "submit_uncertain, retries, remote_id, updated_at from studio_take "
+        "where status in ('queued', 'submitting', 'in_progress')",
+    )
+    if stuck:
+        tasks = rows(
+            install,
+            "select t.id, r.status, r.run_after, r.enqueued_at, r.started_at, r.worker_ids "
+            "from studio_take t left join django_tasks_database_dbtaskresult r "
+            "on replace(r.id, '-', '') = replace(t.task_id, '-', '') where t.status in "
+            "('queued', 'submitting', 'in_progress')",
+        )
+        about = "\n".join(install.logs(f"take {row[0]}:") for row in stuck)
+        pytest.fail(f"stuck: {stuck}\ntasks: {tasks}\n{install.logs()[-6000:]}\n{about}")
+    for subject, status, message in outcomes:
+        assert status == EXPECTED[subject.split()[0]], (subject, status, message)
+    charges = rows(
+        install,
+        "select take_id, count(*) from studio_ledgerentry where kind = 'charge' group by take_id",
+    )
+    assert all(count == 1 for _, count in charges) and len(charges) == 16  # no double charges
+    assert sim.hangs >= 2  # creates really did outlive the client's patience
+    prompts = [video.prompt for video in sim.creates]
+    assert len(prompts) == len(set(prompts))  # one provider job per take, hangs reconciled

@@ -1,0 +1,118 @@
+"""The providers page: owners add, check and remove endpoints; keys never come back out."""
+
+import pytest
+from django.urls import reverse
+
+from studio import endpoints, secretbox, takes
+from studio.models import ProviderEndpoint
+from studio.prompts import Shot
+from tests.engine import KEY, connect, simulator
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "name": "studio-gw",
+    "base_url": "https://gw.example.com/v1",
+    "auth_style": "bearer",
+    "api_key": "sk-live-0123456789abcdef",
+    "models": "sora-2, wan-2.5",
+    "webhook_secret": "",
+    "requests_per_minute": "25",
+}
+
+
+def test_an_owner_adds_a_provider_and_the_key_is_sealed(client, personas):
+    client.force_login(personas["owner"])
+    response = client.post(reverse("add_provider", args=["harbour"]), FORM)
+    assert response.status_code == 302
+    endpoint = ProviderEndpoint.objects.get()
+    assert endpoint.model_ids == ["sora-2", "wan-2.5"] and endpoint.api_key_hint == "…cdef"
+    assert "sk-live" not in endpoint.api_key_encrypted  # encrypted at rest
+    assert secretbox.unseal(endpoint.api_key_encrypted) == FORM["api_key"]
+    page = client.get(reverse("providers", args=["harbour"])).content.decode()
+    assert "studio-gw" in page and "…cdef" in page and FORM["api_key"] not in page
+
+
+def test_a_bad_provider_is_explained_and_not_saved(client, personas):
+    client.force_login(personas["owner"])
+    response = client.post(
+        reverse("add_provider", args=["harbour"]),
+        {**FORM, "name": "animatic", "api_key": "sk-live-0123456789abcdef"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and "not “animatic”" in html
+    assert FORM["api_key"] not in html  # not even echoed back into the form
+    assert not ProviderEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["editor", "viewer"])
+def test_only_owners_change_providers(client, personas, workspace, role):
+    endpoint = endpoints.add_endpoint(
+        workspace,
+        name="gw",
+        kind="openai",
+        base_url="https://gw.example/v1",
+        api_key=KEY,
+        models=["sora-2"],
+    )
+    client.force_login(personas[role])
+    assert client.get(reverse("providers", args=["harbour"])).status_code == 200
+    assert client.post(reverse("add_provider", args=["harbour"]), FORM).status_code == 403
+    assert client.post(reverse("remove_provider", args=["harbour", "gw"])).status_code == 403
+    assert client.post(reverse("check_provider", args=["harbour", "gw"])).status_code == 403
+    assert ProviderEndpoint.objects.get() == endpoint
+
+
+def test_outsiders_get_404(client, personas, workspace):
+    endpoints.add_endpoint(
+        workspace,
+        name="gw",
+        kind="openai",
+        base_url="https://gw.example/v1",
+        api_key=KEY,
+        models=["sora-2"],
+    )
+    client.force_login(personas["outsider"])
+    assert client.get(reverse("providers", args=["harbour"])).status_code == 404
+    assert client.post(reverse("remove_provider", args=["harbour", "gw"])).status_code == 404
+
+
+def test_check_connection_answers_inline(client, personas, workspace, monkeypatch):
+    connect(monkeypatch, workspace, simulator())
+    client.force_login(personas["owner"])
+    response = client.post(
+        reverse("check_provider", args=["harbour", "sim"]), headers={"HX-Request": "true"}
+    )
+    assert "answers: the key works" in response.content.decode()
+
+
+def test_a_provider_with_takes_in_flight_cannot_be_removed(
+    client, personas, workspace, monkeypatch
+):
+    connect(monkeypatch, workspace, simulator())
+    takes.queue_take(
+        workspace, Shot(subject="x"), provider="sim", model="sora-2", size="1280x720", seconds=4
+    )
+    client.force_login(personas["owner"])
+    page = client.post(reverse("remove_provider", args=["harbour", "sim"]), follow=True)
+    assert "still being made" in page.content.decode() and ProviderEndpoint.objects.exists()
+
+
+def test_the_composer_offers_the_providers_models_and_their_costs(
+    client, personas, workspace, monkeypatch
+):
+    connect(monkeypatch, workspace, simulator())
+    client.force_login(personas["editor"])
+    panel = client.post(
+        reverse("compose_settings", args=["harbour"]),
+        {"provider": "sim", "model": "sora-2", "size": "1280x720", "seconds": "8"},
+    ).content.decode()
+    assert '<option value="sora-2" selected>' in panel and "sora-2-pro" in panel
+    assert "$0.80" in panel and "8 s × $0.10/s" in panel
+    assert 'value="1792x1024"' not in panel  # Sora 2 renders 720p only…
+    assert "1792x1024: not rendered by Sora 2; try" in panel  # …and it says where to go instead
+    pro = client.post(
+        reverse("compose_settings", args=["harbour"]),
+        {"provider": "sim", "model": "sora-2-pro", "size": "1792x1024", "seconds": "12"},
+    ).content.decode()
+    assert 'value="1792x1024"' in pro and "$6.00" in pro

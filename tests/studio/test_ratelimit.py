@@ -1,0 +1,84 @@
+"""The shared rate limiter, in process: the window, in-flight slots, pauses, both stores."""
+
+import os
+
+import pytest
+import redis
+
+from studio.ratelimit import DatabaseRateLimiter, RedisRateLimiter
+from tests.conftest import CI
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.django_db
+def test_never_more_than_the_limit_in_any_window_counted_from_the_answers():
+    clock = Clock()
+    limiter = DatabaseRateLimiter("k", 3, 10.0, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(7):
+        slot = limiter.acquire()
+        starts.append(clock.now)
+        clock.now += 0.5  # the request takes half a second to come back
+        limiter.release(slot)
+    for i, start in enumerate(starts):
+        assert sum(start <= s < start + 10.0 for s in starts[i:]) <= 3
+    assert starts[3] == pytest.approx(starts[0] + 0.5 + 10.0)  # a window after the first answer
+
+
+@pytest.mark.django_db
+def test_requests_in_flight_hold_their_slot():
+    clock = Clock()
+    limiter = DatabaseRateLimiter("k", 2, 10.0, clock=clock, sleep=clock.sleep)
+    first, second = limiter.try_acquire("a"), limiter.try_acquire("b")
+    assert (first, second) == (0, 0)
+    clock.now += 60  # long after the window, but neither has come back
+    assert limiter.try_acquire("c") > 0
+    limiter.release("a")
+    assert limiter.try_acquire("c") > 0  # "a" counts from its answer: just now
+    clock.now += 10
+    assert limiter.try_acquire("c") == 0
+
+
+@pytest.mark.django_db
+def test_a_pause_holds_everyone_until_the_retry_after():
+    clock = Clock()
+    first = DatabaseRateLimiter("k", 100, 60.0, clock=clock, sleep=clock.sleep)
+    other_worker = DatabaseRateLimiter("k", 100, 60.0, clock=clock, sleep=clock.sleep)
+    first.pause(4.0)
+    assert other_worker.try_acquire("x") == pytest.approx(4.0)
+    other_worker.acquire()
+    assert clock.now == pytest.approx(1004.0)
+
+
+def redis_url():
+    url = os.environ.get("SLATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        if CI:
+            pytest.fail(f"Redis is not reachable: {error}")
+        pytest.skip(f"SKIPPED LOUDLY: Redis is not reachable: {error}")
+    return url
+
+
+def test_redis_limiter_shares_one_window_and_one_pause():
+    url = redis_url()
+    key = f"test-{os.getpid()}-{id(url)}"
+    limiters = [RedisRateLimiter(key, 5, 2.0, redis_url=url) for _ in range(4)]
+    granted = [n for n in range(12) if limiters[n % 4].try_acquire(f"t{n}") == 0]
+    assert len(granted) == 5
+    for n in granted:
+        limiters[0].release(f"t{n}")
+    assert limiters[1].try_acquire("late") > 1.5  # full until two seconds after the answers
+    limiters[0].pause(30.0)
+    assert limiters[2].try_acquire("paused") > 29

@@ -1,0 +1,275 @@
+"""The job engine against the simulator: each fault has its outcome; nothing stuck, nothing
+paid twice, the ledger always balanced."""
+
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from studio import endpoints, ledger, remote, takes
+from studio.models import LedgerEntry, Status, Take, WebhookDelivery
+from studio.prompts import Shot
+from tests.engine import connect, drive, simulator
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def queue(workspace, subject="a paper boat in a gutter", model="sora-2", seconds=4):
+    return takes.queue_take(
+        workspace,
+        Shot(subject=subject, camera="slow push-in"),
+        provider="sim",
+        model=model,
+        size="1280x720",
+        seconds=seconds,
+    )
+
+
+def refreshed(take: Take) -> Take:
+    take.refresh_from_db()
+    return take
+
+
+def assert_settled(take: Take, charged: Decimal) -> None:
+    sums = ledger.totals(take_id=take.pk)
+    assert sums["charge"] == charged and sums["hold"] == sums["charge"] + sums["release"]
+    assert ledger.unbalanced_takes() == []
+
+
+def test_a_take_is_submitted_followed_and_copied_unchanged(workspace, monkeypatch):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    assert take.estimate == Decimal("0.4000")  # 4 s × $0.10 from the catalogue
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED and take.remote_id in sim.videos
+    original = sim.asset(sim.videos[take.remote_id])
+    assert take.video_sha256 == hashlib.sha256(original).hexdigest()
+    assert Path(take.video.path).read_bytes() == original  # the provider's bytes, unchanged
+    assert take.poster and take.spritesheet and take.probe["video_codec"] == "h264"
+    assert len(sim.creates) == 1 and take.create_calls == 1
+    assert_settled(take, Decimal("0.4000"))
+    assert take.charged == Decimal("0.4000")
+
+
+def test_with_webhooks_a_take_costs_two_calls(workspace, monkeypatch):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim, webhooks=True)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED
+    assert take.provider_calls == 2  # create, then the video: the webhook said it was done
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_a_refusal_at_create_is_refused_and_costs_nothing(workspace, monkeypatch):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace, "REFUSE me")
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.REFUSED and take.error_code == "moderation_blocked"
+    assert (
+        "moderation refused" in take.error_message and "nothing was charged" in take.error_message
+    )
+    assert not sim.creates
+    assert_settled(take, Decimal("0"))
+
+
+@pytest.mark.parametrize(
+    ("word", "status", "code"),
+    [
+        ("FAILME", Status.FAILED, "internal_error"),
+        ("BLOCKME", Status.REFUSED, "moderation_blocked"),
+    ],
+)
+def test_a_job_that_fails_mid_run_says_why(workspace, monkeypatch, word, status, code):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace, f"{word} please")
+    drive(sim)
+    take = refreshed(take)
+    assert (take.status, take.error_code) == (status, code)
+    assert_settled(take, Decimal("0"))
+
+
+@pytest.mark.parametrize("fault", ["create_500_after_accept", "create_hang"])
+def test_a_create_with_unknown_outcome_is_reconciled_not_repeated(workspace, monkeypatch, fault):
+    sim = simulator(**{fault: 1.0, "hang_seconds": 2.0})
+    connect(monkeypatch, workspace, sim, timeout=0.3)
+    take = queue(workspace)
+    drive(sim, until=lambda: refreshed(take).submit_uncertain or refreshed(take).is_terminal)
+    setattr(sim.faults, fault, 0.0)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED
+    assert len(sim.creates) == 1 and take.remote_id == sim.creates[0].id  # adopted, not resubmitted
+    assert take.create_calls == 1
+    assert_settled(take, Decimal("0.4000"))
+
+
+def test_a_create_that_never_arrived_is_submitted_again(workspace, monkeypatch):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    # A worker died after saving "submitting", before the provider heard anything.
+    Take.objects.filter(pk=take.pk).update(
+        status=Status.SUBMITTING,
+        lease_owner="dead",
+        create_calls=1,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+        submitted_at=timezone.now(),
+    )
+    assert takes.sweep().requeued == 1
+    assert refreshed(take).submit_uncertain
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED and len(sim.creates) == 1 and take.create_calls == 2
+
+
+def test_an_unreachable_provider_is_tried_again_later(workspace, monkeypatch):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim)
+    real = endpoints.http_client
+    failures = {"left": 4}
+
+    def flaky():
+        client = real()
+        send = client.send
+
+        def sometimes(request, **kwargs):
+            if failures["left"] > 0:
+                failures["left"] -= 1
+                raise httpx.ConnectError("refused", request=request)
+            return send(request, **kwargs)
+
+        client.send = sometimes
+        return client
+
+    monkeypatch.setattr(endpoints, "http_client", flaky)
+    monkeypatch.setattr(remote, "_backoff", lambda take, error: 0.05)
+    take = queue(workspace)
+    drive(sim)
+    assert refreshed(take).status == Status.COMPLETED and len(sim.creates) == 1
+
+
+def test_rate_limits_and_5xx_bursts_are_ridden_out(workspace, monkeypatch):
+    sim = simulator(random_429=0.3, retry_after=0.05, error_burst=0.2, burst_length=2)
+    connect(monkeypatch, workspace, sim)
+    batch = [queue(workspace, f"shot {n}") for n in range(4)]
+    drive(sim, timeout=60)
+    assert {refreshed(t).status for t in batch} == {Status.COMPLETED}
+    assert len(sim.creates) == 4 and sim.early_retries == 0
+    assert ledger.unbalanced_takes() == []
+
+
+def test_assets_that_expired_before_the_copy_end_expired(workspace, monkeypatch):
+    sim = simulator(expires_after=0.0)
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.EXPIRED and "deleted the video" in take.error_message
+    assert not take.video
+    assert_settled(take, Decimal("0"))
+
+
+def test_an_unknown_status_does_not_crash_and_the_take_can_be_cancelled(workspace, monkeypatch):
+    sim = simulator()
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace, "WEIRD lights")
+    drive(sim, until=lambda: refreshed(take).remote_status == "rendering_weirdly")
+    assert refreshed(take).status == Status.IN_PROGRESS
+    assert takes.cancel(take.pk)
+    assert_settled(refreshed(take), Decimal("0"))
+
+
+def test_a_cancelled_take_is_not_downloaded_or_charged_when_it_finishes(workspace, monkeypatch):
+    sim = simulator(render_seconds=(0.4, 0.4))
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim, until=lambda: refreshed(take).status == Status.IN_PROGRESS)
+    takes.cancel(take.pk)
+    drive(
+        sim,
+        until=lambda: sim.videos[refreshed(take).remote_id].state(sim.clock())[0] == "completed",
+    )
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.CANCELLED and not take.video
+    assert_settled(take, Decimal("0"))
+
+
+def test_a_webhook_that_beats_the_create_answer_still_counts(workspace, monkeypatch):
+    sim = simulator(webhook_before_answer=True)
+    connect(monkeypatch, workspace, sim, webhooks=True)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED and take.provider_calls == 2
+
+
+def test_duplicated_and_delayed_webhooks_take_effect_once(workspace, monkeypatch):
+    sim = simulator(webhook_duplicate=1.0, webhook_delay=(0.0, 0.2))
+    connect(monkeypatch, workspace, sim, webhooks=True)
+    take = queue(workspace)
+    drive(sim)
+    drive(sim, until=lambda: not sim.pending_webhooks)
+    assert refreshed(take).status == Status.COMPLETED
+    assert len(sim.webhooks_sent) == 2 and WebhookDelivery.objects.count() == 1
+    assert LedgerEntry.objects.filter(take=take, kind="charge").count() == 1
+
+
+def test_dropped_webhooks_are_caught_by_the_safety_check(workspace, monkeypatch):
+    sim = simulator(webhook_drop=1.0)
+    connect(monkeypatch, workspace, sim, webhooks=True)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED and not WebhookDelivery.objects.exists()
+
+
+def test_the_first_check_waits_for_the_typical_render_time(workspace, monkeypatch):
+    sim = simulator(render_seconds=(5, 5))
+    endpoint = connect(monkeypatch, workspace, sim)
+    endpoint.model_overrides = {"sora-2": {"typical_render": {"base": 40, "per_second": 5}}}
+    endpoint.save()
+    take = queue(workspace, seconds=8)
+    drive(sim, until=lambda: refreshed(take).status == Status.IN_PROGRESS)
+    wait = (refreshed(take).next_check_at - timezone.now()).total_seconds()
+    assert 72 - 2 < wait <= 72  # (40 + 5 × 8) × 0.9
+
+
+def test_the_provider_can_ask_for_a_poll_interval(workspace, monkeypatch):
+    sim = simulator(render_seconds=(30, 30), poll_after_ms=1500)
+    connect(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim, until=lambda: refreshed(take).status == Status.IN_PROGRESS)
+    Take.objects.filter(pk=take.pk).update(next_check_at=timezone.now())
+    remote.advance(take.pk)
+    wait = (refreshed(take).next_check_at - timezone.now()).total_seconds()
+    assert 1.3 < wait <= 1.5
+
+
+def test_the_pace_is_read_from_the_create_that_made_the_job(workspace, monkeypatch):
+    """A job re-created after a lost create is timed from its own start, not the first try."""
+    from studio.providers.base import RemoteVideo
+
+    connect(monkeypatch, workspace, simulator())
+    take = queue(workspace)
+    now = timezone.now()
+    Take.objects.filter(pk=take.pk).update(
+        submitted_at=now - timedelta(minutes=10), create_sent_at=now - timedelta(seconds=2)
+    )
+    take = refreshed(take)
+    info = takes.info_for(take)  # typical render 0.3 s (tests/engine.py FAST)
+    at_five = RemoteVideo(id="v", status="in_progress", progress=5)
+    assert remote.next_check_delay(info, take, at_five, webhooks=False) <= 0.3
+    at_half = RemoteVideo(id="v", status="in_progress", progress=50)
+    assert 1.5 <= remote.next_check_delay(info, take, at_half, webhooks=False) <= 2.5
