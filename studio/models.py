@@ -276,6 +276,13 @@ class Take(models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def progress_view(self):
+        """What the progress bar and its label may honestly say (progress.py)."""
+        from studio.progress import progress_of
+
+        return progress_of(self)
+
+    @property
     def title(self) -> str:
         """A short human name for lists: the subject, else the start of the prompt."""
         text = self.subject or self.prompt or self.composed_prompt

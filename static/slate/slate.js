@@ -106,3 +106,17 @@ document.addEventListener("pointerout", function (event) {
   var thumb = event.target.closest(".thumb.scrubbing");
   if (thumb && !thumb.contains(event.relatedTarget)) thumb.classList.remove("scrubbing");
 });
+
+// Elapsed clocks of takes without a percentage tick here between server pushes.
+function clockText(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const pad = (n) => String(n).padStart(2, "0");
+  return h ? h + ":" + pad(m) + ":" + pad(r) : m + ":" + pad(r);
+}
+setInterval(function () {
+  document.querySelectorAll("time.elapsed[data-since]").forEach(function (el) {
+    const since = Date.parse(el.dataset.since);
+    if (!Number.isNaN(since)) el.textContent = clockText((Date.now() - since) / 1000);
+  });
+}, 1000);

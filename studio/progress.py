@@ -1,0 +1,75 @@
+"""What a take's progress honestly says.
+
+A percentage only where the backend reports one (the /v1/videos API, the
+animatic, ComfyUI samplers that count steps). Elsewhere (fal, a ComfyUI graph
+without a sampler) the take shows its stage, its place in the provider's queue
+and the time elapsed against the model's typical render: never an invented
+percentage.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from studio.models import Status, Take
+
+
+@dataclass(frozen=True)
+class Progress:
+    percent: int | None  # None: no percentage known (the bar is indeterminate)
+    label: str
+    since: datetime | None = None  # the elapsed clock runs from here (ticks in the page)
+    typical: int | None = None  # seconds this model usually takes for a take like it
+
+    @property
+    def elapsed(self) -> str:
+        from django.utils import timezone
+
+        return clock(max((timezone.now() - self.since).total_seconds(), 0)) if self.since else ""
+
+    @property
+    def usually(self) -> str:
+        return clock(self.typical) if self.typical else ""
+
+
+def clock(seconds: float) -> str:
+    """0:07, 1:30, 12:05, 1:02:00."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def queue_label(position: int | None) -> str:
+    if position is None:
+        return "In the provider's queue"
+    if position == 0:
+        return "Next in the provider's queue"
+    return f"In the provider's queue · {position} ahead"
+
+
+def progress_of(take: Take) -> Progress:
+    if take.status == Status.QUEUED:
+        return Progress(
+            None,
+            "Waiting for the renderer…" if take.endpoint_id is None else "Waiting for a worker…",
+        )
+    if take.status == Status.SUBMITTING:
+        return Progress(None, f"Sending to {take.provider}…")
+    if take.status == Status.CANCELLING:
+        return Progress(None, "Cancelling… the provider stops at its next step")
+    if take.stage == "downloading":
+        return Progress(100 if take.progress_known else None, "Copying the video into Slate…")
+    if take.progress_known and (take.progress or take.endpoint_id is None):
+        return Progress(take.progress, f"{take.progress}% rendered")
+    if take.stage == "queued" or take.queue_position:
+        label = queue_label(take.queue_position)
+    else:
+        label = (take.stage or "rendering")[:1].upper() + (take.stage or "rendering")[1:]
+    started = take.create_sent_at or take.submitted_at or take.started_at
+    return Progress(None, label, since=started, typical=_typical(take))
+
+
+def _typical(take: Take) -> int | None:
+    from studio.takes import info_for
+
+    seconds = info_for(take).typical_render_seconds(take.seconds)
+    return round(seconds) if seconds >= 1 else None

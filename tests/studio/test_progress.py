@@ -1,0 +1,105 @@
+"""Honest progress: a percentage only where the backend gives one; otherwise stage, queue
+position and elapsed time against the model's typical render."""
+
+from datetime import timedelta
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from studio import endpoints, takes
+from studio.models import Status, Take
+from studio.progress import clock, progress_of
+from studio.prompts import Shot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fal_take(workspace):
+    endpoints.add_endpoint(
+        workspace,
+        name="fal",
+        kind="fal",
+        base_url="http://127.0.0.1:9",
+        api_key="fal-key",
+        models=["fal-ai/veo3.1"],
+        model_overrides={"fal-ai/veo3.1": {"typical_render": {"base": 90, "per_second": 0}}},
+    )
+    take = takes.queue_take(
+        workspace,
+        Shot(subject="a lighthouse"),
+        provider="fal",
+        model="fal-ai/veo3.1",
+        size="1280x720",
+        seconds=8,
+    )
+    return take
+
+
+def moved(take, **fields):
+    Take.objects.filter(pk=take.pk).update(**fields)
+    take.refresh_from_db()
+    return take
+
+
+def fragments(take) -> str:
+    return render_to_string("studio/take.html#progress", {"take": take}) + render_to_string(
+        "studio/workspace.html#card_progress", {"take": take}
+    )
+
+
+def test_a_provider_without_percentages_shows_its_queue_and_the_clock(fal_take):
+    sent = timezone.now() - timedelta(seconds=72)
+    take = moved(
+        fal_take,
+        status=Status.IN_PROGRESS,
+        progress_known=False,
+        progress=0,
+        stage="queued",
+        queue_position=3,
+        create_sent_at=sent,
+    )
+    view = progress_of(take)
+    assert view.percent is None and view.label == "In the provider's queue · 3 ahead"
+    assert view.typical == 90 and view.elapsed in ("1:12", "1:13")
+    html = fragments(take)
+    assert "value=" not in html  # an indeterminate bar: no number was invented
+    assert "%" not in html
+    assert f'data-since="{sent.isoformat()}"' in html and "usually about 1:30" in html
+    assert "of ~1:30" in html  # the card says it shorter
+
+
+def test_a_running_stage_is_named_as_the_backend_names_it(fal_take):
+    take = moved(
+        fal_take,
+        status=Status.IN_PROGRESS,
+        progress_known=False,
+        stage="KSampler: step 3/20",
+        queue_position=None,
+        create_sent_at=timezone.now(),
+    )
+    assert progress_of(take).label == "KSampler: step 3/20"
+    take = moved(take, stage="rendering")
+    assert progress_of(take).label == "Rendering" and "value=" not in fragments(take)
+
+
+def test_a_reported_percentage_is_shown_as_it_is(fal_take):
+    take = moved(fal_take, status=Status.IN_PROGRESS, progress_known=True, progress=42)
+    view = progress_of(take)
+    assert view.percent == 42 and view.label == "42% rendered" and view.since is None
+    assert 'value="42"' in fragments(take)
+
+
+def test_before_and_after_the_provider_has_it(fal_take):
+    assert progress_of(fal_take).label == "Waiting for a worker…"
+    assert progress_of(moved(fal_take, status=Status.SUBMITTING)).label == "Sending to fal…"
+    take = moved(fal_take, status=Status.IN_PROGRESS, stage="downloading", progress_known=False)
+    assert progress_of(take).label == "Copying the video into Slate…"
+    assert progress_of(take).percent is None
+    take = moved(take, status=Status.CANCELLING, stage="cancelling")
+    assert progress_of(take).label.startswith("Cancelling")
+
+
+def test_clock():
+    assert [clock(s) for s in (7, 90, 725, 3720)] == ["0:07", "1:30", "12:05", "1:02:00"]
