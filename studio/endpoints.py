@@ -34,7 +34,7 @@ from .providers.base import ProviderError
 from .providers.comfyui import ComfyUI
 from .providers.fal import DEFAULT_BASE as FAL_BASE
 from .providers.fal import Fal
-from .providers.openai import OpenAICompatible, load_profile
+from .providers.openai import OpenAICompatible, Profile, load_profile
 from .ratelimit import limiter_for
 
 KINDS = ("openai", "fal", "comfyui")
@@ -124,7 +124,10 @@ def add_endpoint(
             "published keys (use --webhooks) and ComfyUI has no webhooks."
         )
     if webhooks and kind != "fal":
-        raise EndpointInvalid("Webhooks without a secret are fal's; others need --webhook-secret.")
+        raise EndpointInvalid(
+            "Webhooks without a secret are fal's; others need a signing secret "
+            "(--webhook-secret-env)."
+        )
     auth_style = auth_style or (load_profile(profile).auth if kind == "openai" else "bearer")
     if auth_style not in AuthStyle.values:
         raise EndpointInvalid("Auth is “bearer” (Authorization header) or “api-key” (Azure).")
@@ -139,6 +142,11 @@ def add_endpoint(
     models = [m.strip() for m in models if m.strip()]
     if not models:
         raise EndpointInvalid("List at least one model the endpoint serves, e.g. “sora-2”.")
+    unknown = sorted(set(profile_overrides or {}) - set(Profile.__dataclass_fields__) - {"name"})
+    if unknown:
+        raise EndpointInvalid(
+            f"Unknown profile key {', '.join(unknown)} (see studio/profiles.toml for the keys)."
+        )
     model_overrides = model_overrides or {}
     for model in models:
         _check_model(kind, model, model_overrides.get(model))
@@ -212,6 +220,7 @@ def client_for(
     max_retries: int = 3,
     retry_offset: int = 0,
     before_send: Callable[[], None] = lambda: None,
+    after_send: Callable[[], None] = lambda: None,
 ):
     """The endpoint's provider client: its credential, the shared rate limiter (one per
     account, across every worker), calls counted per take."""
@@ -229,6 +238,7 @@ def client_for(
         "pause": limiter.pause,
         "on_call": count_call,
         "before_send": before_send,
+        "after_send": after_send,
         "client": http_client(),
         "max_retries": max_retries,
         "retry_offset": retry_offset,

@@ -176,8 +176,21 @@ def _client(take: Take, owner: str | None = None):
         if owner:  # the take must still be ours right before anything is sent
             renew(take.pk, owner, seconds=settings.SLATE_PROVIDER_TIMEOUT + 30)
 
+    def answered():
+        # Back to a normal lease once the answer is in, so a worker that dies right after
+        # a call is noticed within a lease, not a whole request timeout. Never raises: an
+        # answer (a create's above all) must still be acted on.
+        if owner:
+            Take.objects.filter(pk=take.pk, lease_owner=owner).update(
+                lease_expires_at=lease_deadline()
+            )
+
     return endpoints.client_for(
-        take.endpoint, take.pk, retry_offset=take.retries, before_send=still_ours
+        take.endpoint,
+        take.pk,
+        retry_offset=take.retries,
+        before_send=still_ours,
+        after_send=answered,
     )
 
 
@@ -520,7 +533,15 @@ def check(take: Take) -> None:
         return
     try:
         client = _client(take)
-        video = client.retrieve(known)
+        video = None
+        if hasattr(client, "watch"):
+            # Live events first: the watch's own first look (once subscribed) is the check,
+            # so a slice costs no more calls than a poll.
+            video = _watch(take, owner, client, known)
+            if video is WATCHED:
+                _let_go(take.pk, owner, FLOOR)  # a slice watched: let other takes have a turn
+                return
+        video = video or client.retrieve(known)
     except NotFound:
         end(
             take.pk,
@@ -544,12 +565,6 @@ def check(take: Take) -> None:
         )
         return
     crashpoint("mid_poll", take.pk)
-    if video.status in ("queued", "in_progress") and hasattr(client, "watch"):
-        watched = _watch(take, owner, client, video)
-        if watched is WATCHED:
-            _let_go(take.pk, owner, FLOOR)  # a slice watched: let other takes have a turn
-            return
-        video = watched or video
     follow(take, owner, video)
 
 

@@ -50,8 +50,8 @@ class Install:
         self.processes.append(process)
         return process
 
-    def serve(self, **env: str) -> str:
-        port = free_port()
+    def serve(self, port: int | None = None, **env: str) -> str:
+        port = port or free_port()
         server = self.start("serve", "--port", str(port), **env)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

@@ -101,6 +101,7 @@ class HttpProvider:
         pause: Callable[[float], None] = lambda seconds: None,
         on_call: Callable[[], None] = lambda: None,
         before_send: Callable[[], None] = lambda: None,
+        after_send: Callable[[], None] = lambda: None,
         max_retries: int = 3,
         retry_offset: int = 0,
         timeout: float = 30.0,
@@ -113,7 +114,7 @@ class HttpProvider:
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.base = base_url.rstrip("/")
         self.acquire, self.release, self.pause = acquire, release, pause
-        self.on_call, self.before_send = on_call, before_send
+        self.on_call, self.before_send, self.after_send = on_call, before_send, after_send
         self.max_retries, self.retry_offset, self.sleep = max_retries, retry_offset, sleep
 
     def _same_host(self, url: str) -> bool:
@@ -204,6 +205,8 @@ class HttpProvider:
                         "outcome_unknown",
                     ) from error
                 return Retryable(f"The provider didn't answer: {error}", "timeout"), None
+            finally:
+                self.after_send()
         finally:
             self.release(slot)
         if response.is_success or (stream and response.is_redirect):

@@ -12,29 +12,99 @@ Windows and leases are scaled down (seconds, not minutes) so the suite runs
 in minutes; the rules are the same.
 """
 
+import dataclasses
 import json
 import os
+import re
 import signal
 import sqlite3
+import statistics
 import time
 from contextlib import closing
+from dataclasses import dataclass, field
 
 import pytest
 
 from studio.crashpoints import POINTS
 from tests.engine import KEY
+from tests.fakes.comfyui import ComfyFaults, ComfySimulator
+from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
+from tests.fakes.fal_api import FalSimulator
 from tests.fakes.videos_api import Faults, VideosSimulator, serve
-from tests.processes import make_install
+from tests.processes import free_port, make_install
 
 pytestmark = pytest.mark.slow
 
+FINAL = {
+    "calm": "completed",
+    "HANGME": "completed",
+    "FAILME": "failed",
+    "REFUSE": "refused",
+    "BLOCKME": "refused",
+    "EXPIREME": "expired",
+}
+
+
+@dataclass
+class Backend:
+    """One provider kind as the process suites drive it: its simulator, a model it serves,
+    how many takes each crash point kills (the /v1/videos kind gets the most), and how each
+    fault word ends there."""
+
+    kind: str
+    model: str
+    size: str
+    seconds: int
+    crash_runs: int
+    key: str = ""
+    listable: bool = True  # whether a create whose answer was lost can be looked up
+    webhooks: bool = False  # fal can't be listed: a lost create is found by its callback
+    final: dict = field(default_factory=lambda: dict(FINAL))
+    faults: dict = field(default_factory=dict)  # what this kind's fault run changes
+
+    def simulator(self, faults: Faults):
+        faults = dataclasses.replace(faults, **self.faults)
+        if self.kind == "fal":
+            return FalSimulator(faults, api_key=self.key)
+        if self.kind == "comfyui":  # one GPU, one job at a time; only FAILME means anything
+            return ComfySimulator(
+                ComfyFaults(render_seconds=statistics.mean(faults.render_seconds) / 4)
+            )
+        return VideosSimulator(faults, api_key=self.key)
+
+
+BACKENDS = {
+    "openai": Backend("openai", "sora-2", "1280x720", 4, 12, key=KEY),
+    # A create whose answer was lost AND whose callback was dropped can't be found on fal
+    # (nothing to list): it fails as outcome_unknown, shown in test_fal. Here callbacks
+    # come late and twice, but come.
+    "fal": Backend(
+        "fal",
+        "fal-ai/veo3.1",
+        "1280x720",
+        4,
+        6,
+        key=FAL_KEY,
+        listable=False,
+        webhooks=True,
+        faults={"webhook_drop": 0.0},
+    ),
+    "comfyui": Backend(
+        "comfyui",
+        "smoke",
+        "640x360",
+        1,
+        6,
+        final={**dict.fromkeys(FINAL, "completed"), "FAILME": "failed"},
+    ),
+}
 QUEUE = """
 from studio import takes, workspaces
 from studio.prompts import Shot
 workspace = workspaces.default_workspace()
-for n in range({count}):
-    takes.queue_take(workspace, Shot(subject="take {{}} of the run".format(n)), provider="sim",
-                     model="sora-2", size="1280x720", seconds=4)
+for n, word in enumerate({words!r}):
+    takes.queue_take(workspace, Shot(subject=word + " take " + str(n)), provider="sim",
+                     model={model!r}, size={size!r}, seconds={seconds})
 """
 
 
@@ -47,32 +117,39 @@ def statuses(install) -> list[str]:
     return [status for (status,) in rows(install, "select status from studio_take")]
 
 
+@pytest.fixture(params=list(BACKENDS))
+def backend(request) -> Backend:
+    return BACKENDS[request.param]
+
+
 @pytest.fixture
-def engine(tmp_path):
-    """An install with a provider "sim" pointing at a simulator served on loopback."""
+def engine(tmp_path, backend):
+    """An install with a provider "sim" of the backend's kind, pointing at its simulator
+    served on loopback (and, for callbacks, the studio serving its hooks on loopback)."""
     started = []
 
-    def make(faults: Faults, **env):
-        sim = VideosSimulator(faults, api_key=KEY)
+    def make(faults: Faults, webhooks: bool | None = None, typical: float = 0.3, **env):
+        webhooks = backend.webhooks if webhooks is None else webhooks
+        sim = backend.simulator(faults)
         running = serve(sim).__enter__()
-        install = make_install(tmp_path / f"var{len(started)}", SIM_KEY=KEY, **env)
+        rpm = env.pop("rpm", "10000")
+        extra = {"SIM_KEY": backend.key}
+        if webhooks:
+            port = free_port()
+            extra["SLATE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+            extra["SLATE_FAL_JWKS_URL"] = f"{running.base_url}/.well-known/jwks.json"
+        install = make_install(tmp_path / f"var{len(started)}", **extra, **env)
         started.append((running, install))
-        overrides = json.dumps({"sora-2": {"typical_render": {"base": 0.3, "per_second": 0}}})
-        added = install.manage(
-            "provider",
-            "add",
-            "sim",
-            "--base-url",
-            running.base_url,
-            "--api-key-env",
-            "SIM_KEY",
-            "--models",
-            "sora-2",
-            "--rpm",
-            env.pop("rpm", "10000"),
-            "--overrides",
-            overrides,
-        )
+        if webhooks:  # hooks only: the test starts (and kills) the workers itself
+            install.serve(port=port, SLATE_EMBEDDED_WORKER="false", SLATE_CRASHPOINT="")
+        overrides = {backend.model: {"typical_render": {"base": typical, "per_second": 0}}}
+        options = ["--kind", backend.kind, "--base-url", running.base_url]
+        options += ["--models", backend.model, "--rpm", rpm, "--overrides", json.dumps(overrides)]
+        if backend.key:
+            options += ["--api-key-env", "SIM_KEY"]
+        if webhooks:
+            options.append("--webhooks")
+        added = install.manage("provider", "add", "sim", *options)
         assert added.returncode == 0, added.stderr
         return sim, install
 
@@ -82,14 +159,17 @@ def engine(tmp_path):
         running.__exit__()
 
 
-def queue(install, count: int) -> None:
-    done = install.manage("shell", "-v0", "-c", QUEUE.format(count=count))
+def queue(install, backend: Backend, words: list[str]) -> None:
+    script = QUEUE.format(
+        words=words, model=backend.model, size=backend.size, seconds=backend.seconds
+    )
+    done = install.manage("shell", "-v0", "-c", script)
     assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("point", POINTS)
-def test_workers_killed_at_every_crash_point_lose_nothing(engine, tmp_path, point):
-    runs = int(os.environ.get("SLATE_CRASH_RUNS", "20"))
+def test_workers_killed_at_every_crash_point_lose_nothing(engine, backend, tmp_path, point):
+    runs = int(os.environ.get("SLATE_CRASH_RUNS", backend.crash_runs))
     marks = tmp_path / "marks"
     marks.mkdir()
     lease, sweep = 1.0, 0.3
@@ -99,9 +179,11 @@ def test_workers_killed_at_every_crash_point_lose_nothing(engine, tmp_path, poin
         SLATE_SWEEP_SECONDS=str(sweep),
         SLATE_WORKER_POLL_SECONDS="0.05",
         SLATE_CRASHPOINT=point,
+        # Callbacks would spare fal every poll; only a lost create needs them to be found.
+        webhooks=backend.webhooks and point == "after_create",
         SLATE_CRASHPOINT_DIR=str(marks),
     )
-    queue(install, runs)
+    queue(install, backend, ["calm"] * runs)
     workers = [install.start("worker") for _ in range(2)]
     kills, deadline = 0, time.monotonic() + 60 + runs * 8
     while any(
@@ -145,8 +227,10 @@ def test_workers_killed_at_every_crash_point_lose_nothing(engine, tmp_path, poin
         assert abs(held - charged - released) < 1e-9 and charges == 1
 
 
+@pytest.mark.parametrize("backend", [BACKENDS["openai"]], ids=["openai"])
 @pytest.mark.parametrize("store", ["database", "redis"])
 def test_four_workers_share_one_rate_limit(engine, store):
+    """The limiter is shared code in front of every kind; one kind shows it."""
     from tests.studio.test_ratelimit import redis_url
 
     window, limit = 6.0, 25  # 25 requests a minute, with the minute scaled to 6 s
@@ -165,7 +249,7 @@ def test_four_workers_share_one_rate_limit(engine, store):
         rpm=str(limit),
         **extra,
     )
-    queue(install, 20)
+    queue(install, BACKENDS["openai"], ["calm"] * 20)
     for _ in range(4):
         install.start("worker")
     deadline = time.monotonic() + 120
@@ -182,25 +266,7 @@ def test_four_workers_share_one_rate_limit(engine, store):
     assert len(sim.creates) == 20
 
 
-EXPECTED = {
-    "calm": "completed",
-    "HANGME": "completed",
-    "FAILME": "failed",
-    "REFUSE": "refused",
-    "BLOCKME": "refused",
-    "EXPIREME": "expired",
-}
-FAULT_RUN = """
-from studio import takes, workspaces
-from studio.prompts import Shot
-workspace = workspaces.default_workspace()
-for n, word in enumerate({words!r}):
-    takes.queue_take(workspace, Shot(subject=word + " take " + str(n)), provider="sim",
-                     model="sora-2", size="1280x720", seconds=4)
-"""
-
-
-def test_every_fault_at_once_on_loopback_ends_right_and_charges_once(engine):
+def test_every_fault_at_once_on_loopback_ends_right_and_charges_once(engine, backend):
     """Latency, 429s, 5xx bursts, creates that hang, refusals, failures mid-run, and
     webhooks duplicated, delayed and dropped, all at once, with two workers."""
     words = [
@@ -233,9 +299,11 @@ def test_every_fault_at_once_on_loopback_ends_right_and_charges_once(engine):
         SLATE_WORKER_POLL_SECONDS="0.05",
         SLATE_PROVIDER_TIMEOUT=str(timeout),
         LOG_LEVEL="DEBUG",
+        # As a model's catalogue entry would say of renders like these (fal waits this long,
+        # four times over, for the callback naming a create whose answer was lost).
+        typical=statistics.mean((0.5, longest)),
     )
-    done = install.manage("shell", "-v0", "-c", FAULT_RUN.format(words=words))
-    assert done.returncode == 0, done.stderr
+    queue(install, backend, words)
     for _ in range(2):
         install.start("worker")
     deadline = time.monotonic() + 4 * expected  # twice the expected time, twice over for CI
@@ -243,7 +311,7 @@ def test_every_fault_at_once_on_loopback_ends_right_and_charges_once(engine):
         s in ("queued", "submitting", "in_progress") for s in statuses(install)
     ):
         time.sleep(0.2)
-    outcomes = rows(install, "select subject, status, error_message from studio_take")
+    outcomes = rows(install, "select subject, status, error_message, error_code from studio_take")
     stuck = rows(
         install,
         "select id, status, lease_owner, lease_expires_at, next_check_at, create_calls, "
@@ -260,13 +328,21 @@ def test_every_fault_at_once_on_loopback_ends_right_and_charges_once(engine):
         )
         about = "\n".join(install.logs(f"take {row[0]}:") for row in stuck)
         pytest.fail(f"stuck: {stuck}\ntasks: {tasks}\n{install.logs()[-6000:]}\n{about}")
-    for subject, status, message in outcomes:
-        assert status == EXPECTED[subject.split()[0]], (subject, status, message)
+    prompts = [video.prompt for video in sim.creates]
+    for subject, status, message, code in outcomes:
+        if code == "outcome_unknown" and not backend.listable:
+            # A create answered with a 5xx may or may not exist, and fal can't be asked:
+            # failing (nothing charged) is right only if nothing was created.
+            assert not any(re.search(rf"\b{subject}\b", prompt) for prompt in prompts), subject
+            continue
+        assert status == backend.final[subject.split()[0]], (subject, status, message)
     charges = rows(
         install,
         "select take_id, count(*) from studio_ledgerentry where kind = 'charge' group by take_id",
     )
-    assert all(count == 1 for _, count in charges) and len(charges) == 16  # no double charges
-    assert sim.hangs >= 2  # creates really did outlive the client's patience
-    prompts = [video.prompt for video in sim.creates]
+    completed = sum(status == "completed" for _, status, _, _ in outcomes)
+    assert completed >= 12  # most of the 16 untroubled or merely hung takes
+    assert all(count == 1 for _, count in charges) and len(charges) == completed  # none twice
+    if backend.kind != "comfyui":  # a GPU of one's own has no create that hangs
+        assert sim.hangs >= 2  # creates really did outlive the client's patience
     assert len(prompts) == len(set(prompts))  # one provider job per take, hangs reconciled
