@@ -1,0 +1,109 @@
+"""ComfyUI on a creator's own GPU, watched in a real browser: its sampler steps arrive
+through the same fragments as every other provider's progress, and a take cancelled
+mid-render ends cancelled with nothing charged."""
+
+import json
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from tests.e2e.conftest import wait_until
+from tests.e2e.test_studio_flow import sign_up
+from tests.fakes.comfyui import ComfyFaults, ComfySimulator
+from tests.fakes.videos_api import serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def gpu():
+    sim = ComfySimulator(ComfyFaults(render_seconds=4.0, steps=8))
+    with serve(sim) as running:
+        yield sim, running.base_url
+
+
+def ledger(studio, take_id: int) -> list[str]:
+    with closing(sqlite3.connect(studio.var / "slate.sqlite3", timeout=30)) as db:
+        return [
+            kind
+            for (kind,) in db.execute(
+                "select kind from studio_ledgerentry where take_id = ? order by id", (take_id,)
+            )
+        ]
+
+
+def queue(studio, slug: str, subject: str) -> int:
+    done = studio.manage(
+        "generate",
+        "--provider",
+        "gpu",
+        "--model",
+        "smoke",
+        "--size",
+        "640x360",
+        "--seconds",
+        "2",
+        "--subject",
+        subject,
+        "--workspace",
+        slug,
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["id"]
+
+
+def test_comfyui_steps_reach_the_browser_and_a_cancel_charges_nothing(studio, page, gpu):
+    sim, base_url = gpu
+    slug = sign_up(page, studio, "ines")
+    added = studio.manage(
+        "provider",
+        "add",
+        "gpu",
+        "--kind",
+        "comfyui",
+        "--base-url",
+        base_url,
+        "--models",
+        "smoke",
+        "--workspace",
+        slug,
+        "--overrides",
+        json.dumps({"smoke": {"price": {"default": "0.05"}}}),
+    )
+    assert added.returncode == 0, added.stderr
+    page.wait_for_selector(".studio[data-live=open]")
+
+    # Progress: the card's bar climbs step by step, pushed, without a reload.
+    page.evaluate("window.__noReload = true")
+    first = queue(studio, slug, "lanterns drifting over a river")
+    bar = f"#card-progress-{first}"
+    seen = set()
+    while not page.locator(f"#take-card-{first} .badge-completed").count():
+        value = page.evaluate(
+            f"(() => {{ const b = document.querySelector('{bar}');"
+            " return b && b.hasAttribute('value') ? b.value : null; })()"
+        )
+        if value is not None:
+            seen.add(value)
+        assert len(seen) < 50 and page.evaluate("window.__noReload === true")
+        page.wait_for_timeout(40)
+    steps = sorted(v for v in seen if 0 < v < 100)
+    assert len(steps) >= 2, seen  # several of the server's own steps, as they happened
+    assert ledger(studio, first) == ["hold", "charge"]
+
+    # Cancel: from the take page, mid-render; the take ends cancelled and is not charged.
+    second = queue(studio, slug, "a moth circling a porch light")
+    page.goto(f"{studio.url}/takes/{second}/")
+    wait_until(
+        page,
+        f"(() => {{ const b = document.querySelector('#progress-{second}');"
+        " return b && b.hasAttribute('value') && b.value > 0; })()",
+    )
+    page.click(".take-actions button:has-text('Cancel')")
+    page.wait_for_selector(f"#take-live-{second} .badge-cancelled", timeout=30_000)
+    assert "Cancelled" in page.inner_text(f"#take-live-{second}")
+    assert sim.interrupts >= 1 or any(job.interrupted for job in sim.jobs)
+    assert ledger(studio, second) == ["hold", "release"]
+    assert page.errors == []
