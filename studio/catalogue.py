@@ -251,6 +251,7 @@ def _derived_sizes(aspects, resolutions) -> tuple[SizeOption, ...]:
         SizeOption(derived_size(aspect, resolution))
         for resolution in resolutions
         for aspect in aspects or ("16:9",)
+        if aspect in ASPECTS and resolution in RESOLUTION_PIXELS  # the rest: _checked says
     )
 
 

@@ -94,7 +94,17 @@ class ProviderEndpoint(models.Model):
         return f"{self.name} ({self.kind})"
 
     @property
+    def callbacks_per_request(self) -> bool:
+        """fal and OpenRouter are told where to call back with each job (so Slate needs its
+        public address); OpenAI's webhooks are set up once in the provider's dashboard."""
+        return self.kind == "fal" or (self.kind == "openai" and self.profile == "openrouter")
+
+    @property
     def has_webhooks(self) -> bool:
+        """Whether callbacks can reach this endpoint's takes. Without them Slate polls at
+        its usual pace, rather than waiting for callbacks that can't arrive."""
+        if self.callbacks_per_request and not settings.SLATE_PUBLIC_URL:
+            return False
         return bool(self.webhook_secret_encrypted) or self.use_webhooks
 
 

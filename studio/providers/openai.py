@@ -53,6 +53,7 @@ class Profile:
     content_path: str = "/videos/{id}/content"
     callback_field: str = ""
     webhook: str = "standard"
+    check_path: str = ""  # for endpoints that can't list: an authenticated GET that can
 
 
 @cache
@@ -218,8 +219,11 @@ class OpenAICompatible(HttpProvider):
         return candidates or NOT_CREATED
 
     def check(self) -> str:
-        self.list_recent(limit=1)
-        return "the key works and /videos responds"
+        if self.profile.list or not self.profile.check_path:
+            self.list_recent(limit=1)
+            return "the key works and /videos responds"
+        self._json(self._send("GET", self.profile.check_path))
+        return f"the key works ({self.profile.check_path} responds)"
 
     def job_named(self, remote_id: str, job: Job) -> RemoteVideo:
         """A job known only by its id (a callback named it): checked like any other."""

@@ -45,9 +45,19 @@ class OpenRouterSimulator(VideosSimulator):
         return [
             Route(f"{p}/videos", self.create, methods=["POST"]),
             Route(f"{p}/videos", self.no_list, methods=["GET"]),
+            Route(f"{p}/key", self.key_info, methods=["GET"]),
             Route(f"{p}/videos/{{video_id}}", self.retrieve, methods=["GET"]),
             Route(f"{p}/videos/{{video_id}}/content", self.content, methods=["GET"]),
         ]
+
+    async def key_info(self, request: Request) -> Response:
+        """``GET /key``: what OpenRouter says about the key in use (a 401 without one)."""
+        key, refused = await self.gate(request)
+        if refused:
+            return refused
+        return self.log(
+            request, key, JSONResponse({"data": {"label": key[:12] + "…", "usage": 0.0}})
+        )
 
     async def no_list(self, request: Request) -> Response:
         return JSONResponse({"error": {"message": "Not Found", "code": 404}}, status_code=404)

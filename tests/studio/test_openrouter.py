@@ -139,3 +139,12 @@ def test_openrouter_cant_be_listed_so_a_lost_create_is_never_sent_twice(workspac
     take = refreshed(take)
     assert take.status == Status.FAILED and take.error_code == "outcome_unknown"
     assert not sim.creates and not take.charged
+
+
+def test_the_check_asks_what_openrouter_can_answer(workspace, monkeypatch):
+    from studio import endpoints
+
+    sim = simulator()
+    endpoint = connect(monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter")
+    assert "the key works" in endpoints.check_endpoint(endpoint)  # not GET /videos: a 404
+    assert [call.path for call in sim.calls] == ["/api/v1/key"]

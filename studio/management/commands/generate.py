@@ -159,7 +159,7 @@ class Command(OneLineErrorsCommand):
 
 def _first_error(form: ShotForm) -> str:
     for field, errors in form.errors.items():
-        return errors[0] if field == "__all__" else f"--{field}: {errors[0]}"
+        return errors[0] if field == "__all__" else f"--{field.replace('_', '-')}: {errors[0]}"
     return "invalid input"
 
 

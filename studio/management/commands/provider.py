@@ -147,6 +147,12 @@ class Command(OneLineErrorsCommand):
             f"Added “{endpoint.name}” ({flavour}, {endpoint.base_url}, key "
             f"{endpoint.api_key_hint}) to {workspace.slug} with {', '.join(endpoint.model_ids)}."
         )
+        wants = endpoint.use_webhooks or endpoint.webhook_secret_encrypted
+        if wants and not endpoint.has_webhooks:
+            self.stderr.write(
+                "Note: callbacks need SLATE_PUBLIC_URL (this studio's address as the provider "
+                "reaches it); until it is set, takes are polled."
+            )
         if endpoint.has_webhooks:
             self.stdout.write(
                 f"Webhook URL: /hooks/{endpoint.kind}/{endpoint.webhook_token}/ "
