@@ -45,6 +45,7 @@ KNOWN_NODES = {
     # Model nodes exist, but this server has no model files for them.
     "UNETLoader",
     "CLIPLoader",
+    "LTXAVTextEncoderLoader",
     "VAELoader",
     "CheckpointLoaderSimple",
     "CLIPTextEncode",
@@ -60,7 +61,7 @@ KNOWN_NODES = {
     "CFGGuider",
     "SamplerCustomAdvanced",
 }
-MODEL_INPUTS = {"unet_name", "clip_name", "vae_name", "ckpt_name"}
+MODEL_INPUTS = {"unet_name", "clip_name", "vae_name", "ckpt_name", "text_encoder"}
 
 
 @dataclass
