@@ -40,6 +40,7 @@ from .ratelimit import limiter_for
 KINDS = ("openai", "fal", "comfyui")
 PROFILES = ("openai", "azure", "openrouter", "gateway")
 DEFAULT_BASE_URLS = {"fal": FAL_BASE, "comfyui": "http://127.0.0.1:8188"}
+DEFAULT_MODELS = {"openai": "sora-2", "fal": "fal-ai/veo3.1", "comfyui": "smoke"}
 KIND_HELP = {
     "openai": "an OpenAI-compatible /v1/videos endpoint (OpenAI, Azure, OpenRouter, a gateway)",
     "fal": "fal's queue (Veo, Kling, Seedance, LTX-2, Hailuo…)",

@@ -7,6 +7,7 @@ from .endpoints import Target, targets
 from .images import Fit
 from .models import AuthStyle, Reference, Workspace
 from .prompts import FIELD_LABELS, MAX_PROMPT_CHARS, Shot, tidy
+from .providers.openai import load_profile
 
 SHOT_FIELDS = (
     "subject",
@@ -285,36 +286,66 @@ class SignupForm(UserCreationForm):
 
 
 class ProviderForm(forms.Form):
-    """An OpenAI-compatible endpoint: OpenAI as last published, Azure, or a gateway."""
+    """A provider endpoint of any kind: an OpenAI-compatible API (OpenAI as last published,
+    Azure, OpenRouter, a gateway), fal's queue, or a ComfyUI server of one's own."""
 
     name = forms.SlugField(
         max_length=40, help_text="how it appears in the composer, e.g. studio-gw"
     )
+    kind = forms.ChoiceField(
+        choices=[(kind, f"{kind}: {help}") for kind, help in endpoints.KIND_HELP.items()],
+        initial="openai",
+        required=False,
+    )
+    profile = forms.ChoiceField(
+        label="Flavour",
+        choices=[(name, load_profile(name).label) for name in endpoints.PROFILES],
+        initial="openai",
+        required=False,
+        help_text="for OpenAI-compatible endpoints: how this one differs",
+    )
     base_url = forms.URLField(
         label="Base URL",
         assume_scheme="https",
-        help_text="…/v1 for OpenAI-style gateways; "
-        "https://NAME.openai.azure.com/openai/v1 for Azure",
+        required=False,
+        help_text="…/v1 for OpenAI-style gateways; https://NAME.openai.azure.com/openai/v1 for "
+        "Azure; https://openrouter.ai/api/v1; empty for fal; http://127.0.0.1:8188 for ComfyUI",
     )
-    auth_style = forms.ChoiceField(label="Sign in with", choices=AuthStyle.choices)
+    auth_style = forms.ChoiceField(
+        label="Sign in with",
+        choices=[("", "the flavour's usual header"), *AuthStyle.choices],
+        required=False,
+    )
     api_key = forms.CharField(
-        label="API key", widget=forms.PasswordInput(render_value=False), max_length=500
+        label="API key",
+        widget=forms.PasswordInput(render_value=False),
+        max_length=500,
+        required=False,
+        help_text="not needed for a ComfyUI server of your own",
     )
     models = forms.CharField(
-        help_text="comma-separated model ids this endpoint serves, e.g. sora-2, sora-2-pro",
-        initial="sora-2",
+        required=False,
+        help_text="comma-separated model ids this endpoint serves, e.g. sora-2, sora-2-pro "
+        "(empty: sora-2, fal-ai/veo3.1 or smoke, by kind)",
     )
     webhook_secret = forms.CharField(
         label="Webhook signing secret",
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="optional (whsec_…): with it, finished renders arrive at once instead of "
-        "being polled for",
+        help_text="OpenAI-compatible only, optional (whsec_…): with it, finished renders arrive "
+        "at once instead of being polled for",
+    )
+    webhooks = forms.BooleanField(
+        label="Ask fal for signed callbacks",
+        required=False,
+        help_text="fal only; needs SLATE_PUBLIC_URL, this studio's address as fal reaches it",
     )
     requests_per_minute = forms.IntegerField(min_value=1, max_value=10_000, initial=25)
 
-    def clean_models(self) -> list[str]:
-        models = [m.strip() for m in self.cleaned_data["models"].split(",") if m.strip()]
-        if not models:
-            raise forms.ValidationError("List at least one model.")
-        return models
+    def clean(self):
+        data = super().clean()
+        data["kind"] = data.get("kind") or "openai"
+        data["profile"] = data.get("profile") or "openai"
+        text = data.get("models") or endpoints.DEFAULT_MODELS.get(data.get("kind"), "")
+        data["models"] = [m.strip() for m in text.split(",") if m.strip()]
+        return data

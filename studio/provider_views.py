@@ -20,7 +20,7 @@ def _page(request, membership: Membership, form: ProviderForm, status: int = 200
         "workspaces": Membership.objects.filter(user=request.user).select_related("workspace"),
         "endpoints": membership.workspace.endpoints.order_by("name"),
         "form": form,
-        "known_models": models_of("openai"),
+        "known_models": {kind: models_of(kind) for kind in endpoints.KINDS},
         "hook_base": request.build_absolute_uri("/")[:-1],
         "is_owner": membership.role == "owner",
     }
@@ -44,12 +44,14 @@ def add_provider(request, slug: str) -> HttpResponse:
             endpoint = endpoints.add_endpoint(
                 membership.workspace,
                 name=data["name"],
-                kind="openai",
+                kind=data["kind"],
+                profile=data["profile"],
                 base_url=data["base_url"],
                 api_key=data["api_key"],
-                auth_style=data["auth_style"],
+                auth_style=data["auth_style"] or None,
                 models=data["models"],
                 webhook_secret=data["webhook_secret"],
+                webhooks=data["webhooks"],
                 requests_per_minute=data["requests_per_minute"],
             )
         except endpoints.EndpointInvalid as error:

@@ -116,3 +116,54 @@ def test_the_composer_offers_the_providers_models_and_their_costs(
         {"provider": "sim", "model": "sora-2-pro", "size": "1792x1024", "seconds": "12"},
     ).content.decode()
     assert 'value="1792x1024"' in pro and "$6.00" in pro
+
+
+def test_fal_and_comfyui_are_added_from_the_page_with_their_defaults(client, personas):
+    client.force_login(personas["owner"])
+    add = reverse("add_provider", args=["harbour"])
+    fal = {
+        "name": "fal",
+        "kind": "fal",
+        "api_key": "fal-key-0123:secret",
+        "webhooks": "on",
+        "requests_per_minute": "25",
+    }
+    assert client.post(add, fal).status_code == 302
+    gpu = {
+        "name": "gpu",
+        "kind": "comfyui",
+        "base_url": "http://127.0.0.1:8188",
+        "models": "smoke, ltx-2",
+        "requests_per_minute": "25",
+    }
+    assert client.post(add, gpu).status_code == 302
+    made = {e.name: e for e in ProviderEndpoint.objects.all()}
+    assert made["fal"].base_url == "https://queue.fal.run" and made["fal"].use_webhooks
+    assert made["fal"].model_ids == ["fal-ai/veo3.1"]
+    assert made["gpu"].kind == "comfyui" and made["gpu"].model_ids == ["smoke", "ltx-2"]
+    page = client.get(reverse("providers", args=["harbour"])).content.decode()
+    assert (
+        "live from the server&#x27;s websocket" in page
+        or "live from the server's websocket" in page
+    )
+    assert "SLATE_PUBLIC_URL" in page  # fal's callbacks wait for the studio's public address
+
+
+@pytest.mark.parametrize(
+    "form, says",
+    [
+        ({"name": "fal", "kind": "fal"}, "An API key is needed"),
+        ({"name": "gpu", "kind": "comfyui", "models": "fal-ai/veo3.1"}, "fal-ai/veo3.1"),
+        (
+            {"name": "or", "kind": "openai", "profile": "openrouter", "api_key": "sk-or-1234567"},
+            "base URL",
+        ),
+    ],
+)
+def test_a_provider_that_cant_work_is_explained_and_not_saved(client, personas, form, says):
+    client.force_login(personas["owner"])
+    response = client.post(
+        reverse("add_provider", args=["harbour"]), {**form, "requests_per_minute": "25"}
+    )
+    assert response.status_code == 400 and says in response.content.decode()
+    assert not ProviderEndpoint.objects.exists()

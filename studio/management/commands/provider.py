@@ -8,8 +8,6 @@ from studio import endpoints, workspaces
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import ProviderEndpoint, Workspace
 
-DEFAULT_MODELS = {"openai": "sora-2", "fal": "fal-ai/veo3.1", "comfyui": "smoke"}
-
 
 class Command(OneLineErrorsCommand):
     help = "Manage a workspace's provider endpoints (add, list, check, remove)."
@@ -121,7 +119,7 @@ class Command(OneLineErrorsCommand):
                 self.invalid(f"--webhook-secret-env: ${options['webhook_secret_env']} is not set")
         overrides = self._json_object(options["overrides"], "--overrides", "keyed by model id")
         profile_map = self._json_object(options["profile_map"], "--profile-map", "of profile keys")
-        models = options["models"] or DEFAULT_MODELS[options["kind"]]
+        models = options["models"] or endpoints.DEFAULT_MODELS[options["kind"]]
         try:
             endpoint = endpoints.add_endpoint(
                 workspace,
