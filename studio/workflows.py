@@ -19,13 +19,15 @@ from pathlib import Path
 FOLDER = Path(__file__).with_name("workflows")
 REQUIRED = ("prompt", "width", "height", "frames")
 OPTIONAL = ("negative_prompt", "seed", "fps", "image", "filename_prefix")
-OUTPUT_NODES = {
-    "SaveVideo",
-    "SaveWEBM",
-    "SaveAnimatedWEBP",
-    "SaveAnimatedPNG",
-    "VHS_VideoCombine",
-}
+def writes_mp4(node: dict) -> bool:
+    """Whether a node saves an MP4: Slate keeps MP4 files only, so a graph that ends in
+    SaveWEBM or an animated WEBP/PNG could never deliver a take."""
+    kind, inputs = node["class_type"], node["inputs"]
+    if kind == "SaveVideo":  # core ComfyUI; "auto" is its MP4
+        return str(inputs.get("format", "auto")) in ("auto", "mp4")
+    if kind == "VHS_VideoCombine":  # Video Helper Suite: "video/h264-mp4" and kin
+        return str(inputs.get("format", "")).endswith("mp4")
+    return False
 
 
 class WorkflowInvalid(ValueError):
@@ -59,9 +61,10 @@ def parse(name: str, graph, spec: dict) -> Workflow:
                 f"Workflow “{name}”, node {node_id}: not in API format (no class_type/inputs). "
                 "Export it from ComfyUI with “Export (API)”."
             )
-    if not any(node["class_type"] in OUTPUT_NODES for node in graph.values()):
+    if not any(writes_mp4(node) for node in graph.values()):
         raise WorkflowInvalid(
-            f"Workflow “{name}” saves no video: add a SaveVideo node (format mp4)."
+            f"Workflow “{name}” saves no MP4: end it in a SaveVideo node (format mp4) or Video "
+            "Combine with an mp4 format; WEBM and animated WEBP/PNG can't be kept."
         )
     raw = spec.get("slots") or {}
     missing = [slot for slot in REQUIRED if slot not in raw]

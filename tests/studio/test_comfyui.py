@@ -246,7 +246,14 @@ def test_a_template_missing_a_required_slot_queues_nothing(
     [
         ({}, {}, "has no nodes"),
         ({"1": {"inputs": {}}}, {}, "not in API format"),
-        ({"1": {"class_type": "EmptyImage", "inputs": {}}}, {}, "saves no video"),
+        ({"1": {"class_type": "EmptyImage", "inputs": {}}}, {}, "saves no MP4"),
+        ({"1": {"class_type": "SaveWEBM", "inputs": {}}}, {}, "saves no MP4"),
+        ({"1": {"class_type": "SaveVideo", "inputs": {"format": "webm"}}}, {}, "saves no MP4"),
+        (
+            {"1": {"class_type": "VHS_VideoCombine", "inputs": {"format": "image/gif"}}},
+            {},
+            "saves no MP4",
+        ),
         (
             {"1": {"class_type": "SaveVideo", "inputs": {"x": 1}}},
             {"prompt": ["1", "x"], "width": ["1", "x"], "height": ["1", "x"]},
