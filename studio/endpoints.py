@@ -283,6 +283,9 @@ def ready(target: Target, *, reference: bool = False, ask: bool = False) -> None
 
 # Provider kinds whose jobs can be stopped once running (the take shows "cancelling").
 CANCELLABLE_KINDS = {"fal", "comfyui"}
+# Provider kinds that render one job at a time (one GPU): a job's place in the queue says
+# how long it will wait, a render's typical time for each one ahead.
+SERIAL_KINDS = {"comfyui"}
 
 
 def webhook_url(endpoint: ProviderEndpoint, key: str = "") -> str:

@@ -504,6 +504,11 @@ def next_check_delay(info: ModelInfo, take: Take, video: RemoteVideo, webhooks: 
     started = video.created_at or take.create_sent_at or take.submitted_at or take.created_at
     elapsed = max((timezone.now() - started).total_seconds(), 0.0)
     progress = video.progress or 0
+    ahead = video.queue_position
+    if video.status == "queued" and ahead and take.endpoint.kind in endpoints.SERIAL_KINDS:
+        # One job at a time: those ahead (and the one running) must finish first. Look again
+        # about halfway through that wait, so its start isn't missed by much.
+        return min(max(typical * (ahead + 1) / 2, FLOOR), CAP)
     if 0 < progress < 100:
         remaining = elapsed * (100 - progress) / progress  # at the pace so far
         if progress < 10:  # a pace read off the first few percent is mostly noise
@@ -534,14 +539,19 @@ def check(take: Take) -> None:
     try:
         client = _client(take)
         video = None
-        if hasattr(client, "watch"):
+        watchable = hasattr(client, "watch")
+        # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
+        waiting = take.remote_status == "pending" and bool(take.queue_position)
+        if watchable and not waiting:
             # Live events first: the watch's own first look (once subscribed) is the check,
             # so a slice costs no more calls than a poll.
             video = _watch(take, owner, client, known)
-            if video is WATCHED:
-                _let_go(take.pk, owner, FLOOR)  # a slice watched: let other takes have a turn
-                return
         video = video or client.retrieve(known)
+        if watchable and waiting and video.status == "in_progress":
+            video = _watch(take, owner, client, video) or video  # its turn came: watch it
+        if video is WATCHED:
+            _let_go(take.pk, owner, FLOOR)  # a slice watched: let other takes have a turn
+            return
     except NotFound:
         end(
             take.pk,

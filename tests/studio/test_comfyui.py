@@ -287,3 +287,28 @@ def test_every_shipped_template_is_valid():
 def test_the_check_names_the_server_version(workspace, monkeypatch, comfy):
     endpoint = connect_comfy(monkeypatch, workspace, comfy.base_url)
     assert "ComfyUI 0.3.64 answers" in endpoints.check_endpoint(endpoint)
+
+
+def test_a_prompt_waiting_behind_others_is_looked_at_by_its_place_not_watched(workspace):
+    """One GPU renders one prompt at a time: with 3 ahead and one running, the next look
+    comes halfway through their typical renders, not every watch slice."""
+    from studio.providers.base import RemoteVideo
+    from studio.remote import CAP, next_check_delay
+    from studio.takes import info_for
+
+    endpoints.add_endpoint(
+        workspace,
+        name="gpu",
+        kind="comfyui",
+        base_url="http://127.0.0.1:8188",
+        models=["smoke"],
+        model_overrides={"smoke": {"typical_render": {"base": 30, "per_second": 0}}},
+    )
+    take = takes.queue_take(
+        workspace, Shot(subject="a moth"), provider="gpu", model="smoke", size="640x360", seconds=1
+    )
+    info = info_for(take)
+    waiting = RemoteVideo(id="p", status="queued", queue_position=3)
+    assert next_check_delay(info, take, waiting, webhooks=False) == 60  # 4 × 30 s / 2
+    far = RemoteVideo(id="p", status="queued", queue_position=30)
+    assert next_check_delay(info, take, far, webhooks=False) == CAP
