@@ -500,12 +500,21 @@ def next_check_delay(info: ModelInfo, take: Take, video: RemoteVideo, webhooks: 
         return max(video.poll_after, FLOOR)
     if webhooks:
         return min(typical * 2, CAP)
-    # Since the create that made this job (an earlier, lost create doesn't count).
-    started = video.created_at or take.create_sent_at or take.submitted_at or take.created_at
+    # Since it was first seen running, else since the create that made this job (an earlier,
+    # lost create doesn't count): a wait in the provider's queue is no part of a render.
+    running = take.remote_data.get("running_since")
+    started = (
+        (datetime.fromisoformat(running) if running else None)
+        or video.created_at
+        or take.create_sent_at
+        or take.submitted_at
+        or take.created_at
+    )
     elapsed = max((timezone.now() - started).total_seconds(), 0.0)
     progress = video.progress or 0
-    ahead = video.queue_position
-    if video.status == "queued" and ahead and take.endpoint.kind in endpoints.SERIAL_KINDS:
+    ahead = video.queue_position  # 0: next, behind the one running
+    serial = take.endpoint.kind in endpoints.SERIAL_KINDS
+    if video.status == "queued" and ahead is not None and serial:
         # One job at a time: those ahead (and the one running) must finish first. Look again
         # about halfway through that wait, so its start isn't missed by much.
         return min(max(typical * (ahead + 1) / 2, FLOOR), CAP)
@@ -541,7 +550,7 @@ def check(take: Take) -> None:
         video = None
         watchable = hasattr(client, "watch")
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
-        waiting = take.remote_status == "pending" and bool(take.queue_position)
+        waiting = take.remote_status == "pending" and take.queue_position is not None
         if watchable and not waiting:
             # Live events first: the watch's own first look (once subscribed) is the check,
             # so a slice costs no more calls than a poll.
@@ -665,6 +674,10 @@ def follow(take: Take, owner: str, video: RemoteVideo) -> None:
                     owner=owner,
                 )
                 return
+            data = {**take.remote_data, **video.data}
+            if video.status == "in_progress":
+                data.setdefault("running_since", timezone.now().isoformat())
+            take.remote_data = data
             delay = next_check_delay(info, take, video, take.endpoint.has_webhooks)
             known = video.progress is not None
             _let_go(
@@ -677,7 +690,7 @@ def follow(take: Take, owner: str, video: RemoteVideo) -> None:
                 stage=video.stage or take.stage,
                 queue_position=video.queue_position,
                 retries=0,
-                remote_data={**take.remote_data, **video.data},
+                remote_data=data,
                 expires_at=video.expires_at or take.expires_at,
             )
             live.progress_changed(take.pk)

@@ -310,5 +310,7 @@ def test_a_prompt_waiting_behind_others_is_looked_at_by_its_place_not_watched(wo
     info = info_for(take)
     waiting = RemoteVideo(id="p", status="queued", queue_position=3)
     assert next_check_delay(info, take, waiting, webhooks=False) == 60  # 4 × 30 s / 2
+    next_up = RemoteVideo(id="p", status="queued", queue_position=0)  # one running ahead
+    assert next_check_delay(info, take, next_up, webhooks=False) == 15
     far = RemoteVideo(id="p", status="queued", queue_position=30)
     assert next_check_delay(info, take, far, webhooks=False) == CAP
