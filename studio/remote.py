@@ -500,30 +500,30 @@ def next_check_delay(info: ModelInfo, take: Take, video: RemoteVideo, webhooks: 
         return max(video.poll_after, FLOOR)
     if webhooks:
         return min(typical * 2, CAP)
-    # Since it was first seen running, else since the create that made this job (an earlier,
-    # lost create doesn't count): a wait in the provider's queue is no part of a render.
-    running = take.remote_data.get("running_since")
-    started = (
-        (datetime.fromisoformat(running) if running else None)
-        or video.created_at
-        or take.create_sent_at
-        or take.submitted_at
-        or take.created_at
-    )
-    elapsed = max((timezone.now() - started).total_seconds(), 0.0)
-    progress = video.progress or 0
     ahead = video.queue_position  # 0: next, behind the one running
-    serial = take.endpoint.kind in endpoints.SERIAL_KINDS
-    if video.status == "queued" and ahead is not None and serial:
+    if (
+        video.status == "queued"
+        and ahead is not None
+        and take.endpoint.kind in endpoints.SERIAL_KINDS
+    ):
         # One job at a time: those ahead (and the one running) must finish first. Look again
         # about halfway through that wait, so its start isn't missed by much.
         return min(max(typical * (ahead + 1) / 2, FLOOR), CAP)
+    now = timezone.now()
+    # A reported percentage is read against the job's own age (from the create that made
+    # it; an earlier, lost create doesn't count) ...
+    created = video.created_at or take.create_sent_at or take.submitted_at or take.created_at
+    progress = video.progress or 0
     if 0 < progress < 100:
-        remaining = elapsed * (100 - progress) / progress  # at the pace so far
+        remaining = (now - created).total_seconds() * (100 - progress) / progress
         if progress < 10:  # a pace read off the first few percent is mostly noise
             remaining = min(remaining, typical)
     else:
-        remaining = max(typical - elapsed, typical * 0.25)
+        # ... without one, the typical render runs from when it was first seen running: a wait
+        # in the provider's queue is no part of a render.
+        running = take.remote_data.get("running_since")
+        started = datetime.fromisoformat(running) if running else created
+        remaining = max(typical - (now - started).total_seconds(), typical * 0.25)
     return min(max(remaining, typical * 0.1, FLOOR), CAP)
 
 
