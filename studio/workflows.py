@@ -19,6 +19,8 @@ from pathlib import Path
 FOLDER = Path(__file__).with_name("workflows")
 REQUIRED = ("prompt", "width", "height", "frames")
 OPTIONAL = ("negative_prompt", "seed", "fps", "image", "filename_prefix")
+
+
 def writes_mp4(node: dict) -> bool:
     """Whether a node saves an MP4: Slate keeps MP4 files only, so a graph that ends in
     SaveWEBM or an animated WEBP/PNG could never deliver a take."""
