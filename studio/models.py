@@ -286,6 +286,13 @@ class Take(models.Model):
         return self.status in TERMINAL_STATUSES
 
     @property
+    def status_label(self) -> str:
+        """The status as a badge says it: a job still in the provider's queue isn't rendering."""
+        if self.status == Status.IN_PROGRESS and self.stage == "queued":
+            return "In queue"
+        return self.get_status_display()
+
+    @property
     def progress_view(self):
         """What the progress bar and its label may honestly say (progress.py)."""
         from studio.progress import progress_of

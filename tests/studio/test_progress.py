@@ -68,6 +68,7 @@ def test_a_provider_without_percentages_shows_its_queue_and_the_clock(fal_take):
     assert "%" not in html
     assert f'data-since="{sent.isoformat()}"' in html and "usually about 1:30" in html
     assert "of ~1:30" in html  # the card says it shorter
+    assert take.status_label == "In queue"  # the badge doesn't claim it is rendering
 
 
 def test_a_running_stage_is_named_as_the_backend_names_it(fal_take):
@@ -82,6 +83,7 @@ def test_a_running_stage_is_named_as_the_backend_names_it(fal_take):
     assert progress_of(take).label == "KSampler: step 3/20"
     take = moved(take, stage="rendering")
     assert progress_of(take).label == "Rendering" and "value=" not in fragments(take)
+    assert take.status_label == "Rendering"
 
 
 def test_a_reported_percentage_is_shown_as_it_is(fal_take):
