@@ -43,6 +43,7 @@ from .models import Status, Take, WebhookDelivery
 from .providers.base import (
     NOT_CREATED,
     UNKNOWABLE,
+    LiveUnavailable,
     NotFound,
     OutcomeUnknown,
     ProviderError,
@@ -548,7 +549,7 @@ def check(take: Take) -> None:
     try:
         client = _client(take)
         video = None
-        watchable = hasattr(client, "watch")
+        watchable = hasattr(client, "watch") and take.remote_data.get("live") != "unavailable"
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
         waiting = take.remote_status == "pending" and take.queue_position is not None
         if watchable and not waiting:
@@ -620,6 +621,12 @@ def _watch(take: Take, owner: str, client, video: RemoteVideo):
 
     try:
         ended = client.watch(video, on_update, settings.SLATE_WATCH_SECONDS, heartbeat)
+    except LiveUnavailable as error:
+        # Don't knock again at every look: this take is followed by polling from now on.
+        log.info("Take %s: %s; polling instead", take.pk, error.message)
+        take.remote_data = {**take.remote_data, "live": "unavailable"}
+        Take.objects.filter(pk=take.pk, lease_owner=owner).update(remote_data=take.remote_data)
+        return None
     except TakeLost:
         return WATCHED
     except (Retryable, OutcomeUnknown):

@@ -50,6 +50,11 @@ class NotFound(ProviderError):
     pass
 
 
+class LiveUnavailable(ProviderError):
+    """The provider's live event stream can't be opened here (a proxy that doesn't pass
+    websockets, say): follow the job by polling instead."""
+
+
 class BadRequest(ProviderError):
     """The provider rejected the request as invalid; repeating it cannot help."""
 

@@ -31,6 +31,7 @@ from .base import (
     NOT_CREATED,
     BadRequest,
     Job,
+    LiveUnavailable,
     NotFound,
     OutcomeUnknown,
     ProviderError,
@@ -226,8 +227,10 @@ class ComfyUI(HttpProvider):
         )
         deadline = time.monotonic() + seconds
         current = video
+        opened = False
         try:
             with connect(url, open_timeout=5, additional_headers=self.auth, max_size=2**24) as ws:
+                opened = True
                 # Events sent before we connected are gone: one look at the state first.
                 current = self.retrieve(current)
                 if current.status in ("completed", "failed", "cancelled"):
@@ -252,7 +255,9 @@ class ComfyUI(HttpProvider):
                     if not on_update(current):
                         return None
         except (OSError, WebSocketException, TimeoutError) as error:
-            log.info("ComfyUI websocket unavailable (%s); checking by polling", error)
+            if not opened:
+                raise LiveUnavailable(f"ComfyUI's websocket can't be opened ({error})") from error
+            log.info("ComfyUI websocket dropped (%s); checking by polling", error)
         return None
 
     def _settled(self, video: RemoteVideo) -> RemoteVideo | None:

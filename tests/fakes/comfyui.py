@@ -73,6 +73,7 @@ class ComfyFaults:
     fail_word: str = "FAILME"
     garbage: bool = False  # answer every request with an HTML error page
     down: bool = False  # refuse connections (the test stops the server instead)
+    no_websocket: bool = False  # refuse the websocket handshake (a proxy that drops them)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class ComfySimulator:
         self.submitted: list[str] = []  # every prompt id queued, duplicates included
         self.jobs: list[Job] = []
         self.interrupts = 0
+        self.refused_sockets = 0
         self.wake: asyncio.Event | None = None
         self.worker: asyncio.Task | None = None
         self.app = Starlette(
@@ -296,6 +298,10 @@ class ComfySimulator:
         )
 
     async def websocket(self, socket: WebSocket) -> None:
+        if self.faults.no_websocket:
+            self.refused_sockets += 1
+            await socket.close(code=1008)  # before accepting: the handshake gets a 403
+            return
         await socket.accept()
         client_id = socket.query_params.get("clientId", "")
         self.sockets.setdefault(client_id, set()).add(socket)

@@ -65,6 +65,20 @@ def test_the_smoke_template_renders_what_its_slots_say(workspace, monkeypatch, c
     assert take.charged == 0 and ledger.unbalanced_takes() == []
 
 
+def test_without_its_websocket_a_take_is_polled_and_the_socket_not_retried(
+    workspace, monkeypatch, comfy
+):
+    comfy.faults.no_websocket, comfy.faults.render_seconds = True, 1.5
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, timeout=30)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    # Several looks while it rendered, one knock at the websocket.
+    assert take.remote_data["live"] == "unavailable" and comfy.refused_sockets == 1
+    assert take.provider_calls >= 5
+
+
 def test_sampler_progress_reaches_the_take_as_it_renders(workspace, monkeypatch, comfy):
     from studio import live
 
