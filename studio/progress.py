@@ -10,7 +10,11 @@ percentage.
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
+from django.utils.text import capfirst
+
 from studio.models import Status, Take
+from studio.takes import info_for
 
 
 @dataclass(frozen=True)
@@ -22,8 +26,6 @@ class Progress:
 
     @property
     def elapsed(self) -> str:
-        from django.utils import timezone
-
         return clock(max((timezone.now() - self.since).total_seconds(), 0)) if self.since else ""
 
     @property
@@ -63,13 +65,11 @@ def progress_of(take: Take) -> Progress:
     if take.stage == "queued" or take.queue_position:
         label = queue_label(take.queue_position)
     else:
-        label = (take.stage or "rendering")[:1].upper() + (take.stage or "rendering")[1:]
+        label = capfirst(take.stage or "rendering")
     started = take.create_sent_at or take.submitted_at or take.started_at
     return Progress(None, label, since=started, typical=_typical(take))
 
 
 def _typical(take: Take) -> int | None:
-    from studio.takes import info_for
-
     seconds = info_for(take).typical_render_seconds(take.seconds)
     return round(seconds) if seconds >= 1 else None

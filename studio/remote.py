@@ -548,14 +548,12 @@ def check(take: Take) -> None:
         return
     try:
         client = _client(take)
-        video = None
         watchable = hasattr(client, "watch") and take.remote_data.get("live") != "unavailable"
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
         waiting = take.remote_status == "pending" and take.queue_position is not None
-        if watchable and not waiting:
-            # Live events first: the watch's own first look (once subscribed) is the check,
-            # so a slice costs no more calls than a poll.
-            video = _watch(take, owner, client, known)
+        # Otherwise live events first: the watch's own first look (once subscribed) is the
+        # check, so a slice costs no more calls than a poll.
+        video = _watch(take, owner, client, known) if watchable and not waiting else None
         video = video or client.retrieve(known)
         if watchable and waiting and video.status == "in_progress":
             video = _watch(take, owner, client, video) or video  # its turn came: watch it

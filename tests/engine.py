@@ -167,3 +167,27 @@ def connect_comfy(monkeypatch, workspace, base_url: str, *, name="gpu", models=(
         requests_per_minute=10_000,
         model_overrides=dict.fromkeys(models, FAST),
     )
+
+
+def offline_take(workspace, *, kind, model, size, seconds, typical, **endpoint):
+    """A take queued on an endpoint nothing listens at (for rules that need no provider),
+    its model's typical render set to ``typical`` seconds."""
+    from studio import takes
+    from studio.prompts import Shot
+
+    endpoints.add_endpoint(
+        workspace,
+        name=kind,
+        kind=kind,
+        models=[model],
+        model_overrides={model: {"typical_render": {"base": typical, "per_second": 0}}},
+        **endpoint,
+    )
+    return takes.queue_take(
+        workspace,
+        Shot(subject="a lighthouse"),
+        provider=kind,
+        model=model,
+        size=size,
+        seconds=seconds,
+    )

@@ -4,6 +4,7 @@ mid-render ends cancelled with nothing charged."""
 
 import json
 import sqlite3
+import time
 from contextlib import closing
 
 import pytest
@@ -79,15 +80,16 @@ def test_comfyui_steps_reach_the_browser_and_a_cancel_charges_nothing(studio, pa
     page.evaluate("window.__noReload = true")
     first = queue(studio, slug, "lanterns drifting over a river")
     bar = f"#card-progress-{first}"
-    seen = set()
+    seen, deadline = set(), time.monotonic() + 60
     while not page.locator(f"#take-card-{first} .badge-completed").count():
+        assert time.monotonic() < deadline, f"take {first} never completed; bar values: {seen}"
         value = page.evaluate(
             f"(() => {{ const b = document.querySelector('{bar}');"
             " return b && b.hasAttribute('value') ? b.value : null; })()"
         )
         if value is not None:
             seen.add(value)
-        assert len(seen) < 50 and page.evaluate("window.__noReload === true")
+        assert page.evaluate("window.__noReload === true")
         page.wait_for_timeout(40)
     steps = sorted(v for v in seen if 0 < v < 100)
     assert len(steps) >= 2, seen  # several of the server's own steps, as they happened

@@ -11,7 +11,7 @@ from django.urls import reverse
 from studio import endpoints, ledger, takes, workflows
 from studio.models import LedgerEntry, Status, Take
 from studio.prompts import Shot
-from tests.engine import connect_comfy, drive
+from tests.engine import connect_comfy, drive, offline_take
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.videos_api import serve
 
@@ -310,16 +310,14 @@ def test_a_prompt_waiting_behind_others_is_looked_at_by_its_place_not_watched(wo
     from studio.remote import CAP, next_check_delay
     from studio.takes import info_for
 
-    endpoints.add_endpoint(
+    take = offline_take(
         workspace,
-        name="gpu",
         kind="comfyui",
+        model="smoke",
+        size="640x360",
+        seconds=1,
+        typical=30,
         base_url="http://127.0.0.1:8188",
-        models=["smoke"],
-        model_overrides={"smoke": {"typical_render": {"base": 30, "per_second": 0}}},
-    )
-    take = takes.queue_take(
-        workspace, Shot(subject="a moth"), provider="gpu", model="smoke", size="640x360", seconds=1
     )
     info = info_for(take)
     waiting = RemoteVideo(id="p", status="queued", queue_position=3)

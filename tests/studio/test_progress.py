@@ -7,34 +7,25 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from studio import endpoints, takes
 from studio.models import Status, Take
 from studio.progress import clock, progress_of
-from studio.prompts import Shot
+from tests.engine import offline_take
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def fal_take(workspace):
-    endpoints.add_endpoint(
+    return offline_take(
         workspace,
-        name="fal",
         kind="fal",
-        base_url="http://127.0.0.1:9",
-        api_key="fal-key",
-        models=["fal-ai/veo3.1"],
-        model_overrides={"fal-ai/veo3.1": {"typical_render": {"base": 90, "per_second": 0}}},
-    )
-    take = takes.queue_take(
-        workspace,
-        Shot(subject="a lighthouse"),
-        provider="fal",
         model="fal-ai/veo3.1",
         size="1280x720",
         seconds=8,
+        typical=90,
+        base_url="http://127.0.0.1:9",
+        api_key="fal-key",
     )
-    return take
 
 
 def moved(take, **fields):

@@ -10,6 +10,12 @@ from studio.models import ProviderEndpoint
 pytestmark = pytest.mark.django_db
 
 
+GATEWAY = [
+    "--kind", "openai", "--profile", "gateway", "--base-url", "https://gw.test/v1",
+    "--api-key-env", "PROVIDER_KEY",
+]  # fmt: skip
+
+
 def add(capsys, monkeypatch, *args):
     monkeypatch.setenv("PROVIDER_KEY", "sk-test-0123456789")
     try:
@@ -24,19 +30,7 @@ def add(capsys, monkeypatch, *args):
 @pytest.mark.parametrize(
     "args",
     [
-        [
-            "gw",
-            "--kind",
-            "openai",
-            "--profile",
-            "gateway",
-            "--base-url",
-            "https://gw.test/v1",
-            "--api-key-env",
-            "PROVIDER_KEY",
-            "--models",
-            "kling-3",
-        ],
+        ["gw", *GATEWAY, "--models", "kling-3"],
         ["fal", "--kind", "fal", "--api-key-env", "PROVIDER_KEY"],
         ["gpu", "--kind", "comfyui", "--base-url", "http://127.0.0.1:8188"],
     ],
@@ -61,14 +55,7 @@ def test_an_override_naming_an_unknown_aspect_is_one_line_and_stores_nothing(cap
         capsys,
         monkeypatch,
         "gw",
-        "--kind",
-        "openai",
-        "--profile",
-        "gateway",
-        "--base-url",
-        "https://gw.test/v1",
-        "--api-key-env",
-        "PROVIDER_KEY",
+        *GATEWAY,
         "--models",
         "kling-3",
         "--overrides",
@@ -115,14 +102,7 @@ def test_an_unknown_profile_key_is_refused(capsys, monkeypatch):
         capsys,
         monkeypatch,
         "gw",
-        "--kind",
-        "openai",
-        "--profile",
-        "gateway",
-        "--base-url",
-        "https://gw.test/v1",
-        "--api-key-env",
-        "PROVIDER_KEY",
+        *GATEWAY,
         "--profile-map",
         '{"bogus": 1}',
     )
