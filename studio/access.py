@@ -8,7 +8,6 @@ without the right role gets 403.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from . import live
 from .models import Membership, Role, Take
 
 
@@ -73,4 +72,4 @@ def live_membership(user, *, slug: str | None = None, take_id: int | None = None
 
 def recent_takes(membership: Membership):
     """The newest takes of the member's workspace, for its page."""
-    return live.recent_takes(membership.workspace_id)
+    return Take.objects.recent(membership.workspace_id)

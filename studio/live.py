@@ -22,7 +22,6 @@ from .models import Membership, Take
 
 log = logging.getLogger(__name__)
 
-RECENT_TAKES = 24
 SEND_TIMEOUT = 2.0  # seconds; a stuck channel layer must not stall a render
 
 
@@ -34,12 +33,8 @@ def user_group_name(user_id: int) -> str:
     return f"user-{user_id}"
 
 
-def recent_takes(workspace_id: int):
-    return Take.objects.filter(workspace_id=workspace_id)[:RECENT_TAKES]
-
-
 def take_list_html(workspace_id: int, role: str) -> str:
-    context = {"takes": recent_takes(workspace_id), "can_edit": role == "edit"}
+    context = {"takes": Take.objects.recent(workspace_id), "can_edit": role == "edit"}
     return render_to_string("studio/workspace.html#take_list_oob", context)
 
 

@@ -160,9 +160,16 @@ TERMINAL_STATUSES = (
 )
 
 
+RECENT_TAKES = 24  # what the studio page and its live list show
+
+
 class TakeQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def recent(self, workspace_id: int):
+        """The workspace's newest takes, as the studio page and its live list show them."""
+        return self.filter(workspace_id=workspace_id)[:RECENT_TAKES]
 
 
 class Take(models.Model):
@@ -291,13 +298,6 @@ class Take(models.Model):
         if self.status == Status.IN_PROGRESS and self.stage == "queued":
             return "In queue"
         return self.get_status_display()
-
-    @property
-    def progress_view(self):
-        """What the progress bar and its label may honestly say (progress.py)."""
-        from studio.progress import progress_of
-
-        return progress_of(self)
 
     @property
     def title(self) -> str:
