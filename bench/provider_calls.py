@@ -61,7 +61,7 @@ COMFY_SCALE = 1 / 200  # ComfyUI renders one prompt at a time: 120 in a row
 COMFY_WAVE = 4  # ComfyUI takes queued at once; the next wave when these are done
 RENDER = (45, 180)  # real-world render seconds, spread uniformly
 WATCH = 20.0  # SLATE_WATCH_SECONDS' default: one websocket watch slice, real seconds
-FLOOR = 0.2  # studio.remote.FLOOR
+FLOOR = 0.2  # studio.engine.pacing.FLOOR
 
 CLOUD = {
     # kind: (model, clip lengths, size, typical render from the catalogue: base, per second)
@@ -108,7 +108,7 @@ def classify(kind: str, call: tuple[str, str, str]) -> str:
             return "status"
         return "download" if path == "/view" else "other"
     if kind == "fal":
-        if path == "/.well-known/jwks.json":
+        if path == "/.well-known/falkeys.json":
             return "keys"
         if method == "POST":
             return "create"
@@ -262,7 +262,8 @@ def run_comfy(mode: str) -> dict:
     from _pytest.monkeypatch import MonkeyPatch
     from django.conf import settings
 
-    from studio import remote, takes
+    from studio import takes
+    from studio.engine import pacing
     from studio.models import TERMINAL_STATUSES, Take, Workspace
     from studio.prompts import Shot
     from tests.engine import connect_comfy
@@ -277,7 +278,7 @@ def run_comfy(mode: str) -> dict:
     with serve(sim) as running:
         endpoint = connect_comfy(patch, workspace, running.base_url)
         patch.setattr(settings, "SLATE_WATCH_SECONDS", WATCH * COMFY_SCALE)
-        patch.setattr(remote, "FLOOR", FLOOR * COMFY_SCALE / SCALE)
+        patch.setattr(pacing, "FLOOR", FLOOR * COMFY_SCALE / SCALE)
         base, per_second = COMFY_TYPICAL
         endpoint.model_overrides = {
             "smoke": {

@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from . import endpoints, lint
-from .catalogue import DEFAULT_PROVIDER, PLATFORMS, STANDARD_SIZES, animatic
-from .endpoints import Target, targets
+from . import lint
 from .images import Fit
 from .models import AuthStyle, Reference, Workspace
 from .prompts import FIELD_LABELS, MAX_PROMPT_CHARS, Shot, tidy
+from .providers import endpoints
+from .providers.catalogue import DEFAULT_PROVIDER, PLATFORMS, STANDARD_SIZES, animatic
+from .providers.endpoints import Target, targets
 from .providers.openai import load_profile
 
 SHOT_FIELDS = (

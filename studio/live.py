@@ -83,6 +83,12 @@ def _push(take_id: int, *, progress_only: bool) -> None:
         send(group_name(take.workspace_id), render_message(take, progress_only=progress_only))
 
 
+def close_sockets_on_logout(sender, request, user, **kwargs) -> None:
+    """Logging out also ends the live connections of that browser session."""
+    if user is not None:
+        access_changed(user.pk, logged_out_session=request.session.session_key)
+
+
 def access_changed(user_id: int, *, logged_out_session: str | None = None) -> None:
     """The user's memberships changed or they logged out: their sockets re-check access."""
     message = {"type": "access.changed", "session_key": logged_out_session}

@@ -221,14 +221,14 @@ class Take(models.Model):
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
 
-    # Who is working on it, until when (see takes.sweep), and how often it was tried.
+    # Who is working on it, until when (engine/leases.py, engine/sweep.py), how often tried.
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_owner = models.CharField(max_length=80, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
-    # The remote job: submitted exactly once (see remote.py), then followed.
+    # The remote job: submitted exactly once (see engine/submit.py), then followed.
     client_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     remote_id = models.CharField(max_length=128, blank=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

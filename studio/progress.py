@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from studio.models import Status, Take
-from studio.takes import info_for
+from studio.providers.endpoints import info_for
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from . import access, endpoints
-from .catalogue import models_of
+from . import access
 from .forms import ProviderForm
 from .models import Membership
+from .providers import endpoints
+from .providers.catalogue import models_of
 
 
 def _page(request, membership: Membership, form: ProviderForm, status: int = 200):

@@ -1,4 +1,4 @@
-"""A take's lifecycle: queue, transitions, cancel, and the sweep that heals crashes.
+"""A take's lifecycle: queue, transitions, cancel.
 
 The take row is the source of truth, not the task queue. Every transition is a
 compare-and-set UPDATE on the status (and, while a worker holds the take, on
@@ -6,45 +6,25 @@ its lease owner), committed before its side effects: pushes and tasks run on
 commit, and a worker that lost its take (cancelled, or its lease taken over)
 stops. Ending a take settles the ledger in the same transaction.
 
-Tasks only wake a take up; what to do next is read from the row
-(rendering.py for the local renderer, remote.py for providers).
+Tasks only wake a take up; what to do next is read from the row by the engine
+(``studio/engine/``), which sits above this module.
 """
 
 import logging
 import secrets
-import shutil
-import socket
-import threading
-import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import datetime
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Now
-from django.tasks import TaskResultStatus
-from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
 
-from . import ledger, live
-from .catalogue import ModelInfo, animatic, model_info
-from .crashpoints import crashpoint
-from .endpoints import CANCELLABLE_KINDS, credential, find_target
+from . import crashpoints, ledger, live
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Status, Take, Workspace
 from .prompts import Shot, compose
-from .providers import Job
+from .providers.endpoints import CANCELLABLE_KINDS, credential, find_target
 
 log = logging.getLogger(__name__)
-
-# Set by the worker when its process is asked to stop (SIGTERM, Ctrl-C).
-shutting_down = threading.Event()
-
-
-class TakeLost(Exception):
-    """The take is no longer this worker's: cancelled, or its lease was taken over."""
 
 
 class UnknownTarget(ValueError):
@@ -106,64 +86,28 @@ def queue_take(
     return take
 
 
+def _no_waker(take_id: int, run_after: datetime | None = None) -> None:
+    raise RuntimeError("No task queue is wired to the lifecycle (StudioConfig.ready does it).")
+
+
+# How a take is woken up on a worker: set once, by StudioConfig.ready, to tasks.wake (the
+# engine sits above the lifecycle, so the lifecycle can't import it).
+_waker: Callable[[int, datetime | None], None] = _no_waker
+
+
+def set_waker(waker: Callable[[int, datetime | None], None]) -> None:
+    global _waker
+    _waker = waker
+
+
 def enqueue(take_id: int, run_after: datetime | None = None) -> None:
     """Wake the take up now (or at ``run_after``) on a worker."""
     log.debug("take %s: task for %s", take_id, run_after or "now")
-    # tasks.py sits above this module (its task calls back into the lifecycle);
-    # imported here only to schedule.
-    from .tasks import advance_take
-
-    task = advance_take.using(run_after=run_after) if run_after else advance_take
-    result = task.enqueue(take_id)
-    Take.objects.filter(pk=take_id).update(task_id=str(result.id))
+    _waker(take_id, run_after)
 
 
 def enqueue_on_commit(take_id: int, run_after: datetime | None = None) -> None:
     transaction.on_commit(lambda: enqueue(take_id, run_after))
-
-
-# --- leases -------------------------------------------------------------------------------
-
-
-def lease_deadline():
-    # The database's clock, not this host's: workers on several hosts compare
-    # leases, and their clocks may disagree by more than a lease.
-    return Now() + timedelta(seconds=settings.SLATE_LEASE_SECONDS)
-
-
-def new_lease_owner() -> str:
-    return f"{socket.gethostname()[:40]}:{secrets.token_hex(6)}"
-
-
-def lease_is_free() -> Q:
-    return Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=Now())
-
-
-def renew(take_id: int, owner: str, *, seconds: float | None = None, **fields) -> None:
-    """Renew the lease (and save ``fields``); raises TakeLost if the take is not ours."""
-    deadline = lease_deadline() if seconds is None else Now() + timedelta(seconds=seconds)
-    kept = Take.objects.filter(pk=take_id, lease_owner=owner, status__in=ACTIVE_STATUSES).update(
-        lease_expires_at=deadline, updated_at=timezone.now(), **fields
-    )
-    if not kept:
-        raise TakeLost(take_id)
-
-
-class LeaseKeeper:
-    """Renews a step's lease as time passes (call ``touch`` often; it writes a third of a
-    lease apart), so a long download or encode is never mistaken for a dead worker."""
-
-    def __init__(self, take_id: int, owner: str):
-        self.take_id, self.owner = take_id, owner
-        self.last = time.monotonic()
-
-    def touch(self) -> None:
-        if time.monotonic() - self.last >= settings.SLATE_LEASE_SECONDS / 3:
-            renew(self.take_id, self.owner)
-            self.last = time.monotonic()
-
-
-# --- transitions ----------------------------------------------------------------------------
 
 
 def transition(take_id: int, to: str, *, frm, owner: str | None = None, **fields) -> bool:
@@ -185,7 +129,7 @@ def transition(take_id: int, to: str, *, frm, owner: str | None = None, **fields
         if won and to in TERMINAL_STATUSES:
             _settle(take_id, to)
             if to == Status.COMPLETED:
-                transaction.on_commit(lambda: crashpoint("after_complete", take_id))
+                transaction.on_commit(lambda: crashpoints.crashpoint("after_complete", take_id))
         if won:
             live.take_changed(take_id)
     return bool(won)
@@ -206,10 +150,6 @@ def end(take_id: int, status: str, message: str, code: str, *, owner: str | None
     return transition(
         take_id, status, frm=ACTIVE_STATUSES, owner=owner, error_code=code, error_message=message
     )
-
-
-def fail(take_id: int, message: str, *, code: str, owner: str | None = None) -> bool:
-    return end(take_id, Status.FAILED, message, code, owner=owner)
 
 
 def complete(take_id: int, owner: str, **results) -> bool:
@@ -239,151 +179,3 @@ def cancel(take_id: int) -> bool:
                 live.take_changed(take_id)
         return bool(won)
     return transition(take_id, Status.CANCELLED, frm=ACTIVE_STATUSES)
-
-
-def info_for(take: Take) -> ModelInfo:
-    """The take's model as the catalogue (and its endpoint's corrections) describe it."""
-    if take.endpoint is None:
-        return animatic()
-    overrides = take.endpoint.model_overrides.get(take.model)
-    info = model_info(take.endpoint.kind, take.model, overrides)
-    if info is None:  # the model left the catalogue since: the contract's defaults
-        info = replace(animatic(), provider=take.endpoint.kind, model=take.model, prices={})
-    return info
-
-
-def job_for(take: Take) -> Job:
-    shot = Shot(**{name: getattr(take, name) for name in Shot.__dataclass_fields__})
-    info = info_for(take)
-    aspect, resolution = info.shape(take.size)
-    return Job(
-        take_id=take.pk,
-        shot=shot,
-        prompt=take.composed_prompt,
-        width=take.width,
-        height=take.height,
-        seconds=take.seconds,
-        seed=take.seed,
-        model=take.model,
-        reference=Path(take.reference.path) if take.reference else None,
-        negative_prompt=take.negative_prompt,
-        sound=take.sound,
-        aspect=aspect,
-        resolution=resolution,
-        wire=info.wire,
-        workflow=info.workflow,
-        fps=info.fps,
-        key=str(take.client_key),
-    )
-
-
-# --- healing --------------------------------------------------------------------------------
-
-
-def clean_scratch(older_than: float = 3600) -> int:
-    """Delete scratch folders a killed worker left behind (live ones are younger)."""
-    scratch = Path(settings.SCRATCH_DIR)
-    cutoff = time.time() - older_than
-    removed = 0
-    for folder in scratch.glob("take-*") if scratch.exists() else ():
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-@dataclass
-class SweepReport:
-    requeued: int = 0
-    failed: int = 0
-    reenqueued: int = 0
-
-
-def sweep() -> SweepReport:
-    """Pick up work that dead workers or lost tasks left behind.
-
-    - A lease that ran out belongs to a dead worker. A local render goes back
-      to the queue; a remote take is woken up again (a create whose answer was
-      never saved is reconciled, never repeated blindly). After
-      SLATE_MAX_ATTEMPTS such losses the take fails with a reason.
-    - An active take whose wake-up is overdue and whose task is not waiting in
-      the queue (lost, or died with its worker) is enqueued again.
-    """
-    report = SweepReport()
-    expired = Take.objects.filter(status__in=ACTIVE_STATUSES, lease_expires_at__lt=Now())
-    for take in expired.only(
-        "pk", "status", "attempts", "lease_losses", "lease_owner", "endpoint_id"
-    ):
-        outcome = _recover(take)
-        report.requeued += outcome == "requeued"
-        report.failed += outcome == "failed"
-
-    grace = timezone.now() - timedelta(seconds=settings.SLATE_LEASE_SECONDS)
-    overdue = Take.objects.filter(status__in=ACTIVE_STATUSES, lease_expires_at__isnull=True).filter(
-        Q(next_check_at__lt=grace) | Q(next_check_at__isnull=True, updated_at__lt=grace)
-    )
-    for take_id, task_id in overdue.values_list("pk", "task_id"):
-        if not _task_waiting(task_id):
-            report.reenqueued += 1
-            enqueue(take_id)
-    return report
-
-
-def _recover(take: Take) -> str | None:
-    """A dead worker's take: back in play ("requeued") or failed after too many losses."""
-    # Only while it is still that dead worker's expired lease: another sweep may be first.
-    expired = Take.objects.filter(
-        pk=take.pk, status=take.status, lease_owner=take.lease_owner, lease_expires_at__lt=Now()
-    )
-    local = take.endpoint_id is None
-    losses = take.attempts if local else take.lease_losses + 1  # local counts its claims
-    if losses >= settings.SLATE_MAX_ATTEMPTS:
-        doing = "rendering" if local else "working on it"
-        with transaction.atomic():
-            failed = bool(expired.exists()) and transition(
-                take.pk,
-                Status.FAILED,
-                frm=(take.status,),
-                owner=take.lease_owner,
-                error_code="worker_lost",
-                error_message=f"The worker stopped unexpectedly {losses} times while {doing} "
-                "(it was stopped or crashed). Try generating it again.",
-                lease_losses=losses,
-            )
-        return "failed" if failed else None
-    now = timezone.now()
-    with transaction.atomic():
-        if local:
-            won = expired.update(
-                status=Status.QUEUED,
-                progress=0,
-                lease_owner="",
-                lease_expires_at=None,
-                updated_at=now,
-            )
-        else:
-            # A submit that died may have created the job: reconcile before any new create.
-            won = expired.update(
-                lease_owner="",
-                lease_expires_at=None,
-                next_check_at=now,
-                updated_at=now,
-                lease_losses=F("lease_losses") + 1,
-                submit_uncertain=take.status == Status.SUBMITTING,
-            )
-        if won:
-            enqueue_on_commit(take.pk)
-            live.take_changed(take.pk)
-    return "requeued" if won else None
-
-
-def _task_waiting(task_id: str) -> bool:
-    """Whether the take's latest task is still waiting in the queue (maybe until later)."""
-    from .tasks import advance_take
-
-    if not task_id:
-        return False
-    try:
-        return advance_take.get_result(task_id).status == TaskResultStatus.READY
-    except TaskResultDoesNotExist:
-        return False

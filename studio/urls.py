@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import hooks, provider_views, reference_views, views
+from . import provider_views, reference_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,6 +39,6 @@ urlpatterns = [
     path("takes/<int:take_id>/cancel/", views.take_cancel, name="take_cancel"),
     path("takes/<int:take_id>/download/", views.take_download, name="take_download"),
     path("takes/<int:take_id>/<str:kind>/", views.take_media, name="take_media"),
-    path("hooks/<slug:kind>/<str:token>/", hooks.provider_webhook, name="provider_webhook"),
+    path("hooks/<slug:kind>/<str:token>/", webhook_views.provider_webhook, name="provider_webhook"),
     path("admin/", admin.site.urls),
 ]

@@ -10,10 +10,10 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from . import access, references, takes, workspaces
-from .catalogue import SQUARE_NOTE
 from .composer import composer_context, prefilled, preview_context
 from .forms import SHOT_FIELDS, ShotForm, SignupForm
 from .models import Membership, Take
+from .providers.catalogue import SQUARE_NOTE
 from .ranged import serve_file
 
 

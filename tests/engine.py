@@ -6,8 +6,8 @@ import httpx
 from django.test import Client
 from django_tasks_db.management.commands.db_worker import Worker
 
-from studio import endpoints
 from studio.models import TERMINAL_STATUSES, Take
+from studio.providers import endpoints, http
 from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
 from tests.fakes.fal_api import FalSimulator
 from tests.fakes.transport import SyncASGITransport
@@ -40,7 +40,7 @@ def connect(
     monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", timeout)
     transport = SyncASGITransport(sim.app)
     monkeypatch.setattr(
-        endpoints, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
+        http, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
     )
     endpoint = endpoints.add_endpoint(
         workspace,
@@ -117,14 +117,14 @@ def connect_fal(
     """A fal endpoint in ``workspace`` whose HTTP (queue, CDN, key set) goes to ``sim``."""
     from django.conf import settings
 
-    from studio import jwks
+    from studio.providers import falkeys
 
     monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", timeout)
     monkeypatch.setattr(settings, "SLATE_FAL_JWKS_URL", f"{sim.base}/.well-known/jwks.json")
-    jwks.forget()
+    falkeys.forget()
     transport = SyncASGITransport(sim.app)
     monkeypatch.setattr(
-        endpoints, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
+        http, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
     )
     if webhooks:
         monkeypatch.setattr(settings, "SLATE_PUBLIC_URL", "http://testserver")

@@ -14,6 +14,9 @@ from typing import BinaryIO, Protocol
 
 from studio.prompts import Shot
 
+# Error codes that mean the provider's moderation refused the shot (not a failure).
+MODERATION_CODES = ("moderation_blocked", "content_policy_violation", "content_filter")
+
 
 class ProviderError(Exception):
     """A provider call failed. ``message`` is for the creator, ``code`` for support."""

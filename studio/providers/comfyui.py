@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .. import workflows
+from . import workflows
 from .base import (
     NOT_CREATED,
     BadRequest,

@@ -7,7 +7,7 @@ while waiting, then "in progress"; Slate shows those and the elapsed time
 instead of inventing one. A run that failed still ends ``COMPLETED`` with an
 ``error``; a 422 ``content_policy_violation`` is a refusal. Result files
 expire quickly, so a completed take fetches its result and copies the video at
-once. Webhooks are signed with Ed25519 by fal's published keys (webhooks.py).
+once. Webhooks are signed with Ed25519 by fal's published keys (signatures.py, falkeys.py).
 
 fal can't list jobs and takes no id of ours: a create whose answer was lost is
 found again only through its webhook (the callback URL carries our key).
@@ -150,7 +150,7 @@ class Fal(HttpProvider):
         return replace(video, asset_url=asset, data={**video.data, "asset_url": asset})
 
     def find_created(self, job: Job, submission: Submission) -> str:
-        return UNKNOWABLE  # no listing, no id of ours: only a webhook can tell (remote.py)
+        return UNKNOWABLE  # no listing, no id of ours: only a webhook can tell (engine/submit.py)
 
     def job_named(self, remote_id: str, job: Job) -> RemoteVideo:
         """A request known only by its id (a callback named it): its URLs follow from the

@@ -13,6 +13,7 @@ message, never echoed whole (they could be anything).
 
 import contextlib
 import email.utils
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .base import (
+    MODERATION_CODES,
     BadRequest,
     NotFound,
     OutcomeUnknown,
@@ -32,10 +34,17 @@ from .base import (
     Retryable,
 )
 
+
+@functools.cache
+def http_client() -> httpx.Client:
+    """One pooled HTTP client per process, shared by every provider call (thread-safe;
+    tests swap in a transport to a simulator). Credentials go on each request."""
+    return httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50))
+
+
 RETRYABLE_STATUS = {408, 409, 429}
 MAX_SERVER_DELAY = 120.0  # like the SDKs: a longer Retry-After is not waited for here
 MODERATION_WORDS = ("moderation", "content_policy", "safety system", "policy violation")
-MODERATION_CODES = ("moderation_blocked", "content_policy_violation", "content_filter")
 QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached")
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 

@@ -35,7 +35,7 @@ from .http import HttpProvider, mime_of
 log = logging.getLogger(__name__)
 
 KNOWN_STATUSES = {"queued", "in_progress", "completed", "failed", "expired", "cancelled"}
-PROFILES_FILE = Path(__file__).resolve().parent.parent / "profiles.toml"
+PROFILES_FILE = Path(__file__).with_name("profiles.toml")
 
 
 @dataclass(frozen=True)

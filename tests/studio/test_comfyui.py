@@ -8,9 +8,11 @@ import av
 import pytest
 from django.urls import reverse
 
-from studio import endpoints, ledger, takes, workflows
+from studio import ledger, takes
+from studio.engine import calls
 from studio.models import LedgerEntry, Status, Take
 from studio.prompts import Shot
+from studio.providers import endpoints, workflows
 from tests.engine import connect_comfy, drive, offline_take
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.videos_api import serve
@@ -197,9 +199,9 @@ def test_a_prompt_is_found_again_by_its_own_id(workspace, monkeypatch, comfy):
     take = queue(workspace)
     drive(comfy)
     client = endpoints.client_for(refreshed(take).endpoint)
-    job = takes.job_for(refreshed(take))
+    job = calls.job_for(refreshed(take))
     assert [v.id for v in client.find_created(job, Submission(key=job.key))] == [take.remote_id]
-    other = takes.job_for(queue(workspace, subject="never sent"))
+    other = calls.job_for(queue(workspace, subject="never sent"))
     assert client.find_created(other, Submission(key=other.key)) == NOT_CREATED
 
 
@@ -306,9 +308,9 @@ def test_the_check_names_the_server_version(workspace, monkeypatch, comfy):
 def test_a_prompt_waiting_behind_others_is_looked_at_by_its_place_not_watched(workspace):
     """One GPU renders one prompt at a time: with 3 ahead and one running, the next look
     comes halfway through their typical renders, not every watch slice."""
+    from studio.engine.pacing import CAP, next_check_delay
     from studio.providers.base import RemoteVideo
-    from studio.remote import CAP, next_check_delay
-    from studio.takes import info_for
+    from studio.providers.endpoints import info_for
 
     take = offline_take(
         workspace,

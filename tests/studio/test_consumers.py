@@ -10,8 +10,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
-from studio import live, rendering, takes, workspaces
+from studio import live, takes, workspaces
 from studio.asgi import application
+from studio.engine import local
 from studio.layers import ThreadSafeInMemoryChannelLayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,11 +59,11 @@ async def test_a_socket_first_gets_the_current_state(personas, workspace, shot):
 async def test_a_member_sees_state_changes_then_progress_ticks(personas, workspace, shot):
     take = await sync_to_async(queued_take)(workspace, shot)
     ws = await joined(personas["editor"], "/ws/w/harbour/")
-    claimed = await sync_to_async(rendering.claim)(take.pk)
+    claimed = await sync_to_async(local.claim)(take.pk)
     after_claim = await ws.receive_from(timeout=2)
     assert 'id="take-list"' in after_claim and "badge-in_progress" in after_claim
     assert "Cancel" in after_claim
-    await sync_to_async(rendering.heartbeat)(take.pk, claimed[1], 37)
+    await sync_to_async(local.heartbeat)(take.pk, claimed[1], 37)
     tick = await ws.receive_from(timeout=2)
     assert tick.startswith(f'<progress id="card-progress-{take.pk}"') and 'value="37"' in tick
     assert "<button" not in tick and "<a " not in tick  # nothing clickable is replaced
@@ -74,7 +75,7 @@ async def test_viewers_receive_fragments_without_controls(personas, workspace, s
     board = await joined(personas["viewer"], "/ws/w/harbour/")
     page = await joined(personas["viewer"], f"/ws/takes/{take.pk}/")
     assert "Cancel" not in board.snapshot and "Cancel" not in page.snapshot
-    await sync_to_async(rendering.claim)(take.pk)
+    await sync_to_async(local.claim)(take.pk)
     for ws in (board, page):
         html = await ws.receive_from(timeout=2)
         assert "Rendering" in html and "Cancel" not in html
@@ -122,7 +123,7 @@ async def test_a_demoted_member_gets_viewer_fragments(personas, workspace, shot)
     ws = await joined(personas["editor"], "/ws/w/harbour/")
     await sync_to_async(workspaces.add_member)(workspace, personas["editor"], "viewer")
     await asyncio.sleep(0.1)  # the access change is handled before the next push
-    await sync_to_async(rendering.claim)(take.pk)
+    await sync_to_async(local.claim)(take.pk)
     html = await ws.receive_from(timeout=2)
     assert "badge-in_progress" in html and "Cancel" not in html
     await ws.disconnect()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from studio import endpoints
 from studio.models import ProviderEndpoint
+from studio.providers import endpoints
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from studio import jwks, ledger, takes
+from studio import ledger, takes
 from studio.models import Status, Take, WebhookDelivery
 from studio.prompts import Shot
+from studio.providers import falkeys
 from tests.engine import connect_fal, drive, fal_simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -199,27 +200,27 @@ def test_bad_fal_webhooks_are_rejected_and_change_nothing(hooked, tamper):
 
 def test_a_rotated_key_is_found_by_refreshing_the_key_set(hooked, monkeypatch):
     sim, endpoint, take, body = hooked
-    jwks.keys()  # cached before fal rotates
+    falkeys.keys()  # cached before fal rotates
     fetched = sim.jwks_fetches
     sim.rotate_key(publish=True)
-    monkeypatch.setattr(jwks, "REFRESH_AT_MOST_EVERY", 0.0)
+    monkeypatch.setattr(falkeys, "REFRESH_AT_MOST_EVERY", 0.0)
     assert hook_post(endpoint, body, sim.fal_headers(body, take.remote_id)).status_code == 200
     assert sim.jwks_fetches == fetched + 1  # one refresh found the new key
 
 
 def test_an_unknown_key_is_rejected_even_after_a_refresh(hooked, monkeypatch):
     sim, endpoint, take, body = hooked
-    jwks.keys()
+    falkeys.keys()
     fetched = sim.jwks_fetches
     sim.rotate_key(publish=False)  # a key fal never published
-    monkeypatch.setattr(jwks, "REFRESH_AT_MOST_EVERY", 0.0)
+    monkeypatch.setattr(falkeys, "REFRESH_AT_MOST_EVERY", 0.0)
     assert hook_post(endpoint, body, sim.fal_headers(body, take.remote_id)).status_code == 400
     assert sim.jwks_fetches == fetched + 1 and not WebhookDelivery.objects.exists()
 
 
 def test_refreshes_are_rate_limited_so_forgeries_cant_hammer_fal(hooked):
     sim, endpoint, take, body = hooked
-    jwks.keys()
+    falkeys.keys()
     fetched = sim.jwks_fetches
     sim.rotate_key(publish=False)
     for _ in range(5):
@@ -260,7 +261,7 @@ def test_without_webhooks_a_lost_submit_ends_honestly_never_twice(workspace, mon
 
 
 def test_the_key_check_says_whether_fal_accepts_the_key(workspace, monkeypatch):
-    from studio import endpoints
+    from studio.providers import endpoints
 
     sim = fal_simulator()
     endpoint = connect_fal(monkeypatch, workspace, sim)

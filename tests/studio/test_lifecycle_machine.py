@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from studio import crashpoints, ledger, remote, takes
+from studio import crashpoints, ledger, takes
+from studio.engine import advance, pacing, sweep
 from studio.models import (
     TERMINAL_STATUSES,
     LedgerEntry,
@@ -114,11 +115,9 @@ def run_machine(monkeypatch, kind):
             self.armed: str | None = None
             self.history: dict[int, list[str]] = {}
             monkeypatch.setattr(crashpoints, "crashpoint", self._crashpoint)
-            monkeypatch.setattr(remote, "crashpoint", self._crashpoint)
-            monkeypatch.setattr(takes, "crashpoint", self._crashpoint)
-            monkeypatch.setattr(remote, "_backoff", lambda take, error=None: 0.0)
+            monkeypatch.setattr(pacing, "backoff", lambda take, error=None: 0.0)
             # The engine's waits are wall-clock; this machine's time is the simulator's.
-            monkeypatch.setattr(remote, "grace_seconds", lambda: 0.02)
+            monkeypatch.setattr(pacing, "grace_seconds", lambda: 0.02)
             self.sent: list[tuple[str, dict, bytes]] = []
 
         def _crashpoint(self, name, take_id):
@@ -169,7 +168,7 @@ def run_machine(monkeypatch, kind):
             )  # a poll that is due
             for _ in range(2 if twice else 1):
                 with contextlib.suppress(Crash):
-                    remote.advance(take_id)
+                    advance.advance(take_id)
 
         @rule(point=st.sampled_from(crashpoints.POINTS))
         def arm_a_crash(self, point):
@@ -184,7 +183,7 @@ def run_machine(monkeypatch, kind):
 
         @rule()
         def sweep(self):
-            takes.sweep()
+            sweep.sweep()
 
         @rule(seconds=st.floats(0.1, 4.0))
         def time_passes(self, seconds):
@@ -243,11 +242,11 @@ def run_machine(monkeypatch, kind):
                 Take.objects.exclude(lease_expires_at=None).update(
                     lease_expires_at=timezone.now() - timedelta(seconds=1)
                 )
-                takes.sweep()
+                sweep.sweep()
                 self._time_passes(1.0)
                 for take_id in active.values_list("pk", flat=True):
                     Take.objects.filter(pk=take_id).update(next_check_at=timezone.now())
-                    remote.advance(take_id)
+                    advance.advance(take_id)
             assert not Take.objects.exclude(status__in=TERMINAL_STATUSES).exists()
             for subject, status, code in Take.objects.values_list(
                 "subject", "status", "error_code"

@@ -142,7 +142,7 @@ def test_openrouter_cant_be_listed_so_a_lost_create_is_never_sent_twice(workspac
 
 
 def test_the_check_asks_what_openrouter_can_answer(workspace, monkeypatch):
-    from studio import endpoints
+    from studio.providers import endpoints
 
     sim = simulator()
     endpoint = connect(monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter")

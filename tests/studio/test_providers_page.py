@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from studio import endpoints, secretbox, takes
+from studio import secretbox, takes
 from studio.models import ProviderEndpoint
 from studio.prompts import Shot
+from studio.providers import endpoints
 from tests.engine import KEY, connect, simulator
 
 pytestmark = pytest.mark.django_db

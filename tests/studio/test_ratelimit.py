@@ -5,7 +5,7 @@ import os
 import pytest
 import redis
 
-from studio.ratelimit import DatabaseRateLimiter, RedisRateLimiter
+from studio.providers.ratelimit import DatabaseRateLimiter, RedisRateLimiter
 from tests.conftest import CI
 
 

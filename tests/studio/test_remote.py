@@ -10,9 +10,11 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from studio import endpoints, ledger, remote, takes
+from studio import ledger, takes
+from studio.engine import advance, pacing, sweep
 from studio.models import LedgerEntry, Status, Take, WebhookDelivery
 from studio.prompts import Shot
+from studio.providers import endpoints, http
 from tests.engine import connect, drive, simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,7 +128,7 @@ def test_a_create_that_never_arrived_is_submitted_again(workspace, monkeypatch):
         lease_expires_at=timezone.now() - timedelta(seconds=1),
         submitted_at=timezone.now(),
     )
-    assert takes.sweep().requeued == 1
+    assert sweep.sweep().requeued == 1
     assert refreshed(take).submit_uncertain
     drive(sim)
     take = refreshed(take)
@@ -136,7 +138,7 @@ def test_a_create_that_never_arrived_is_submitted_again(workspace, monkeypatch):
 def test_an_unreachable_provider_is_tried_again_later(workspace, monkeypatch):
     sim = simulator()
     connect(monkeypatch, workspace, sim)
-    real = endpoints.http_client
+    real = http.http_client
     failures = {"left": 4}
 
     def flaky():
@@ -152,8 +154,8 @@ def test_an_unreachable_provider_is_tried_again_later(workspace, monkeypatch):
         client.send = sometimes
         return client
 
-    monkeypatch.setattr(endpoints, "http_client", flaky)
-    monkeypatch.setattr(remote, "_backoff", lambda take, error: 0.05)
+    monkeypatch.setattr(http, "http_client", flaky)
+    monkeypatch.setattr(pacing, "backoff", lambda take, error: 0.05)
     take = queue(workspace)
     drive(sim)
     assert refreshed(take).status == Status.COMPLETED and len(sim.creates) == 1
@@ -252,7 +254,7 @@ def test_the_provider_can_ask_for_a_poll_interval(workspace, monkeypatch):
     take = queue(workspace)
     drive(sim, until=lambda: refreshed(take).status == Status.IN_PROGRESS)
     Take.objects.filter(pk=take.pk).update(next_check_at=timezone.now())
-    remote.advance(take.pk)
+    advance.advance(take.pk)
     wait = (refreshed(take).next_check_at - timezone.now()).total_seconds()
     assert 1.3 < wait <= 1.5
 
@@ -268,8 +270,8 @@ def test_the_pace_is_read_from_the_create_that_made_the_job(workspace, monkeypat
         submitted_at=now - timedelta(minutes=10), create_sent_at=now - timedelta(seconds=2)
     )
     take = refreshed(take)
-    info = takes.info_for(take)  # typical render 0.3 s (tests/engine.py FAST)
+    info = endpoints.info_for(take)  # typical render 0.3 s (tests/engine.py FAST)
     at_five = RemoteVideo(id="v", status="in_progress", progress=5)
-    assert remote.next_check_delay(info, take, at_five, webhooks=False) <= 0.3
+    assert pacing.next_check_delay(info, take, at_five, webhooks=False) <= 0.3
     at_half = RemoteVideo(id="v", status="in_progress", progress=50)
-    assert 1.5 <= remote.next_check_delay(info, take, at_half, webhooks=False) <= 2.5
+    assert 1.5 <= pacing.next_check_delay(info, take, at_half, webhooks=False) <= 2.5

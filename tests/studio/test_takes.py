@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from studio import rendering, takes
+from studio import takes
+from studio.engine import leases, local, sweep
 from studio.media import sha256_of
 from studio.models import Status, Take
 from studio.providers import ProviderError
@@ -49,7 +50,7 @@ def test_queue_take_saves_the_shot_and_enqueues_a_render(queue, shot):
 
 def test_run_take_renders_a_real_video_and_completes(queue):
     take = queue()
-    assert rendering.run_take(take.pk) == Status.COMPLETED
+    assert local.run_take(take.pk) == Status.COMPLETED
     take.refresh_from_db()
     assert (take.status, take.progress, take.attempts) == (Status.COMPLETED, 100, 1)
     assert take.lease_owner == "" and take.finished_at and take.started_at
@@ -63,26 +64,26 @@ def test_run_take_renders_a_real_video_and_completes(queue):
 
 def test_claim_moves_queued_to_in_progress_once(queue):
     take = queue()
-    claimed = rendering.claim(take.pk)
+    claimed = local.claim(take.pk)
     assert claimed is not None and claimed[0].status == Status.IN_PROGRESS
-    assert rendering.claim(take.pk) is None  # a second worker finds nothing to do
-    assert rendering.run_take(take.pk) is None
+    assert local.claim(take.pk) is None  # a second worker finds nothing to do
+    assert local.run_take(take.pk) is None
 
 
 def test_heartbeat_records_progress_and_renews_the_lease(queue):
     take = queue()
-    _, owner = rendering.claim(take.pk)
+    _, owner = local.claim(take.pk)
     Take.objects.filter(pk=take.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=5))
-    rendering.heartbeat(take.pk, owner, 42)
+    local.heartbeat(take.pk, owner, 42)
     take.refresh_from_db()
     assert take.progress == 42 and take.lease_expires_at > timezone.now() + timedelta(seconds=20)
 
 
 def test_a_worker_that_lost_its_lease_is_told_to_stop(queue):
     take = queue()
-    rendering.claim(take.pk)
-    with pytest.raises(takes.TakeLost):
-        rendering.heartbeat(take.pk, "someone-else", 10)
+    local.claim(take.pk)
+    with pytest.raises(leases.TakeLost):
+        local.heartbeat(take.pk, "someone-else", 10)
     assert not takes.complete(take.pk, "someone-else", probe={})
 
 
@@ -91,32 +92,32 @@ def test_terminal_states_are_final(queue, terminal):
     take = queue()
     Take.objects.filter(pk=take.pk).update(status=terminal)
     assert not takes.cancel(take.pk)
-    assert not takes.fail(take.pk, "late", code="x")
-    assert rendering.claim(take.pk) is None
+    assert not takes.end(take.pk, Status.FAILED, "late", "x")
+    assert local.claim(take.pk) is None
     assert status_of(take) == terminal
 
 
 def test_cancelling_a_queued_take_means_it_never_renders(queue):
     take = queue()
     assert takes.cancel(take.pk)
-    assert rendering.run_take(take.pk) is None
+    assert local.run_take(take.pk) is None
     take.refresh_from_db()
     assert take.status == Status.CANCELLED and not take.video
 
 
 def test_cancelling_mid_render_stops_the_worker_and_keeps_nothing(queue, monkeypatch, settings):
     take = queue(seconds=8)
-    monkeypatch.setattr(rendering, "PROGRESS_INTERVAL", 0)
+    monkeypatch.setattr(local, "PROGRESS_INTERVAL", 0)
 
-    real_heartbeat = rendering.heartbeat
+    real_heartbeat = local.heartbeat
 
     def heartbeat_then_cancel(take_id, owner, progress):
         real_heartbeat(take_id, owner, progress)
         if progress >= 30:
             takes.cancel(take_id)  # the creator presses Cancel while it renders
 
-    monkeypatch.setattr(rendering, "heartbeat", heartbeat_then_cancel)
-    assert rendering.run_take(take.pk) == Status.CANCELLED
+    monkeypatch.setattr(local, "heartbeat", heartbeat_then_cancel)
+    assert local.run_take(take.pk) == Status.CANCELLED
     take.refresh_from_db()
     assert take.status == Status.CANCELLED and 30 <= take.progress < 60
     assert not take.video and not take.poster
@@ -132,8 +133,8 @@ class BrokenProvider:
 
 def test_a_provider_error_fails_the_take_with_its_message(queue, monkeypatch):
     take = queue()
-    monkeypatch.setattr(rendering, "get_provider", lambda name: BrokenProvider())
-    assert rendering.run_take(take.pk) == Status.FAILED
+    monkeypatch.setattr(local, "get_provider", lambda name: BrokenProvider())
+    assert local.run_take(take.pk) == Status.FAILED
     take.refresh_from_db()
     assert (take.error_code, take.error_message) == (
         "disk_full",
@@ -147,8 +148,8 @@ def test_an_unexpected_crash_fails_the_take_with_a_reason(queue, monkeypatch):
             raise ValueError("bad frame")
 
     take = queue()
-    monkeypatch.setattr(rendering, "get_provider", lambda name: Crashing())
-    assert rendering.run_take(take.pk) == Status.FAILED
+    monkeypatch.setattr(local, "get_provider", lambda name: Crashing())
+    assert local.run_take(take.pk) == Status.FAILED
     take.refresh_from_db()
     assert take.error_code == "render_error" and "bad frame" in take.error_message
 
@@ -167,19 +168,19 @@ def test_sweep_requeues_a_take_whose_worker_died(queue, django_capture_on_commit
     take = queue()
     expire(take, attempts=1)
     with django_capture_on_commit_callbacks(execute=True):
-        report = takes.sweep()
+        report = sweep.sweep()
     assert report.requeued == 1
     take.refresh_from_db()
     assert (take.status, take.progress, take.lease_owner) == (Status.QUEUED, 0, "")
     assert tasks_for(take) == 2  # enqueued again
-    assert rendering.run_take(take.pk) == Status.COMPLETED
+    assert local.run_take(take.pk) == Status.COMPLETED
     assert Take.objects.get(pk=take.pk).attempts == 2
 
 
 def test_sweep_fails_a_take_that_used_all_its_attempts(queue, settings):
     take = queue()
     expire(take, attempts=settings.SLATE_MAX_ATTEMPTS)
-    assert takes.sweep().failed == 1
+    assert sweep.sweep().failed == 1
     take.refresh_from_db()
     assert take.status == Status.FAILED and take.error_code == "worker_lost"
     assert "stopped unexpectedly 3 times" in take.error_message
@@ -187,8 +188,8 @@ def test_sweep_fails_a_take_that_used_all_its_attempts(queue, settings):
 
 def test_sweep_leaves_live_leases_alone(queue):
     take = queue()
-    rendering.claim(take.pk)
-    assert takes.sweep() == takes.SweepReport()
+    local.claim(take.pk)
+    assert sweep.sweep() == sweep.SweepReport()
     assert status_of(take) == Status.IN_PROGRESS
 
 
@@ -197,10 +198,10 @@ def test_sweep_reenqueues_a_queued_take_whose_task_was_lost(queue, settings):
     old = timezone.now() - timedelta(seconds=settings.SLATE_LEASE_SECONDS + 5)
     Take.objects.filter(pk=take.pk).update(updated_at=old)
     # Its task is still waiting for a worker: nothing to do.
-    assert takes.sweep().reenqueued == 0
+    assert sweep.sweep().reenqueued == 0
     # Its task died with a worker (claimed, never finished): enqueue it again.
     DBTaskResult.objects.filter(id=take.task_id).update(status="RUNNING")
-    assert takes.sweep().reenqueued == 1
+    assert sweep.sweep().reenqueued == 1
     take.refresh_from_db()
     assert take.status == Status.QUEUED and take.task_id != ""
     assert DBTaskResult.objects.get(id=take.task_id).status == "READY"
@@ -216,7 +217,7 @@ def test_clean_scratch_removes_only_old_leftovers(settings):
         folder.mkdir(parents=True)
         (folder / "video.mp4").write_bytes(b"partial")
     os.utime(old, (time.time() - 7200, time.time() - 7200))
-    assert takes.clean_scratch() == 1
+    assert sweep.clean_scratch() == 1
     assert not old.exists() and fresh.exists()
 
 
@@ -224,19 +225,19 @@ def test_a_stopping_worker_hands_its_take_back_without_using_an_attempt(
     queue, monkeypatch, django_capture_on_commit_callbacks
 ):
     take = queue()
-    monkeypatch.setattr(rendering, "PROGRESS_INTERVAL", 0)
-    real_heartbeat = rendering.heartbeat
+    monkeypatch.setattr(local, "PROGRESS_INTERVAL", 0)
+    real_heartbeat = local.heartbeat
 
     def heartbeat_then_stop(take_id, owner, progress):
         real_heartbeat(take_id, owner, progress)
-        takes.shutting_down.set()  # SIGTERM arrives mid-render
+        local.shutting_down.set()  # SIGTERM arrives mid-render
 
-    monkeypatch.setattr(rendering, "heartbeat", heartbeat_then_stop)
+    monkeypatch.setattr(local, "heartbeat", heartbeat_then_stop)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            assert rendering.run_take(take.pk) == Status.QUEUED
+            assert local.run_take(take.pk) == Status.QUEUED
     finally:
-        takes.shutting_down.clear()
+        local.shutting_down.clear()
     take.refresh_from_db()
     assert (take.status, take.attempts, take.progress, take.lease_owner) == (
         Status.QUEUED,

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from studio import rendering, takes
+from studio import takes
+from studio.engine import local
 from studio.models import Status, Take
 
 VALID = {
@@ -33,7 +34,7 @@ def client_for(client):
 @pytest.fixture
 def rendered_take(workspace, shot):
     take = takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
-    rendering.run_take(take.pk)
+    local.run_take(take.pk)
     take.refresh_from_db()
     assert take.status == Status.COMPLETED
     return take

@@ -6,9 +6,9 @@ import time
 import pytest
 from django.urls import reverse
 
-from studio import endpoints, webhooks
 from studio.models import Status, Take, WebhookDelivery
 from studio.prompts import Shot
+from studio.providers import endpoints, signatures
 from tests.engine import KEY, SECRET
 from tests.fakes.videos_api import sign as simulator_sign
 
@@ -185,22 +185,22 @@ def test_no_other_view_is_csrf_exempt():
 def test_signature_rules():
     body = b'{"type":"video.completed"}'
     now = 1_800_000_000
-    good = webhooks.sign(SECRET, "wh_9", now, body)
+    good = signatures.sign(SECRET, "wh_9", now, body)
     assert good == simulator_sign(SECRET, "wh_9", now, body)  # two implementations agree
     headers = {
         "webhook-id": "wh_9",
         "webhook-timestamp": str(now),
         "webhook-signature": f"v1,AAAA v1,bogus {good}",
     }
-    assert webhooks.verify(SECRET, headers, body, now=now) == "wh_9"  # any one of several
+    assert signatures.verify(SECRET, headers, body, now=now) == "wh_9"  # any one of several
     bare = {**headers, "webhook-signature": good.removeprefix("v1,")}
-    assert webhooks.verify(SECRET, bare, body, now=now) == "wh_9"
-    plain = webhooks.sign("not-prefixed-secret", "wh_9", now, body)
+    assert signatures.verify(SECRET, bare, body, now=now) == "wh_9"
+    plain = signatures.sign("not-prefixed-secret", "wh_9", now, body)
     plain_headers = {**headers, "webhook-signature": plain}
-    assert webhooks.verify("not-prefixed-secret", plain_headers, body, now=now + 299)
-    with pytest.raises(webhooks.WebhookInvalid, match="too old"):
-        webhooks.verify(SECRET, headers, body, now=now + 301)
-    with pytest.raises(webhooks.WebhookInvalid, match="too new"):
-        webhooks.verify(SECRET, headers, body, now=now - 301)
-    with pytest.raises(webhooks.WebhookInvalid, match="No matching"):
-        webhooks.verify(SECRET, {**headers, "webhook-signature": "v2," + good[3:]}, body, now=now)
+    assert signatures.verify("not-prefixed-secret", plain_headers, body, now=now + 299)
+    with pytest.raises(signatures.WebhookInvalid, match="too old"):
+        signatures.verify(SECRET, headers, body, now=now + 301)
+    with pytest.raises(signatures.WebhookInvalid, match="too new"):
+        signatures.verify(SECRET, headers, body, now=now - 301)
+    with pytest.raises(signatures.WebhookInvalid, match="No matching"):
+        signatures.verify(SECRET, {**headers, "webhook-signature": "v2," + good[3:]}, body, now=now)

@@ -5,11 +5,14 @@ import sys
 import time
 from pathlib import Path
 
+from django.utils import timezone
+
 from studio import images, takes, workspaces
-from studio.catalogue import DEFAULT_PROVIDER
+from studio.engine import sweep
 from studio.forms import SHOT_FIELDS, ShotForm
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import Take, Workspace
+from studio.providers.catalogue import DEFAULT_PROVIDER
 from studio.tasks import advance_take
 
 
@@ -174,14 +177,8 @@ def _see_through(take_id: int, timeout: float) -> Take | None:
         take = Take.objects.select_related("workspace").get(pk=take_id)
         if take.is_terminal:
             return take
-        takes.sweep()  # a dead worker's lease runs out: the take is back in play
-        if take.next_check_at is None or take.next_check_at <= _now():
+        sweep.sweep()  # a dead worker's lease runs out: the take is back in play
+        if take.next_check_at is None or take.next_check_at <= timezone.now():
             advance_take.call(take_id)
         time.sleep(0.1)
     return None
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()

@@ -6,10 +6,10 @@ Exit 0 when nothing is an error, 1 otherwise (2 for bad arguments).
 import json
 import sys
 
-from studio.catalogue import DEFAULT_PROVIDER
 from studio.forms import SHOT_FIELDS, ShotForm
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import Workspace
+from studio.providers.catalogue import DEFAULT_PROVIDER
 
 
 class Command(OneLineErrorsCommand):

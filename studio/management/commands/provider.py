@@ -4,9 +4,10 @@ import json
 import os
 import sys
 
-from studio import endpoints, workspaces
+from studio import workspaces
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import ProviderEndpoint, Workspace
+from studio.providers import endpoints
 
 
 class Command(OneLineErrorsCommand):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from studio.asgi import application
-from studio.worker import BackgroundWorker
+from studio.engine.worker import BackgroundWorker
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from studio.worker import BackgroundWorker
+from studio.engine.worker import BackgroundWorker
 
 
 class Command(BaseCommand):

@@ -8,6 +8,7 @@ is shutting down hands the take back to the queue without using an attempt.
 import logging
 import secrets
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -16,22 +17,20 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import assets, live
-from .models import Status, Take
-from .providers import ProviderError, get_provider
-from .takes import (
-    TakeLost,
-    complete,
-    enqueue_on_commit,
-    fail,
-    job_for,
-    lease_deadline,
-    new_lease_owner,
-    renew,
-    shutting_down,
-)
+from studio import live
+from studio.models import Status, Take
+from studio.providers import ProviderError, get_provider
+from studio.takes import complete, end, enqueue_on_commit
+
+from . import assets
+from .calls import job_for
+from .errors import fail
+from .leases import TakeLost, lease_deadline, new_lease_owner, renew
 
 log = logging.getLogger(__name__)
+
+# Set by the worker when its process is asked to stop (SIGTERM, Ctrl-C).
+shutting_down = threading.Event()
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress writes (and pushes) while rendering
 
@@ -130,14 +129,15 @@ def run_take(take_id: int) -> str | None:
         release(take_id, owner)
         return Status.QUEUED
     except ProviderError as error:
-        fail(take_id, error.message, code=error.code, owner=owner)
+        fail(take_id, owner, error, message="{detail}")
         return Status.FAILED
     except Exception as error:
         log.exception("Rendering take %s crashed", take_id)
-        fail(
+        end(
             take_id,
+            Status.FAILED,
             f"The renderer stopped with an error: {error}",
-            code="render_error",
+            "render_error",
             owner=owner,
         )
         return Status.FAILED

@@ -14,9 +14,8 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.storage import default_storage
 
-from . import media
-from .crashpoints import crashpoint
-from .models import Take
+from studio import crashpoints, media
+from studio.models import Take
 
 
 class NotAVideo(Exception):
@@ -55,7 +54,7 @@ def store(
         ):
             with path.open("rb") as handle:
                 stored[field] = default_storage.save(f"{folder}/{name}", File(handle))
-            crashpoint("mid_store", take.pk)
+            crashpoints.crashpoint("mid_store", take.pk)
             touch()
     except BaseException:
         delete(stored)

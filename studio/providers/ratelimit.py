@@ -20,7 +20,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 
-from .models import RateLimitBucket
+from studio.models import RateLimitBucket
 
 # A worker that died mid-request never says its request came back: give up
 # on the slot after this long.

@@ -15,10 +15,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import jwks, remote, secretbox
+from . import secretbox
+from .engine.follow import hint_from_webhook
+from .engine.submit import wake_by_key
 from .models import ProviderEndpoint, Take, WebhookDelivery
+from .providers import falkeys
 from .providers.openai import load_profile
-from .webhooks import WebhookInvalid, verify, verify_fal, verify_openrouter
+from .providers.signatures import WebhookInvalid, verify, verify_fal, verify_openrouter
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,10 @@ def _openai(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
 
 def _fal(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
     try:
-        request_id = verify_fal(request.headers, request.body, jwks.keys())
+        request_id = verify_fal(request.headers, request.body, falkeys.keys())
     except WebhookInvalid:
         # fal may have added a key since the set was cached: fetch it again (rate-limited).
-        request_id = verify_fal(request.headers, request.body, jwks.keys(refresh=True))
+        request_id = verify_fal(request.headers, request.body, falkeys.keys(refresh=True))
     event = json.loads(request.body)
     if str(event.get("request_id") or request_id) != request_id:
         raise WebhookInvalid("The body is about another request than the signature")
@@ -90,9 +93,9 @@ def provider_webhook(request: HttpRequest, kind: str, token: str) -> HttpRespons
             )
             take = Take.objects.filter(endpoint=endpoint, remote_id=delivery.remote_id).first()
             if take:
-                remote.hint_from_webhook(take, delivery.event_type)
+                hint_from_webhook(take, delivery.event_type)
             elif key:
-                remote.wake_by_key(endpoint, key)  # a create whose answer was lost
+                wake_by_key(endpoint, key)  # a create whose answer was lost
     except IntegrityError:
         return HttpResponse("Already received")  # a retry of a delivery we applied
     return HttpResponse("OK")

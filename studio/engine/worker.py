@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
-from . import takes
+from . import local, sweep
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class BackgroundWorker:
         )
 
     def start(self) -> "BackgroundWorker":
-        takes.clean_scratch()
+        sweep.clean_scratch()
         for n, worker in enumerate(self.workers):
             self._thread(self._supervise, worker, name=f"slate-worker-{n}")
         self._thread(self._sweep_forever, name="slate-sweeper")
@@ -73,7 +73,7 @@ class BackgroundWorker:
         while True:
             try:
                 close_old_connections()
-                report = takes.sweep()
+                report = sweep.sweep()
                 if report.requeued or report.failed or report.reenqueued:
                     log.warning("Sweep: %s", report)
             except Exception:
@@ -85,7 +85,7 @@ class BackgroundWorker:
 
     def stop(self, timeout: float = 15.0) -> None:
         """Stop taking work; a take being rendered is handed back to the queue."""
-        takes.shutting_down.set()
+        local.shutting_down.set()
         self.stop_event.set()
         for worker in self.workers:
             worker.running = False

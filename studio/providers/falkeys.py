@@ -15,6 +15,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
+from . import http
+
 log = logging.getLogger(__name__)
 REFRESH_AT_MOST_EVERY = 60.0
 
@@ -39,9 +41,7 @@ def parse(document: dict) -> list[Ed25519PublicKey]:
 
 
 def _fetch() -> list[Ed25519PublicKey]:
-    from .endpoints import http_client  # the one client factory (tests reach a simulator)
-
-    response = http_client().get(settings.SLATE_FAL_JWKS_URL, timeout=10.0)
+    response = http.http_client().get(settings.SLATE_FAL_JWKS_URL, timeout=10.0)
     response.raise_for_status()
     return parse(response.json())
 

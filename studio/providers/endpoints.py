@@ -7,20 +7,23 @@ and never shown again in full.
 
 import base64
 import binascii
-import functools
 import ipaddress
 import re
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.urls import reverse
 
-from . import secretbox, workflows
+from studio import secretbox
+from studio.models import AuthStyle, ProviderEndpoint, Take, Workspace
+
+from . import http, workflows
+from .base import ProviderError
 from .catalogue import (
     DEFAULT_PROVIDER,
     CatalogueInvalid,
@@ -29,12 +32,10 @@ from .catalogue import (
     model_info,
     models_of,
 )
-from .models import AuthStyle, ProviderEndpoint, Take, Workspace
-from .providers.base import ProviderError
-from .providers.comfyui import ComfyUI
-from .providers.fal import DEFAULT_BASE as FAL_BASE
-from .providers.fal import Fal
-from .providers.openai import OpenAICompatible, Profile, load_profile
+from .comfyui import ComfyUI
+from .fal import DEFAULT_BASE as FAL_BASE
+from .fal import Fal
+from .openai import OpenAICompatible, Profile, load_profile
 from .ratelimit import limiter_for
 
 KINDS = ("openai", "fal", "comfyui")
@@ -78,6 +79,17 @@ def targets(workspace: Workspace) -> list[Target]:
             if info:
                 found.append(Target(endpoint.name, info, endpoint))
     return found
+
+
+def info_for(take: Take) -> ModelInfo:
+    """The take's model as the catalogue (and its endpoint's corrections) describe it."""
+    if take.endpoint is None:
+        return animatic()
+    overrides = take.endpoint.model_overrides.get(take.model)
+    info = model_info(take.endpoint.kind, take.model, overrides)
+    if info is None:  # the model left the catalogue since: the contract's defaults
+        info = replace(animatic(), provider=take.endpoint.kind, model=take.model, prices={})
+    return info
 
 
 def find_target(workspace: Workspace, provider: str, model: str = "") -> Target | None:
@@ -146,7 +158,8 @@ def add_endpoint(
     unknown = sorted(set(profile_overrides or {}) - set(Profile.__dataclass_fields__) - {"name"})
     if unknown:
         raise EndpointInvalid(
-            f"Unknown profile key {', '.join(unknown)} (see studio/profiles.toml for the keys)."
+            f"Unknown profile key {', '.join(unknown)} "
+            "(see studio/providers/profiles.toml for the keys)."
         )
     model_overrides = model_overrides or {}
     for model in models:
@@ -216,31 +229,27 @@ def credential(endpoint: ProviderEndpoint) -> str:
 
 def client_for(
     endpoint: ProviderEndpoint,
-    take_id: int | None = None,
     *,
     max_retries: int = 3,
     retry_offset: int = 0,
     before_send: Callable[[], None] = lambda: None,
     after_send: Callable[[], None] = lambda: None,
+    on_call: Callable[[], None] = lambda: None,
 ):
-    """The endpoint's provider client: its credential, the shared rate limiter (one per
-    account, across every worker), calls counted per take."""
+    """The endpoint's provider client: its credential and the shared rate limiter (one per
+    account, across every worker). The hooks are the engine's: ``before_send`` may refuse
+    the call (a lost lease), ``on_call`` counts it."""
     key = secretbox.unseal(endpoint.api_key_encrypted)
     limiter = limiter_for(f"{endpoint.kind}:{credential(endpoint)}", endpoint.requests_per_minute)
-
-    def count_call():
-        if take_id is not None:
-            Take.objects.filter(pk=take_id).update(provider_calls=F("provider_calls") + 1)
-
     check_address(endpoint.base_url)  # again at use: a name may now point elsewhere
     transport = {
         "acquire": limiter.acquire,
         "release": limiter.release,
         "pause": limiter.pause,
-        "on_call": count_call,
+        "on_call": on_call,
         "before_send": before_send,
         "after_send": after_send,
-        "client": http_client(),
+        "client": http.http_client(),
         "max_retries": max_retries,
         "retry_offset": retry_offset,
         "timeout": settings.SLATE_PROVIDER_TIMEOUT,
@@ -292,8 +301,6 @@ def webhook_url(endpoint: ProviderEndpoint, key: str = "") -> str:
     """Where the provider should call back for this endpoint (needs SLATE_PUBLIC_URL)."""
     if not settings.SLATE_PUBLIC_URL:
         return ""
-    from django.urls import reverse
-
     path = reverse("provider_webhook", args=[endpoint.kind, endpoint.webhook_token])
     return f"{settings.SLATE_PUBLIC_URL.rstrip('/')}{path}" + (f"?key={key}" if key else "")
 
@@ -321,15 +328,6 @@ def check_address(base_url: str) -> None:
                 f"“{url.hostname}” is on a private network, which this "
                 "install doesn't allow for providers."
             )
-
-
-@functools.cache
-def http_client():
-    """One pooled HTTP client per process, shared by every provider call (thread-safe;
-    tests swap in a transport to a simulator). Credentials go on each request."""
-    import httpx
-
-    return httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50))
 
 
 def check_endpoint(endpoint: ProviderEndpoint) -> str:

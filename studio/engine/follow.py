@@ -1,0 +1,244 @@
+"""Following a remote job: live events, polls and webhooks, and what each answer means.
+
+A verified webhook wakes the take at once; otherwise, and as a safety net, it
+is looked at on the pace pacing.py sets. Providers with a live event stream
+(ComfyUI's websocket) are watched in slices, each change saved and pushed.
+A cancelled take whose job is running is asked to stop here too.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from studio import crashpoints, live
+from studio.models import Status, Take
+from studio.providers import endpoints
+from studio.providers.base import (
+    MODERATION_CODES,
+    LiveUnavailable,
+    NotFound,
+    OutcomeUnknown,
+    ProviderError,
+    RemoteVideo,
+    Retryable,
+)
+from studio.takes import end, enqueue_on_commit, transition
+
+from . import calls, pacing
+from .download import download
+from .errors import FAILED_MESSAGE, expire, fail, refuse
+from .leases import LeaseKeeper, TakeLost, claim, lease_deadline, lease_is_free, new_lease_owner
+from .pacing import EVENT_HINTS, MIN_RENDER_WAIT, let_go, next_check_delay, retry_later
+
+log = logging.getLogger(__name__)
+
+
+def check(take: Take) -> None:
+    """Ask how the job is doing (or trust a verified webhook) and act on the answer."""
+    now = timezone.now()
+    due = Q(next_check_at__isnull=True) | Q(next_check_at__lte=now + timedelta(seconds=0.05))
+    owner = new_lease_owner()
+    if (
+        not Take.objects.filter(pk=take.pk, status=Status.IN_PROGRESS)
+        .filter(lease_is_free())
+        .filter(due | ~Q(webhook_hint=""))
+        .update(lease_owner=owner, lease_expires_at=lease_deadline())
+    ):
+        return  # not due yet (an early wake-up), or another worker has it
+    take.refresh_from_db()
+    known = calls.known(take)
+    if take.webhook_hint == "completed":
+        # A signed "completed": no need to ask again, fetch the video.
+        download(take, owner, known)
+        return
+    try:
+        client = calls.client(take)
+        watchable = hasattr(client, "watch") and take.remote_data.get("live") != "unavailable"
+        # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
+        waiting = take.remote_status == "pending" and take.queue_position is not None
+        # Otherwise live events first: the watch's own first look (once subscribed) is the
+        # check, so a slice costs no more calls than a poll.
+        video = _watch(take, owner, client, known) if watchable and not waiting else None
+        video = video or client.retrieve(known)
+        if watchable and waiting and video.status == "in_progress":
+            video = _watch(take, owner, client, video) or video  # its turn came: watch it
+        if video is WATCHED:
+            let_go(take.pk, owner, pacing.FLOOR)  # a slice watched: let other takes have a turn
+            return
+    except NotFound as error:
+        fail(
+            take.pk,
+            owner,
+            error,
+            message=FAILED_MESSAGE.format(detail="the provider no longer knows it"),
+            code="not_found",
+        )
+        return
+    except (Retryable, OutcomeUnknown) as error:
+        retry_later(take, owner, error)
+        return
+    except ProviderError as error:
+        fail(take.pk, owner, error)
+        return
+    crashpoints.crashpoint("mid_poll", take.pk)
+    follow(take, owner, video)
+
+
+WATCHED = object()  # a watch slice ended with the job still running
+
+
+def _watch(take: Take, owner: str, client, video: RemoteVideo):
+    """Follow a provider's live events (ComfyUI's websocket) for a while, saving and pushing
+    each change. The job's end state, WATCHED, or None when live events aren't available."""
+    keeper = LeaseKeeper(take.pk, owner)
+    started = timezone.now()
+
+    def on_update(update: RemoteVideo) -> bool:
+        keeper.touch()
+        known = update.progress is not None
+        still = Take.objects.filter(
+            pk=take.pk, lease_owner=owner, status=Status.IN_PROGRESS
+        ).update(
+            remote_status=update.raw_status,
+            progress=min(update.progress, 99) if known else F("progress"),
+            progress_known=known,
+            stage=update.stage,
+            queue_position=update.queue_position,
+            updated_at=timezone.now(),
+        )
+        if still:
+            live.progress_changed(take.pk)
+        return bool(still)  # cancelled or taken over: stop watching
+
+    def heartbeat() -> bool:
+        keeper.touch()
+        ours = Take.objects.filter(pk=take.pk, lease_owner=owner, status=Status.IN_PROGRESS)
+        return ours.exists()  # a cancel (or a takeover) ends the watch within a second
+
+    try:
+        ended = client.watch(video, on_update, settings.SLATE_WATCH_SECONDS, heartbeat)
+    except LiveUnavailable as error:
+        # Don't knock again at every look: this take is followed by polling from now on.
+        log.info("Take %s: %s; polling instead", take.pk, error.message)
+        take.remote_data = {**take.remote_data, "live": "unavailable"}
+        Take.objects.filter(pk=take.pk, lease_owner=owner).update(remote_data=take.remote_data)
+        return None
+    except TakeLost:
+        return WATCHED
+    except (Retryable, OutcomeUnknown):
+        return None
+    if ended is not None:
+        return ended
+    watched = (timezone.now() - started).total_seconds()
+    return WATCHED if watched >= settings.SLATE_WATCH_SECONDS * 0.9 else None
+
+
+def follow(take: Take, owner: str, video: RemoteVideo) -> None:
+    match video.status:
+        case "completed":
+            download(take, owner, video)
+        case "failed":
+            code = video.error_code or "failed"
+            detail = video.error_message or code
+            if code in MODERATION_CODES or "moderation" in detail.lower():
+                refuse(take.pk, owner, detail, code)
+            else:
+                end(take.pk, Status.FAILED, FAILED_MESSAGE.format(detail=detail), code, owner=owner)
+        case "expired":
+            expire(take.pk, owner)
+        case "cancelled":
+            end(
+                take.pk,
+                Status.CANCELLED,
+                "The provider cancelled this job. Nothing was charged.",
+                "provider_cancelled",
+                owner=owner,
+            )
+        case _:  # queued, in_progress, or a status the contract doesn't name
+            info = endpoints.info_for(take)
+            started = take.submitted_at or take.created_at
+            age = (timezone.now() - started).total_seconds()
+            limit = max(info.typical_render_seconds(take.seconds) * 20, MIN_RENDER_WAIT)
+            if age > limit:
+                end(
+                    take.pk,
+                    Status.FAILED,
+                    FAILED_MESSAGE.format(
+                        detail=f"it still wasn't done after {age / 60:.0f} "
+                        f"minutes (status “{video.raw_status}”)"
+                    ),
+                    "too_slow",
+                    owner=owner,
+                )
+                return
+            data = {**take.remote_data, **video.data}
+            if video.status == "in_progress":
+                data.setdefault("running_since", timezone.now().isoformat())
+            take.remote_data = data
+            delay = next_check_delay(info, take, video, take.endpoint.has_webhooks)
+            known = video.progress is not None
+            let_go(
+                take.pk,
+                owner,
+                delay,
+                remote_status=video.raw_status,
+                progress=min(video.progress, 99) if known else take.progress,
+                progress_known=known,
+                stage=video.stage or take.stage,
+                queue_position=video.queue_position,
+                retries=0,
+                remote_data=data,
+                expires_at=video.expires_at or take.expires_at,
+            )
+            live.progress_changed(take.pk)
+
+
+def stop(take: Take) -> None:
+    """A cancelled take whose provider job is running: ask it to stop, then wait until it has."""
+    owner = claim(take, Status.CANCELLING)
+    if owner is None:
+        return
+    known = calls.known(take)
+    try:
+        client = calls.client(take)
+        stopped = client.cancel(known) if not take.remote_data.get("cancel_sent") else False
+        if not stopped:
+            video = client.retrieve(known)
+            stopped = video.status in ("cancelled", "failed", "expired", "completed")
+    except (Retryable, OutcomeUnknown) as error:
+        retry_later(take, owner, error)
+        return
+    except ProviderError:
+        stopped = True  # nothing more can be done about it; the take is cancelled here
+    if stopped:
+        transition(
+            take.pk,
+            Status.CANCELLED,
+            frm=(Status.CANCELLING,),
+            owner=owner,
+            stage="",
+            error_message="Cancelled.",
+        )
+    else:
+        let_go(
+            take.pk,
+            owner,
+            max(pacing.FLOOR * 5, 1.0),
+            remote_data={**take.remote_data, "cancel_sent": True},
+        )
+
+
+def hint_from_webhook(take: Take, event_type: str) -> None:
+    """A verified webhook about the take's job: remember what it said and wake it now."""
+    hint = EVENT_HINTS.get(event_type)
+    if not hint or take.is_terminal:
+        return
+    with transaction.atomic():
+        if Take.objects.filter(pk=take.pk, status__in=(Status.IN_PROGRESS,)).update(
+            webhook_hint=hint, next_check_at=timezone.now()
+        ):
+            enqueue_on_commit(take.pk)
