@@ -19,6 +19,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import io
 import itertools
 import json
 import random
@@ -28,6 +29,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import av
+import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -606,24 +609,43 @@ _CLIP_CACHE: dict[tuple[str, int], bytes] = {}
 
 
 def render_clip(size: str, seconds: int) -> bytes:
-    """A real MP4 for the simulator to serve (a static animatic, cached per size and length)."""
-    import tempfile
-    from pathlib import Path
-
-    from studio.animatic.render import AnimaticSpec, render_animatic
-
+    """A real MP4 for the simulator to serve, as a vendor's would be: H.264 video at the
+    asked size, 24 fps, with an AAC tone; a moving gradient so frames differ. Encoded
+    here with PyAV, independently of Slate's renderer (a renderer bug must not change
+    what the "vendor" sends). Cached per size and length."""
     key = (size, seconds)
     if key not in _CLIP_CACHE:
         width, height = (int(p) for p in size.split("x"))
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "clip.mp4"
-            render_animatic(
-                AnimaticSpec(
-                    width, height, seconds, 1, subject="simulated model output", camera="static"
-                ),
-                path,
-            )
-            _CLIP_CACHE[key] = path.read_bytes()
+        fps, rate = 24, 48_000
+        out = io.BytesIO()
+        with av.open(out, "w", format="mp4") as container:
+            video = container.add_stream("h264", rate=fps)
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            video.options = {"preset": "ultrafast"}
+            audio = container.add_stream("aac", rate=rate)
+            audio.layout = "stereo"
+            ramp = np.linspace(0, 255, width).astype(np.uint8)
+            base = np.empty((height, width, 3), dtype=np.uint8)
+            base[:, :, 0], base[:, :, 1], base[:, :, 2] = ramp, 255 - ramp, 96
+            for index in range(seconds * fps):
+                frame = np.roll(base, index * 4, axis=1)
+                for packet in video.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    container.mux(packet)
+            for packet in video.encode():
+                container.mux(packet)
+            samples = np.arange(seconds * rate, dtype=np.float32) / rate
+            tone = (0.2 * np.sin(2 * np.pi * 440 * samples)).astype(np.float32)
+            step = 1024
+            for start in range(0, len(tone), step):
+                chunk = tone[start : start + step]
+                planar = np.stack([chunk, chunk])
+                frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout="stereo")
+                frame.sample_rate, frame.pts = rate, start
+                for packet in audio.encode(frame):
+                    container.mux(packet)
+            for packet in audio.encode():
+                container.mux(packet)
+        _CLIP_CACHE[key] = out.getvalue()
     return _CLIP_CACHE[key]
 
 
