@@ -4,32 +4,28 @@ One module for the page, the CLI and submission. Each finding has a stable
 rule id (part of the interface), a severity (an error blocks submission;
 warnings and info do not), the field it concerns, a message, and where
 possible a suggestion: the field's whole text with the fix applied, so the
-page can apply it with one click. Rules come from PRODUCT.md.
+page can apply it with one click. A suggestion is offered only if its own rule
+is quiet on the fixed text; otherwise the message alone says what to do.
+Rules come from PRODUCT.md.
 
 Every pattern is a flat alternation without nested repetition, so matching is
 linear in the text: no input makes the linter slow (tests/studio/test_lint.py).
 """
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
 
-from .prompts import Shot, compose, shot_words, tidy
+from .prompts import FIELD_LABELS, Shot, compose, shot_words, tidy
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SHORT, LONG = 30, 150
 SWEET_SPOT = (50, 100)
 
-LABELS = {
-    "subject": "Subject",
-    "motion": "Motion",
-    "camera": "Camera",
-    "lighting": "Lighting",
-    "atmosphere": "Atmosphere",
-    "prompt": "Free prompt",
-    "dialogue": "Dialogue",
-    "audio": "Audio",
-}
-DESCRIBING = ("subject", "motion", "camera", "lighting", "atmosphere", "prompt")
+SHOT_FIELDS = tuple(field.name for field in fields(Shot))
+# The SMCLA labels live with the prompt; the fields outside SMCLA are named here.
+LABELS = {**FIELD_LABELS, "prompt": "Free prompt", "dialogue": "Dialogue", "audio": "Audio"}
+DESCRIBING = (*FIELD_LABELS, "prompt")
 
 
 @dataclass(frozen=True)
@@ -89,6 +85,32 @@ VAGUE = words(
 )
 # A praise word and the comma after it, so removing it leaves a clean list.
 VAGUE_WITH_COMMA = re.compile(VAGUE.pattern + r"(?:\s*,)?", re.IGNORECASE)
+# What praise leaves behind may show nothing: "nice lighting" without "nice" is the field's name.
+NOTHING_SHOWN = words(
+    *FIELD_LABELS,
+    r"lights?",
+    r"shots?",
+    "scene",
+    "video",
+    "footage",
+    "image",
+    "picture",
+    "view",
+    "look",
+    "quality",
+    r"colou?rs?",
+    r"details?",
+    "composition",
+    "mood",
+    r"an?",
+    "the",
+    "and",
+    "with",
+    "very",
+    "so",
+    "really",
+    "of",
+)
 NEGATIVE = words(
     r"no\s+\w+",
     r"not\s+\w+",
@@ -305,22 +327,30 @@ SENTENCES = re.compile(r"(?<=[.;!?])\s+|,\s*")
 
 def lint(shot: Shot, *, max_chars: int, model_label: str = "This model") -> list[Finding]:
     """Every finding for a shot, errors first."""
-    findings = [*_over_limit(shot, max_chars, model_label), *_length(shot), *_no_camera(shot)]
-    for field in DESCRIBING:
-        text = getattr(shot, field)
-        if not text:
+    findings = [*_over_limit(shot, max_chars, model_label), *_length(shot)]
+    with_camera = lambda _, fixed: _no_camera(replace(shot, camera=fixed))  # noqa: E731
+    findings += [_offered(finding, shot.camera, with_camera) for finding in _no_camera(shot)]
+    for field in (*DESCRIBING, "dialogue"):
+        if not (text := getattr(shot, field)):
             continue
-        findings += _vague(field, text)
-        findings += _negative(field, text)
-        findings += _on_screen_text(field, text)
-        findings += _weak_spots(field, text)
-        if field in ("subject", "motion", "camera"):
-            findings += _crowded(field, text)
-        if field in ("motion", "prompt", "subject"):
-            findings += _speech_in_prose(field, text)
-    findings += _dialogue_unquoted(shot.dialogue)
+        for rule, where in FIELD_RULES:
+            if field in where:
+                findings += [_offered(finding, text, rule) for finding in rule(field, text)]
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+Rule = Callable[[str, str], list[Finding]]  # (field, its text) -> findings
+
+
+def _offered(finding: Finding, text: str, rule: Rule) -> Finding:
+    """The finding, with its suggestion only if the rule it answers is quiet on the fixed text."""
+    fixed = finding.suggestion
+    if fixed is None:
+        return finding
+    if fixed and fixed != text and all(f.rule != finding.rule for f in rule(finding.field, fixed)):
+        return finding
+    return replace(finding, suggestion=None)
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:
@@ -334,7 +364,7 @@ def _over_limit(shot: Shot, max_chars: int, model_label: str) -> list[Finding]:
     length = len(compose(shot))
     if length <= max_chars:
         return []
-    longest = max(LABELS, key=lambda name: len(getattr(shot, name)))
+    longest = max(SHOT_FIELDS, key=lambda name: len(getattr(shot, name)))
     return [
         Finding(
             "over-limit",
@@ -401,9 +431,19 @@ def _vague(field: str, text: str) -> list[Finding]:
             field,
             f"{quoted} praise without showing. Say what makes it so: colour, light, "
             "texture, scale (e.g. “amber backlight, long shadows”).",
-            _clean(VAGUE_WITH_COMMA.sub("", text)),
+            _without_praise(text),
         )
     ]
+
+
+def _without_praise(text: str) -> str | None:
+    """The text with its praise removed, if what is left still shows something."""
+    for _ in range(3):  # removing "nice" from "high nice quality" leaves "high quality"
+        text, removed = VAGUE_WITH_COMMA.subn("", text)
+        text = _clean(text)
+        if not removed:
+            break
+    return text if re.search(r"\w", NOTHING_SHOWN.sub("", text)) else None
 
 
 def _negative(field: str, text: str) -> list[Finding]:
@@ -413,7 +453,8 @@ def _negative(field: str, text: str) -> list[Finding]:
     suggestion = text
     for pattern, positive in REFRAMES:
         suggestion = pattern.sub(positive, suggestion)
-    reframed = suggestion != text
+    # Half a reframing still asks for what it negates: "no cars" left in it is read as "cars".
+    reframed = suggestion != text and not NEGATIVE.search(suggestion)
     quoted = ", ".join(f"“{m}”" for m in dict.fromkeys(matches))
     hint = "" if reframed else " (say what is there instead: “empty street”, not “no people”)"
     return [
@@ -429,17 +470,20 @@ def _negative(field: str, text: str) -> list[Finding]:
 
 def _crowded(field: str, text: str) -> list[Finding]:
     if field == "camera":
-        moves = [name for name, pattern in MOVES.items() if pattern.search(text)]
+        moves = _moves(text)
         if len(moves) < 2:
             return []
         what = f"{len(moves)} camera moves ({', '.join(moves)})"
+        first = _first_move(text)
     else:
         parts = [p for p in CLAUSES.split(text) if p and p.strip()]
         count = _actions(parts) if field == "motion" else _subjects(parts)
         if count < 3:
             return []
         what = f"{count} {'actions' if field == 'motion' else 'subjects'}"
-    first = CLAUSES.split(text)[0].strip() if field != "camera" else _first_move(text)
+        first = CLAUSES.split(text)[0]
+        if field == "subject":
+            first = SUBJECT_STARTS.split(first)[0]
     return [
         Finding(
             "crowded",
@@ -447,18 +491,24 @@ def _crowded(field: str, text: str) -> list[Finding]:
             field,
             f"{what} in one shot: models blend them or drop some. Keep one here and "
             "split the rest into cards of their own.",
-            first or None,
+            first.strip() or None,
         )
     ]
 
 
+POSSESSIVE = r"his|her|their|its|my|our"
 # A subject starts with one of these ("a woman, red coat, short hair" is one subject).
 DETERMINER = re.compile(
-    r"^(?:an?|the|two|three|four|five|six|some|several|his|her|their|its|my|our|one)\b",
-    re.IGNORECASE,
+    rf"^(?:an?|the|two|three|four|five|six|some|several|{POSSESSIVE}|one)\b", re.IGNORECASE
 )
-INNER_SUBJECT = re.compile(r"\band\s+(?:an?|the|his|her|their|its|my|our)\b", re.IGNORECASE)
+INNER_SUBJECT = re.compile(rf"\band\s+(?:an?|the|{POSSESSIVE})\b", re.IGNORECASE)
+# Where "a cat and a dog" splits, keeping the second subject's determiner.
+SUBJECT_STARTS = re.compile(rf"\band\s+(?=(?:an?|the|{POSSESSIVE})\b)", re.IGNORECASE)
 MANNER = re.compile(r"^(?:(?:\w+ly|very|so|in|slow|fast|real|time|motion|with|care)\b\s*)+$", re.I)
+
+
+def _moves(text: str) -> list[str]:
+    return [name for name, pattern in MOVES.items() if pattern.search(text)]
 
 
 def _subjects(parts: list[str]) -> int:
@@ -471,7 +521,8 @@ def _actions(parts: list[str]) -> int:
 
 
 def _first_move(text: str) -> str:
-    return re.split(r",|\bthen\b|\band\b|;", text, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    parts = re.split(r",|\bthen\b|\band\b|\bwhile\b|;", text, flags=re.IGNORECASE)
+    return next((part for part in parts if _moves(part)), "")
 
 
 def _on_screen_text(field: str, text: str) -> list[Finding]:
@@ -513,7 +564,7 @@ def _speech_in_prose(field: str, text: str) -> list[Finding]:
     ]
 
 
-def _dialogue_unquoted(dialogue: str) -> list[Finding]:
+def _dialogue_unquoted(field: str, dialogue: str) -> list[Finding]:
     lines = [line.strip() for line in dialogue.splitlines() if line.strip()]
     if not lines or all(QUOTES.search(line) for line in lines):
         return []
@@ -522,12 +573,24 @@ def _dialogue_unquoted(dialogue: str) -> list[Finding]:
         Finding(
             "dialogue-unquoted",
             WARNING,
-            "dialogue",
+            field,
             "Put the spoken words in quotes, after who says them and how: "
             "Mara (whispering): “We're late.”",
             fixed,
         )
     ]
+
+
+# Each rule over one field's text, and the fields it reads.
+FIELD_RULES: list[tuple[Rule, tuple[str, ...]]] = [
+    (_vague, DESCRIBING),
+    (_negative, DESCRIBING),
+    (_on_screen_text, DESCRIBING),
+    (_weak_spots, DESCRIBING),
+    (_crowded, ("subject", "motion", "camera")),
+    (_speech_in_prose, ("motion", "prompt", "subject")),
+    (_dialogue_unquoted, ("dialogue",)),
+]
 
 
 def _quoted(line: str) -> str:
