@@ -469,6 +469,8 @@ def _negative(field: str, text: str) -> list[Finding]:
 
 
 def _crowded(field: str, text: str) -> list[Finding]:
+    if field == "prompt":
+        return _crowded_prompt(text)
     if field == "camera":
         moves = _moves(text)
         if len(moves) < 2:
@@ -496,6 +498,36 @@ def _crowded(field: str, text: str) -> list[Finding]:
     ]
 
 
+def _crowded_prompt(text: str) -> list[Finding]:
+    """The free prompt crowds a shot the same ways, in prose: subjects that each do something,
+    camera moves chained in one sentence. What to cut is the creator's call: no suggestion."""
+    sentences = [s for s in SENTENCE_ENDS.split(text) if s]
+    acting = sum(
+        _acting(part)
+        for sentence in sentences
+        for clause in CLAUSES.split(sentence)
+        if clause
+        for part in SUBJECT_STARTS.split(clause)
+    )
+    moves = max((_moves(s) for s in sentences if CAMERA_CUE.search(s)), key=len, default=[])
+    crowds = []
+    if acting >= 3:
+        crowds.append(f"{acting} subjects each doing something")
+    if len(moves) >= 2:
+        crowds.append(f"{len(moves)} camera moves ({', '.join(moves)}) in one sentence")
+    if not crowds:
+        return []
+    return [
+        Finding(
+            "crowded",
+            WARNING,
+            "prompt",
+            f"{' and '.join(crowds)}: models blend them or drop some. Keep one here and "
+            "split the rest into cards of their own.",
+        )
+    ]
+
+
 POSSESSIVE = r"his|her|their|its|my|our"
 # A subject starts with one of these ("a woman, red coat, short hair" is one subject).
 DETERMINER = re.compile(
@@ -505,6 +537,38 @@ INNER_SUBJECT = re.compile(rf"\band\s+(?:an?|the|{POSSESSIVE})\b", re.IGNORECASE
 # Where "a cat and a dog" splits, keeping the second subject's determiner.
 SUBJECT_STARTS = re.compile(rf"\band\s+(?=(?:an?|the|{POSSESSIVE})\b)", re.IGNORECASE)
 MANNER = re.compile(r"^(?:(?:\w+ly|very|so|in|slow|fast|real|time|motion|with|care)\b\s*)+$", re.I)
+SENTENCE_ENDS = re.compile(r"(?<=[.!?])\s+")
+# In the free prompt a move counts only in a sentence about the camera: "a crane lifts a
+# truck" is not a crane and a truck move.
+CAMERA_CUE = words(
+    "camera",
+    r"dolly(?:-|\s+)(?:in|out|left|right|back)",
+    r"push(?:es)?(?:-|\s+)in",
+    r"pull(?:s)?(?:-|\s+)(?:back|out)",
+    r"zoom(?:s|ing)?\s+(?:in|out)",
+    r"whip\s+pan",
+    r"pans?\s+(?:left|right|across|up|down)",
+    r"tilts?\s+(?:up|down)",
+    r"cranes?\s+(?:up|down)",
+    r"truck(?:s|ing)?\s+(?:left|right)",
+    r"(?:tracking|arc|crane)\s+shot",
+)
+# Words after which the next word is an object, so the one before it acts on something.
+OBJECT_STARTS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "his", "her", "their", "its", "my", "our",
+    "it", "him", "them",
+})  # fmt: skip
+# Words after which an intransitive verb goes somewhere: "a gull swoops down".
+HEADINGS = frozenset({
+    "into", "onto", "across", "through", "toward", "towards", "past", "over", "around", "up",
+    "down", "away", "off", "along", "out",
+})  # fmt: skip
+NOT_VERBS = OBJECT_STARTS | {
+    "in", "on", "at", "of", "with", "by", "for", "from", "under", "near", "beside", "behind",
+    "above", "below", "between", "among", "inside", "outside", "like", "as", "and", "or", "but",
+    "than", "to", "about", "without", "within", "beneath", "amid", "after", "before", "during",
+    "while", "where", "when", "who", "which", "is", "are", "was", "were",
+}  # fmt: skip
 
 
 def _moves(text: str) -> list[str]:
@@ -518,6 +582,24 @@ def _subjects(parts: list[str]) -> int:
 def _actions(parts: list[str]) -> int:
     """Clauses that do something: "slowly, in slow motion" describe how, not what."""
     return sum(not MANNER.match(p.strip()) for p in parts)
+
+
+def _acting(clause: str) -> bool:
+    """A subject doing something: "a dog chases a ball", "the gull swoops down", "a man is
+    running". A subject described ("a woman in a red coat", "the city lights") is not."""
+    tokens = re.findall(r"[\w'’-]+", clause.lower())
+    if not tokens or not DETERMINER.match(tokens[0]):
+        return False
+    for verb, after in zip(tokens[2:6], tokens[3:7], strict=False):
+        if verb in ("is", "are") and after.endswith("ing"):
+            return True
+        if verb in NOT_VERBS:
+            continue
+        if after in OBJECT_STARTS:
+            return True
+        if verb.endswith(("s", "ing")) and (after in HEADINGS or after.endswith("ly")):
+            return True
+    return False
 
 
 def _first_move(text: str) -> str:
@@ -587,7 +669,7 @@ FIELD_RULES: list[tuple[Rule, tuple[str, ...]]] = [
     (_negative, DESCRIBING),
     (_on_screen_text, DESCRIBING),
     (_weak_spots, DESCRIBING),
-    (_crowded, ("subject", "motion", "camera")),
+    (_crowded, ("subject", "motion", "camera", "prompt")),
     (_speech_in_prose, ("motion", "prompt", "subject")),
     (_dialogue_unquoted, ("dialogue",)),
 ]

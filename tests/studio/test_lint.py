@@ -98,6 +98,23 @@ ONE_THING = [
     Shot(subject="a tall woman, red coat, short silver hair, freckles"),  # one person
     Shot(subject="an old fisherman, weathered hands, a pipe"),
 ]
+CROWDED_PROMPTS = [
+    "A dog chases a ball, a cat climbs a tree and a parrot squawks loudly on a perch.",
+    "Two boys kick a ball while their sister rides a bike and the dog runs across the yard.",
+    "The camera pans left, then cranes up and pushes in on the door.",
+    "Slow dolly in, then whip pan to the window and crane up over the rooftops.",
+]
+CALM_PROMPTS = [
+    "A lighthouse keeper climbs the spiral stairs at dusk, the sea crashing below, a storm "
+    "gathering on the horizon, slow push-in.",
+    "A construction crane lifts a truck over the harbour. Wide shot, the camera pans slowly "
+    "across the docks.",
+    "A woman in a red coat, the city lights, the wet streets of Tokyo, neon reflections in "
+    "puddles, a man with an umbrella, static wide shot.",
+    "Keep the window frame in the left third and her face in soft focus until the end of the "
+    "move, when the page she reads catches the light.",
+    ". ".join(getattr(GOOD, field) for field in ("subject", "motion", "camera", "lighting")),
+]
 
 
 @pytest.mark.parametrize(("shot", "kept"), CROWDED)
@@ -110,6 +127,35 @@ def test_crowded_shots_suggest_keeping_the_first_thing(shot, kept):
 @pytest.mark.parametrize("shot", ONE_THING)
 def test_one_thing_described_in_detail_is_not_crowded(shot):
     assert "crowded" not in rules(shot)
+
+
+@pytest.mark.parametrize("text", CROWDED_PROMPTS)
+def test_a_free_prompt_crowded_in_prose_is_caught_without_a_guessed_cut(text):
+    finding = rules(Shot(prompt=text))["crowded"][0]
+    assert finding.field == "prompt" and "split the rest into cards" in finding.message
+    assert finding.suggestion is None
+
+
+@pytest.mark.parametrize(
+    ("smcla", "prompt"),
+    [
+        (
+            Shot(camera="pan left then crane up and push in"),
+            "The camera pans left then cranes up and pushes in.",
+        ),
+        (
+            Shot(subject="a dog, a cat and a parrot", motion="chases, climbs, squawks"),
+            "A dog chases a ball, a cat climbs a tree and a parrot squawks loudly.",
+        ),
+    ],
+)
+def test_the_same_crowd_is_caught_in_the_fields_and_in_the_free_prompt(smcla, prompt):
+    assert "crowded" in rules(smcla) and "crowded" in rules(Shot(prompt=prompt))
+
+
+@pytest.mark.parametrize("text", CALM_PROMPTS)
+def test_a_free_prompt_with_one_subject_and_one_move_is_not_crowded(text):
+    assert "crowded" not in rules(Shot(prompt=text))
 
 
 def test_a_nobody_is_flagged_without_a_clumsy_rewrite():
@@ -221,6 +267,7 @@ CORPUS = [
     *(Shot(subject=text, camera="static") for text, _ in NEGATIVES),
     *(shot for shot, _ in CROWDED),
     *ONE_THING,
+    *(Shot(prompt=text) for text in CROWDED_PROMPTS + CALM_PROMPTS),
 ]
 
 
@@ -269,6 +316,7 @@ def test_praise_hidden_inside_praise_is_removed_whole():
 
 PHRASES = [
     *(text for text, _ in NEGATIVES),
+    *CROWDED_PROMPTS,
     "a woman",
     "a dog chases a ball",
     "and a cat",
