@@ -6,7 +6,7 @@ warnings and info do not), the field it concerns, a message, and where
 possible a suggestion: the field's whole text with the fix applied, so the
 page can apply it with one click. A suggestion is offered only if its own rule
 is quiet on the fixed text; otherwise the message alone says what to do.
-Rules come from PRODUCT.md.
+The rules, their ids and their fixes are listed in docs/prompt-lint.md.
 
 Every pattern is a flat alternation without nested repetition, so matching is
 linear in the text: no input makes the linter slow (tests/studio/test_lint.py).
@@ -14,7 +14,7 @@ linear in the text: no input makes the linter slow (tests/studio/test_lint.py).
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 
 from .prompts import FIELD_LABELS, Shot, compose, shot_words, tidy
 
@@ -22,7 +22,6 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 SHORT, LONG = 30, 150
 SWEET_SPOT = (50, 100)
 
-SHOT_FIELDS = tuple(field.name for field in fields(Shot))
 # The SMCLA labels live with the prompt; the fields outside SMCLA are named here.
 LABELS = {**FIELD_LABELS, "prompt": "Free prompt", "dialogue": "Dialogue", "audio": "Audio"}
 DESCRIBING = (*FIELD_LABELS, "prompt")
@@ -124,7 +123,7 @@ NEGATIVE = words(
     r"no\s+one",
     r"nothing",
 )
-# Positive ways to say what a negative phrase means (the PRODUCT.md examples and kin).
+# Positive ways to say what a negative phrase means (docs/prompt-lint.md's examples and kin).
 REFRAMES: list[tuple[re.Pattern, str]] = [
     (
         words(
@@ -364,7 +363,8 @@ def _over_limit(shot: Shot, max_chars: int, model_label: str) -> list[Finding]:
     length = len(compose(shot))
     if length <= max_chars:
         return []
-    longest = max(SHOT_FIELDS, key=lambda name: len(getattr(shot, name)))
+    lengths = {name: len(value) for name, value in shot.as_dict().items()}
+    longest = max(lengths, key=lengths.__getitem__)
     return [
         Finding(
             "over-limit",
