@@ -4,32 +4,27 @@ One module for the page, the CLI and submission. Each finding has a stable
 rule id (part of the interface), a severity (an error blocks submission;
 warnings and info do not), the field it concerns, a message, and where
 possible a suggestion: the field's whole text with the fix applied, so the
-page can apply it with one click. Rules come from PRODUCT.md.
+page can apply it with one click. A suggestion is offered only if its own rule
+is quiet on the fixed text; otherwise the message alone says what to do.
+The rules, their ids and their fixes are listed in docs/prompt-lint.md.
 
 Every pattern is a flat alternation without nested repetition, so matching is
 linear in the text: no input makes the linter slow (tests/studio/test_lint.py).
 """
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 
-from .prompts import Shot, compose, shot_words, tidy
+from .prompts import FIELD_LABELS, Shot, compose, shot_words, tidy
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SHORT, LONG = 30, 150
 SWEET_SPOT = (50, 100)
 
-LABELS = {
-    "subject": "Subject",
-    "motion": "Motion",
-    "camera": "Camera",
-    "lighting": "Lighting",
-    "atmosphere": "Atmosphere",
-    "prompt": "Free prompt",
-    "dialogue": "Dialogue",
-    "audio": "Audio",
-}
-DESCRIBING = ("subject", "motion", "camera", "lighting", "atmosphere", "prompt")
+# The SMCLA labels live with the prompt; the fields outside SMCLA are named here.
+LABELS = {**FIELD_LABELS, "prompt": "Free prompt", "dialogue": "Dialogue", "audio": "Audio"}
+DESCRIBING = (*FIELD_LABELS, "prompt")
 
 
 @dataclass(frozen=True)
@@ -89,6 +84,32 @@ VAGUE = words(
 )
 # A praise word and the comma after it, so removing it leaves a clean list.
 VAGUE_WITH_COMMA = re.compile(VAGUE.pattern + r"(?:\s*,)?", re.IGNORECASE)
+# What praise leaves behind may show nothing: "nice lighting" without "nice" is the field's name.
+NOTHING_SHOWN = words(
+    *FIELD_LABELS,
+    r"lights?",
+    r"shots?",
+    "scene",
+    "video",
+    "footage",
+    "image",
+    "picture",
+    "view",
+    "look",
+    "quality",
+    r"colou?rs?",
+    r"details?",
+    "composition",
+    "mood",
+    r"an?",
+    "the",
+    "and",
+    "with",
+    "very",
+    "so",
+    "really",
+    "of",
+)
 NEGATIVE = words(
     r"no\s+\w+",
     r"not\s+\w+",
@@ -102,7 +123,7 @@ NEGATIVE = words(
     r"no\s+one",
     r"nothing",
 )
-# Positive ways to say what a negative phrase means (the PRODUCT.md examples and kin).
+# Positive ways to say what a negative phrase means (docs/prompt-lint.md's examples and kin).
 REFRAMES: list[tuple[re.Pattern, str]] = [
     (
         words(
@@ -305,22 +326,30 @@ SENTENCES = re.compile(r"(?<=[.;!?])\s+|,\s*")
 
 def lint(shot: Shot, *, max_chars: int, model_label: str = "This model") -> list[Finding]:
     """Every finding for a shot, errors first."""
-    findings = [*_over_limit(shot, max_chars, model_label), *_length(shot), *_no_camera(shot)]
-    for field in DESCRIBING:
-        text = getattr(shot, field)
-        if not text:
+    findings = [*_over_limit(shot, max_chars, model_label), *_length(shot)]
+    with_camera = lambda _, fixed: _no_camera(replace(shot, camera=fixed))  # noqa: E731
+    findings += [_offered(finding, shot.camera, with_camera) for finding in _no_camera(shot)]
+    for field in (*DESCRIBING, "dialogue"):
+        if not (text := getattr(shot, field)):
             continue
-        findings += _vague(field, text)
-        findings += _negative(field, text)
-        findings += _on_screen_text(field, text)
-        findings += _weak_spots(field, text)
-        if field in ("subject", "motion", "camera"):
-            findings += _crowded(field, text)
-        if field in ("motion", "prompt", "subject"):
-            findings += _speech_in_prose(field, text)
-    findings += _dialogue_unquoted(shot.dialogue)
+        for rule, where in FIELD_RULES:
+            if field in where:
+                findings += [_offered(finding, text, rule) for finding in rule(field, text)]
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+Rule = Callable[[str, str], list[Finding]]  # (field, its text) -> findings
+
+
+def _offered(finding: Finding, text: str, rule: Rule) -> Finding:
+    """The finding, with its suggestion only if the rule it answers is quiet on the fixed text."""
+    fixed = finding.suggestion
+    if fixed is None:
+        return finding
+    if fixed and fixed != text and all(f.rule != finding.rule for f in rule(finding.field, fixed)):
+        return finding
+    return replace(finding, suggestion=None)
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:
@@ -334,7 +363,8 @@ def _over_limit(shot: Shot, max_chars: int, model_label: str) -> list[Finding]:
     length = len(compose(shot))
     if length <= max_chars:
         return []
-    longest = max(LABELS, key=lambda name: len(getattr(shot, name)))
+    lengths = {name: len(value) for name, value in shot.as_dict().items()}
+    longest = max(lengths, key=lengths.__getitem__)
     return [
         Finding(
             "over-limit",
@@ -401,9 +431,19 @@ def _vague(field: str, text: str) -> list[Finding]:
             field,
             f"{quoted} praise without showing. Say what makes it so: colour, light, "
             "texture, scale (e.g. “amber backlight, long shadows”).",
-            _clean(VAGUE_WITH_COMMA.sub("", text)),
+            _without_praise(text),
         )
     ]
+
+
+def _without_praise(text: str) -> str | None:
+    """The text with its praise removed, if what is left still shows something."""
+    for _ in range(3):  # removing "nice" from "high nice quality" leaves "high quality"
+        text, removed = VAGUE_WITH_COMMA.subn("", text)
+        text = _clean(text)
+        if not removed:
+            break
+    return text if re.search(r"\w", NOTHING_SHOWN.sub("", text)) else None
 
 
 def _negative(field: str, text: str) -> list[Finding]:
@@ -413,7 +453,8 @@ def _negative(field: str, text: str) -> list[Finding]:
     suggestion = text
     for pattern, positive in REFRAMES:
         suggestion = pattern.sub(positive, suggestion)
-    reframed = suggestion != text
+    # Half a reframing still asks for what it negates: "no cars" left in it is read as "cars".
+    reframed = suggestion != text and not NEGATIVE.search(suggestion)
     quoted = ", ".join(f"“{m}”" for m in dict.fromkeys(matches))
     hint = "" if reframed else " (say what is there instead: “empty street”, not “no people”)"
     return [
@@ -428,18 +469,23 @@ def _negative(field: str, text: str) -> list[Finding]:
 
 
 def _crowded(field: str, text: str) -> list[Finding]:
+    if field == "prompt":
+        return _crowded_prompt(text)
     if field == "camera":
-        moves = [name for name, pattern in MOVES.items() if pattern.search(text)]
+        moves = _moves(text)
         if len(moves) < 2:
             return []
         what = f"{len(moves)} camera moves ({', '.join(moves)})"
+        first = _first_move(text)
     else:
         parts = [p for p in CLAUSES.split(text) if p and p.strip()]
         count = _actions(parts) if field == "motion" else _subjects(parts)
         if count < 3:
             return []
         what = f"{count} {'actions' if field == 'motion' else 'subjects'}"
-    first = CLAUSES.split(text)[0].strip() if field != "camera" else _first_move(text)
+        first = CLAUSES.split(text)[0]
+        if field == "subject":
+            first = SUBJECT_STARTS.split(first)[0]
     return [
         Finding(
             "crowded",
@@ -447,18 +493,86 @@ def _crowded(field: str, text: str) -> list[Finding]:
             field,
             f"{what} in one shot: models blend them or drop some. Keep one here and "
             "split the rest into cards of their own.",
-            first or None,
+            first.strip() or None,
         )
     ]
 
 
+def _crowded_prompt(text: str) -> list[Finding]:
+    """The free prompt crowds a shot the same ways, in prose: subjects that each do something,
+    camera moves chained in one sentence. What to cut is the creator's call: no suggestion."""
+    sentences = [s for s in SENTENCE_ENDS.split(text) if s]
+    acting = sum(
+        _acting(part)
+        for sentence in sentences
+        for clause in CLAUSES.split(sentence)
+        if clause
+        for part in SUBJECT_STARTS.split(clause)
+    )
+    moves = max((_moves(s) for s in sentences if CAMERA_CUE.search(s)), key=len, default=[])
+    crowds = []
+    if acting >= 3:
+        crowds.append(f"{acting} subjects each doing something")
+    if len(moves) >= 2:
+        crowds.append(f"{len(moves)} camera moves ({', '.join(moves)}) in one sentence")
+    if not crowds:
+        return []
+    return [
+        Finding(
+            "crowded",
+            WARNING,
+            "prompt",
+            f"{' and '.join(crowds)}: models blend them or drop some. Keep one here and "
+            "split the rest into cards of their own.",
+        )
+    ]
+
+
+POSSESSIVE = r"his|her|their|its|my|our"
 # A subject starts with one of these ("a woman, red coat, short hair" is one subject).
 DETERMINER = re.compile(
-    r"^(?:an?|the|two|three|four|five|six|some|several|his|her|their|its|my|our|one)\b",
-    re.IGNORECASE,
+    rf"^(?:an?|the|two|three|four|five|six|some|several|{POSSESSIVE}|one)\b", re.IGNORECASE
 )
-INNER_SUBJECT = re.compile(r"\band\s+(?:an?|the|his|her|their|its|my|our)\b", re.IGNORECASE)
+INNER_SUBJECT = re.compile(rf"\band\s+(?:an?|the|{POSSESSIVE})\b", re.IGNORECASE)
+# Where "a cat and a dog" splits, keeping the second subject's determiner.
+SUBJECT_STARTS = re.compile(rf"\band\s+(?=(?:an?|the|{POSSESSIVE})\b)", re.IGNORECASE)
 MANNER = re.compile(r"^(?:(?:\w+ly|very|so|in|slow|fast|real|time|motion|with|care)\b\s*)+$", re.I)
+SENTENCE_ENDS = re.compile(r"(?<=[.!?])\s+")
+# In the free prompt a move counts only in a sentence about the camera: "a crane lifts a
+# truck" is not a crane and a truck move.
+CAMERA_CUE = words(
+    "camera",
+    r"dolly(?:-|\s+)(?:in|out|left|right|back)",
+    r"push(?:es)?(?:-|\s+)in",
+    r"pull(?:s)?(?:-|\s+)(?:back|out)",
+    r"zoom(?:s|ing)?\s+(?:in|out)",
+    r"whip\s+pan",
+    r"pans?\s+(?:left|right|across|up|down)",
+    r"tilts?\s+(?:up|down)",
+    r"cranes?\s+(?:up|down)",
+    r"truck(?:s|ing)?\s+(?:left|right)",
+    r"(?:tracking|arc|crane)\s+shot",
+)
+# Words after which the next word is an object, so the one before it acts on something.
+OBJECT_STARTS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "his", "her", "their", "its", "my", "our",
+    "it", "him", "them",
+})  # fmt: skip
+# Words after which an intransitive verb goes somewhere: "a gull swoops down".
+HEADINGS = frozenset({
+    "into", "onto", "across", "through", "toward", "towards", "past", "over", "around", "up",
+    "down", "away", "off", "along", "out",
+})  # fmt: skip
+NOT_VERBS = OBJECT_STARTS | {
+    "in", "on", "at", "of", "with", "by", "for", "from", "under", "near", "beside", "behind",
+    "above", "below", "between", "among", "inside", "outside", "like", "as", "and", "or", "but",
+    "than", "to", "about", "without", "within", "beneath", "amid", "after", "before", "during",
+    "while", "where", "when", "who", "which", "is", "are", "was", "were",
+}  # fmt: skip
+
+
+def _moves(text: str) -> list[str]:
+    return [name for name, pattern in MOVES.items() if pattern.search(text)]
 
 
 def _subjects(parts: list[str]) -> int:
@@ -470,8 +584,27 @@ def _actions(parts: list[str]) -> int:
     return sum(not MANNER.match(p.strip()) for p in parts)
 
 
+def _acting(clause: str) -> bool:
+    """A subject doing something: "a dog chases a ball", "the gull swoops down", "a man is
+    running". A subject described ("a woman in a red coat", "the city lights") is not."""
+    tokens = re.findall(r"[\w'’-]+", clause.lower())
+    if not tokens or not DETERMINER.match(tokens[0]):
+        return False
+    for verb, after in zip(tokens[2:6], tokens[3:7], strict=False):
+        if verb in ("is", "are") and after.endswith("ing"):
+            return True
+        if verb in NOT_VERBS:
+            continue
+        if after in OBJECT_STARTS:
+            return True
+        if verb.endswith(("s", "ing")) and (after in HEADINGS or after.endswith("ly")):
+            return True
+    return False
+
+
 def _first_move(text: str) -> str:
-    return re.split(r",|\bthen\b|\band\b|;", text, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+    parts = re.split(r",|\bthen\b|\band\b|\bwhile\b|;", text, flags=re.IGNORECASE)
+    return next((part for part in parts if _moves(part)), "")
 
 
 def _on_screen_text(field: str, text: str) -> list[Finding]:
@@ -513,7 +646,7 @@ def _speech_in_prose(field: str, text: str) -> list[Finding]:
     ]
 
 
-def _dialogue_unquoted(dialogue: str) -> list[Finding]:
+def _dialogue_unquoted(field: str, dialogue: str) -> list[Finding]:
     lines = [line.strip() for line in dialogue.splitlines() if line.strip()]
     if not lines or all(QUOTES.search(line) for line in lines):
         return []
@@ -522,12 +655,24 @@ def _dialogue_unquoted(dialogue: str) -> list[Finding]:
         Finding(
             "dialogue-unquoted",
             WARNING,
-            "dialogue",
+            field,
             "Put the spoken words in quotes, after who says them and how: "
             "Mara (whispering): “We're late.”",
             fixed,
         )
     ]
+
+
+# Each rule over one field's text, and the fields it reads.
+FIELD_RULES: list[tuple[Rule, tuple[str, ...]]] = [
+    (_vague, DESCRIBING),
+    (_negative, DESCRIBING),
+    (_on_screen_text, DESCRIBING),
+    (_weak_spots, DESCRIBING),
+    (_crowded, ("subject", "motion", "camera", "prompt")),
+    (_speech_in_prose, ("motion", "prompt", "subject")),
+    (_dialogue_unquoted, ("dialogue",)),
+]
 
 
 def _quoted(line: str) -> str:

@@ -1,9 +1,12 @@
 """Run the studio: the ASGI server (daphne) with the worker in the same process."""
 
+import errno
+import socket
+
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from studio.asgi import application
 from studio.engine.worker import BackgroundWorker
@@ -18,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--worker-threads", type=int, default=1)
 
     def handle(self, *args, host, port, worker_threads, **options):
+        # Twisted only logs a failed listen and the process still exits 0, after the banner
+        # has already said the studio is running: so ask the OS first.
+        ensure_free(host, port)
         worker = (
             BackgroundWorker(worker_threads).start() if settings.SLATE_EMBEDDED_WORKER else None
         )
@@ -31,3 +37,29 @@ class Command(BaseCommand):
         ).run()
         if worker:
             worker.stop()
+
+
+def ensure_free(host: str, port: int) -> None:
+    """Raise CommandError, in one line, unless ``host:port`` can be listened on right now.
+
+    The probe sets SO_REUSEADDR as Twisted does, so a port left in TIME_WAIT by the last run
+    counts as free while one another server listens on does not.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise CommandError(f"Cannot serve on {host}: {error.strerror}.") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+            probe.listen()
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"Port {port} on {host} is already in use; stop the other server "
+                    f"or run `make run PORT={port + 1}`"
+                ) from None
+            raise CommandError(f"Cannot serve on {host}:{port}: {error.strerror}.") from None
