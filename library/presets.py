@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 
 from studio.models import Membership
+from studio.prompts import SHOT_FIELDS
 
 from .models import Preset, PresetVersion
-from .shot_templates import SHOT_KEYS
 
 SETTING_KEYS = ("provider", "model", "size", "seconds")
 FORMAT = "slate-presets"
@@ -30,7 +30,7 @@ def can_change(membership: Membership, preset: Preset) -> bool:
 
 
 def _clean(values: dict) -> tuple[dict, dict]:
-    fields = {k: str(values.get(k) or "").strip() for k in SHOT_KEYS if values.get(k)}
+    fields = {k: str(values.get(k) or "").strip() for k in SHOT_FIELDS if values.get(k)}
     for key, text in fields.items():
         if len(text) > MAX_FIELD:
             raise PresetRefused(f"The {key} field is over {MAX_FIELD:,} characters.")

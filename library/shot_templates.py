@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from studio.prompts import SHOT_FIELDS
+
 VARIABLE = re.compile(r"\{([a-z][a-z0-9_]{0,30})\}")
 MAX_VALUE = 300
-SHOT_KEYS = ("subject", "motion", "camera", "lighting", "atmosphere", "prompt", "dialogue", "audio")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def builtin() -> dict[str, ShotTemplate]:
             key=entry["key"],
             name=entry["name"],
             description=entry["description"],
-            fields={k: entry[k] for k in SHOT_KEYS if k in entry},
+            fields={k: entry[k] for k in SHOT_FIELDS if k in entry},
             settings={k: entry[k] for k in ("size", "seconds") if k in entry},
             variables=tuple(Variable(**v) for v in entry.get("variables", [])),
         )

@@ -148,7 +148,6 @@ def _page(request, membership: Membership, **extra):
     context = {
         "workspace": membership.workspace,
         "membership": membership,
-        "workspaces": Membership.objects.filter(user=request.user).select_related("workspace"),
         "presets": [(p, presets.can_change(membership, p)) for p in visible],
         "can_edit": membership.can_edit,
         **extra,
@@ -183,7 +182,6 @@ def preset_detail(request, slug: str, preset_id: int) -> HttpResponse:
             "versions": versions,
             "can_change": presets.can_change(membership, preset),
             "used": request.method == "POST",
-            "workspaces": Membership.objects.filter(user=request.user).select_related("workspace"),
         },
     )
 
@@ -222,8 +220,9 @@ def import_presets(request, slug: str) -> HttpResponse:
     upload = request.FILES.get("file")
     if upload is None and not uploads.refused(request, "file"):
         return _page(request, membership, problem="Choose a presets file (.json) to import.")
-    if upload is None or upload.size > 2 * 1024 * 1024:
-        return _page(request, membership, problem="That file is over 2 MB: not a presets file.")
+    if upload is None or upload.size > uploads.PRESETS_LIMIT:
+        limit = uploads.megabytes(uploads.PRESETS_LIMIT)
+        return _page(request, membership, problem=f"That file is over {limit}: not a presets file.")
     try:
         data = json.loads(upload.read().decode("utf-8"))
         imported = presets.import_presets(membership, data)

@@ -4,22 +4,19 @@ from django.contrib.auth.forms import UserCreationForm
 from . import lint
 from .images import Fit
 from .models import AuthStyle, Reference, Workspace
-from .prompts import FIELD_LABELS, MAX_PROMPT_CHARS, Shot, tidy
+from .prompts import (
+    FIELD_LABELS,
+    MAX_PROMPT_CHARS,
+    SHOT_FIELDS,
+    SHOT_HINTS,
+    SHOT_LABELS,
+    Shot,
+    tidy,
+)
 from .providers import endpoints
 from .providers.catalogue import DEFAULT_PROVIDER, PLATFORMS, STANDARD_SIZES, animatic
 from .providers.endpoints import Target, targets
 from .providers.openai import load_profile
-
-SHOT_FIELDS = (
-    "subject",
-    "motion",
-    "camera",
-    "lighting",
-    "atmosphere",
-    "prompt",
-    "dialogue",
-    "audio",
-)
 
 PLACEHOLDERS = {
     "subject": "elderly woman reading a book by the window",
@@ -33,11 +30,11 @@ PLACEHOLDERS = {
 }
 
 
-def _text(label: str, help_text: str = "", rows: int = 2) -> forms.CharField:
+def _text(name: str, rows: int = 2) -> forms.CharField:
     return forms.CharField(
-        label=label,
+        label=SHOT_LABELS[name],
         required=False,
-        help_text=help_text,
+        help_text=SHOT_HINTS[name],
         # Generous per field; the real limit is on the composed prompt (clean()).
         max_length=MAX_PROMPT_CHARS,
         widget=forms.Textarea(attrs={"rows": rows}),
@@ -51,14 +48,14 @@ class ShotForm(forms.Form):
     provider endpoints serve (see endpoints.targets).
     """
 
-    subject = _text("Subject", "who or what")
-    motion = _text("Motion", "one action")
-    camera = _text("Camera", "framing and move")
-    lighting = _text("Lighting", "time, light sources")
-    atmosphere = _text("Atmosphere", "mood, sound")
-    prompt = _text("Free prompt", "optional, in your own words")
-    dialogue = _text("Dialogue", "who (how): “what”, a line each", rows=1)
-    audio = _text("Audio cues", "sounds to hear", rows=1)
+    subject = _text("subject")
+    motion = _text("motion")
+    camera = _text("camera")
+    lighting = _text("lighting")
+    atmosphere = _text("atmosphere")
+    prompt = _text("prompt")
+    dialogue = _text("dialogue", rows=1)
+    audio = _text("audio", rows=1)
     provider = forms.CharField(label="Provider")
     model = forms.CharField(label="Model", required=False)
     size = forms.CharField(label="Size")

@@ -22,12 +22,13 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-MAX_BYTES = 5 * 1024 * 1024
+from . import uploads
+from .sizes import parse_size
+
 MIN_SHORT_SIDE = 256
 MAX_PIXELS = 40_000_000  # JPEGs: decoded at a reduced scale, so big photos stay cheap
 MAX_PIXELS_LOSSLESS = 24_000_000  # PNG and WEBP decode at full size: about 100 MB as RGBA
 STORED_LONG_SIDE = 2560  # enough to fit any size up to 1792 px with room to crop
-FORMATS = {"PNG", "JPEG", "WEBP"}
 SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
     (b"\xff\xd8\xff", "JPEG"),
@@ -101,8 +102,8 @@ def _refuse(message: str):
 
 def _open(data: bytes) -> tuple[Image.Image, str]:
     """Checks that need no pixels: size of file, type, dimensions, animation."""
-    if len(data) > MAX_BYTES:
-        raise ImageRejected(f"The image is {len(data) / 1024 / 1024:.1f} MB; the limit is 5 MB.")
+    if problem := uploads.over_limit("image", len(data), uploads.REFERENCE_LIMIT):
+        raise ImageRejected(problem)
     kind = sniff(data[:64])
     try:
         with warnings.catch_warnings():
@@ -247,7 +248,7 @@ def as_first_frame(image: Image.Image) -> bytes:
 
 def fit_bytes(data: bytes, size: str, how: Fit = Fit()) -> bytes:
     """An upload straight to a fitted first frame of ``size`` (the CLI's --reference)."""
-    width, height = (int(part) for part in size.split("x"))
+    width, height = parse_size(size)
     image, _ = _open(data)
     with image:
         upright = image.size

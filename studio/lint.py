@@ -16,14 +16,12 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 
-from .prompts import FIELD_LABELS, Shot, compose, shot_words, tidy
+from .prompts import FIELD_LABELS, SHOT_LABELS, Shot, compose, shot_words, tidy
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SHORT, LONG = 30, 150
-SWEET_SPOT = (50, 100)
 
-# The SMCLA labels live with the prompt; the fields outside SMCLA are named here.
-LABELS = {**FIELD_LABELS, "prompt": "Free prompt", "dialogue": "Dialogue", "audio": "Audio"}
+LABELS = SHOT_LABELS
 DESCRIBING = (*FIELD_LABELS, "prompt")
 
 

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .sizes import parse_size
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -278,11 +280,11 @@ class Take(models.Model):
 
     @property
     def width(self) -> int:
-        return int(self.size.split("x")[0])
+        return parse_size(self.size)[0]
 
     @property
     def height(self) -> int:
-        return int(self.size.split("x")[1])
+        return parse_size(self.size)[1]
 
     @property
     def is_active(self) -> bool:

@@ -14,6 +14,24 @@ FIELD_LABELS = {
     "lighting": "Lighting",
     "atmosphere": "Atmosphere",
 }
+# Every field of a shot, as forms, lint, the CLI and the library name and explain it.
+SHOT_LABELS = {
+    **FIELD_LABELS,
+    "prompt": "Free prompt",
+    "dialogue": "Dialogue",
+    "audio": "Audio cues",
+}
+SHOT_HINTS = {
+    "subject": "who or what",
+    "motion": "one action",
+    "camera": "framing and move",
+    "lighting": "time, light sources",
+    "atmosphere": "mood, sound",
+    "prompt": "optional, in your own words",
+    "dialogue": "who (how): “what”, a line each",
+    "audio": "sounds to hear",
+}
+SHOT_FIELDS = tuple(SHOT_LABELS)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ def _page(request, membership: Membership, form: ProviderForm, status: int = 200
     context = {
         "workspace": membership.workspace,
         "membership": membership,
-        "workspaces": Membership.objects.filter(user=request.user).select_related("workspace"),
         "endpoints": membership.workspace.endpoints.order_by("name"),
         "form": form,
         "known_models": {kind: models_of(kind) for kind in endpoints.KINDS},

@@ -28,12 +28,12 @@ def upload_reference(request, slug: str) -> HttpResponse:
     upload = request.FILES.get("upload")
     data = request.POST.copy()
     if uploads.refused(request, "upload"):
-        return _panel(request, membership, data, problem="The image is over 5 MB, the limit.")
+        limit = uploads.megabytes(uploads.REFERENCE_LIMIT)
+        return _panel(request, membership, data, problem=f"The image is over {limit}, the limit.")
     if upload is None:
         return _panel(request, membership, data, problem="Choose an image to upload.")
-    if upload.size > images.MAX_BYTES:  # don't even read it
-        problem = f"The image is {upload.size / 1024 / 1024:.1f} MB; the limit is 5 MB."
-        return _panel(request, membership, data, problem=problem)
+    if problem := uploads.over_limit("image", upload.size, uploads.REFERENCE_LIMIT):
+        return _panel(request, membership, data, problem=problem)  # not even read
     try:
         reference = references.add_reference(
             membership.workspace, upload.read(), upload.name, request.user

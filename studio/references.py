@@ -8,6 +8,7 @@ from django.db import transaction
 
 from . import images
 from .models import Reference, Workspace
+from .sizes import parse_size
 
 PREVIEW_WIDTH = 480
 
@@ -41,13 +42,13 @@ def _open(reference: Reference):
 
 def first_frame(reference: Reference, size: str, how: images.Fit) -> bytes:
     """The reference at exactly ``size``, as the first frame a provider receives."""
-    width, height = (int(part) for part in size.split("x"))
+    width, height = parse_size(size)
     return images.as_first_frame(images.fit(_open(reference), width, height, how))
 
 
 def preview_jpeg(reference: Reference, size: str, how: images.Fit) -> bytes:
     """What the first frame will look like, small enough to show beside the composer."""
-    width, height = (int(part) for part in size.split("x"))
+    width, height = parse_size(size)
     scale = PREVIEW_WIDTH / max(width, height)
     small = (max(round(width * scale), 1), max(round(height * scale), 1))
     out = io.BytesIO()

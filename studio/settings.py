@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "studio.context_processors.workspaces",
             ],
         },
     },
@@ -166,8 +167,7 @@ SLATE_EMBEDDED_WORKER = env_bool("SLATE_EMBEDDED_WORKER", True)
 SLATE_LEASE_SECONDS = env_float("SLATE_LEASE_SECONDS", 30.0)
 SLATE_SWEEP_SECONDS = env_float("SLATE_SWEEP_SECONDS", 10.0)
 SLATE_MAX_ATTEMPTS = env_int("SLATE_MAX_ATTEMPTS", 3)
-# Bigger uploads are skipped while they stream in (see studio/uploads.py).
-SLATE_MAX_UPLOAD_BYTES = 6 * 1024 * 1024
+# Bigger uploads are skipped while they stream in (the limits: studio/uploads.py).
 FILE_UPLOAD_HANDLERS = [
     "studio.uploads.CappedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -11,8 +11,9 @@ from django_htmx.middleware import HtmxDetails
 
 from . import access, references, takes, workspaces
 from .composer import composer_context, prefilled, preview_context
-from .forms import SHOT_FIELDS, ShotForm, SignupForm
+from .forms import ShotForm, SignupForm
 from .models import Membership, Take
+from .prompts import SHOT_FIELDS, SHOT_LABELS
 from .providers.catalogue import SQUARE_NOTE
 from .ranged import serve_file
 
@@ -152,9 +153,7 @@ def take_detail(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
         "take": take,
         "workspace": take.workspace,
         "can_edit": membership.can_edit,
-        "shot_rows": [
-            (ShotForm.base_fields[name].label, getattr(take, name)) for name in SHOT_FIELDS
-        ],
+        "shot_rows": [(SHOT_LABELS[name], getattr(take, name)) for name in SHOT_FIELDS],
     }
     if request.htmx:
         return TemplateResponse(request, "studio/take.html#live", context)

@@ -101,15 +101,6 @@ class Move:
     shake: float = 0.0
     label: str = "static"
 
-    @property
-    def is_static(self) -> bool:
-        return (
-            self.zoom[0] == self.zoom[1]
-            and self.x[0] == self.x[1]
-            and self.y[0] == self.y[1]
-            and not self.shake
-        )
-
 
 def move_for(camera: str) -> Move:
     """Read camera moves from free text; several can combine (a handheld push-in)."""

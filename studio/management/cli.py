@@ -4,6 +4,16 @@ import sys
 
 from django.core.management.base import BaseCommand
 
+from studio.prompts import SHOT_FIELDS, SHOT_HINTS, SHOT_LABELS
+
+
+def add_shot_arguments(parser) -> None:
+    """--subject … --audio: every field of a shot, named and explained as the studio does."""
+    for name in SHOT_FIELDS:
+        parser.add_argument(
+            f"--{name}", default="", help=f"{SHOT_LABELS[name].lower()}: {SHOT_HINTS[name]}"
+        )
+
 
 class OneLineErrorsCommand(BaseCommand):
     def create_parser(self, prog_name, subcommand, **kwargs):

@@ -18,6 +18,8 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from studio.sizes import parse_size
+
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 DEFAULT_PROVIDER = "animatic"
 ANY_MODEL = "*"
@@ -61,11 +63,11 @@ class SizeOption:
 
     @property
     def width(self) -> int:
-        return int(self.size.split("x")[0])
+        return parse_size(self.size)[0]
 
     @property
     def height(self) -> int:
-        return int(self.size.split("x")[1])
+        return parse_size(self.size)[1]
 
     @property
     def label(self) -> str:
@@ -80,10 +82,6 @@ class SizeOption:
             "",
         )
         return f"{shape} · {min(self.width, self.height)}p".lstrip(" ·")
-
-    @property
-    def portrait(self) -> bool:
-        return self.height > self.width
 
 
 def derived_size(aspect: str, resolution: str) -> str:
@@ -141,17 +139,13 @@ class ModelInfo:
     def negative_prompt(self) -> bool:
         return bool(self.wire.get("negative_prompt"))
 
-    @property
-    def takes_seed(self) -> bool:
-        return bool(self.wire.get("seed"))
-
     def shape(self, size: str) -> tuple[str, str]:
         """The model's own aspect and resolution words for one of its sizes ("" if none)."""
         for aspect in self.aspects or ASPECTS:
             for resolution in self.resolutions or ():
                 if derived_size(aspect, resolution) == size:
                     return aspect, resolution
-        width, height = (int(part) for part in size.split("x"))
+        width, height = parse_size(size)
         aspect = "16:9" if width > height else "9:16" if height > width else "1:1"
         return aspect, f"{min(width, height)}p"
 

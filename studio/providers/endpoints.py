@@ -23,7 +23,7 @@ from studio import secretbox
 from studio.models import AuthStyle, ProviderEndpoint, Take, Workspace
 
 from . import http, workflows
-from .base import ProviderError
+from .base import ProviderError, RemoteProvider
 from .catalogue import (
     DEFAULT_PROVIDER,
     CatalogueInvalid,
@@ -235,7 +235,7 @@ def client_for(
     before_send: Callable[[], None] = lambda: None,
     after_send: Callable[[], None] = lambda: None,
     on_call: Callable[[], None] = lambda: None,
-):
+) -> RemoteProvider:
     """The endpoint's provider client: its credential and the shared rate limiter (one per
     account, across every worker). The hooks are the engine's: ``before_send`` may refuse
     the call (a lost lease), ``on_call`` counts it."""

@@ -245,9 +245,11 @@ words = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(st.builds(Shot, subject=words, motion=words, camera=words, prompt=words, dialogue=words))
 def test_adversarial_word_soup_stays_fast(shot):
+    # A guard against catastrophic regex backtracking (which takes minutes), not a timing:
+    # lint's speed is measured by bench/lint_speed.py. Roomy enough for a busy machine.
     started = time.perf_counter()
     lint(shot, max_chars=4000)
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 2.0
 
 
 # --- one-click fixes: a fix passes the rule it answers, or is not offered ----------------------

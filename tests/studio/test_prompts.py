@@ -57,3 +57,12 @@ def test_word_count_and_tidy():
 
 def test_shot_words_counts_what_the_creator_wrote():
     assert shot_words(Shot(subject="a red fox", camera="truck left", dialogue='"Run!"')) == 6
+
+
+def test_the_shot_field_list_has_one_home():
+    from dataclasses import fields
+
+    from studio.prompts import SHOT_FIELDS, SHOT_HINTS, SHOT_LABELS
+
+    assert tuple(f.name for f in fields(Shot)) == SHOT_FIELDS
+    assert set(SHOT_HINTS) == set(SHOT_LABELS) == set(SHOT_FIELDS)

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from studio import images, takes, workspaces
 from studio.engine import sweep
-from studio.forms import SHOT_FIELDS, ShotForm
-from studio.management.cli import OneLineErrorsCommand
+from studio.forms import ShotForm
+from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
 from studio.models import Take, Workspace
+from studio.prompts import SHOT_FIELDS
 from studio.providers.catalogue import DEFAULT_PROVIDER
 from studio.tasks import advance_take
 
@@ -20,11 +21,7 @@ class Command(OneLineErrorsCommand):
     help = "Queue a take (and with --wait, see it through to the end)."
 
     def add_arguments(self, parser):
-        for name in ("subject", "motion", "camera", "lighting", "atmosphere"):
-            parser.add_argument(f"--{name}", default="", help=f"the shot's {name}")
-        parser.add_argument("--prompt", default="", help="free prompt text")
-        parser.add_argument("--dialogue", default="", help="spoken lines: who (how): “what”")
-        parser.add_argument("--audio", default="", help="audio cues: sounds to hear")
+        add_shot_arguments(parser)
         parser.add_argument("--size", default=None, help="WxH, e.g. 1280x720")
         parser.add_argument("--seconds", default=None, help="clip length, e.g. 8")
         parser.add_argument(

@@ -6,9 +6,10 @@ Exit 0 when nothing is an error, 1 otherwise (2 for bad arguments).
 import json
 import sys
 
-from studio.forms import SHOT_FIELDS, ShotForm
-from studio.management.cli import OneLineErrorsCommand
+from studio.forms import ShotForm
+from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
 from studio.models import Workspace
+from studio.prompts import SHOT_FIELDS
 from studio.providers.catalogue import DEFAULT_PROVIDER
 
 
@@ -16,11 +17,7 @@ class Command(OneLineErrorsCommand):
     help = "Check a shot against the prompt rules of thumb (same rules as the studio)."
 
     def add_arguments(self, parser):
-        for name in ("subject", "motion", "camera", "lighting", "atmosphere"):
-            parser.add_argument(f"--{name}", default="", help=f"the shot's {name}")
-        parser.add_argument("--prompt", default="", help="free prompt text")
-        parser.add_argument("--dialogue", default="", help="spoken lines")
-        parser.add_argument("--audio", default="", help="audio cues")
+        add_shot_arguments(parser)
         parser.add_argument(
             "--provider",
             default=DEFAULT_PROVIDER,
