@@ -1,0 +1,61 @@
+"""The house rules that keep the code base one-way (README "Layout")."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TOOL = REPO.parent / "shared" / "tools" / "import-loops"
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def project_imports(folder: str) -> dict[str, set[str]]:
+    return {
+        str(path.relative_to(REPO)): {
+            name for name in imports_of(path) if name.split(".")[0] in ("studio", "library")
+        }
+        for path in (REPO / folder).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+
+
+def test_no_import_loop():
+    if not TOOL.exists():  # the workplace's tool lives beside the repository, not in it
+        pytest.skip("../shared/tools/import-loops is not beside this checkout")
+    result = subprocess.run(
+        [sys.executable, str(TOOL)], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_providers_never_import_the_lifecycle_or_the_engine():
+    upward = ("studio.takes", "studio.engine", "studio.tasks", "studio.live", "studio.ledger")
+    for module, names in project_imports("studio/providers").items():
+        assert not [n for n in names if n.startswith(upward)], module
+
+
+def test_the_engine_is_reached_only_from_above_it():
+    allowed = ("studio/engine/", "studio/tasks.py", "studio/webhook_views.py", "studio/management/")
+    for module, names in project_imports("studio").items():
+        if any(name.startswith("studio.engine") for name in names):
+            assert module.startswith(allowed), module
+
+
+def test_simulators_import_nothing_of_slate():
+    for path in (REPO / "tests" / "fakes").glob("*.py"):
+        names = imports_of(path)
+        assert not [n for n in names if n.split(".")[0] in ("studio", "library")], path.name
+        assert not [n for n in names if n.startswith("tests.support")], path.name
