@@ -126,9 +126,9 @@ def classify(kind: str, call: tuple[str, str, str]) -> str:
 
 def drive(sim, until, timeout: float) -> None:
     """Run due tasks one at a time, letting the simulator deliver due webhooks between any
-    two (tests.engine.drive ticks only between batches, which can hold webhooks for
+    two (tests.support.engine.drive ticks only between batches, which can hold webhooks for
     seconds, long in scaled time), until ``until()``."""
-    from tests.engine import worker
+    from tests.support.engine import worker
 
     runner = worker()
     runner.max_tasks = 1  # each run() does at most one task
@@ -144,9 +144,9 @@ def drive(sim, until, timeout: float) -> None:
 
 
 def cloud_simulator(kind: str, render: tuple[float, float]):
-    from tests.engine import fal_simulator, simulator
     from tests.fakes.openrouter_api import OpenRouterSimulator
     from tests.fakes.videos_api import Faults
+    from tests.support.engine import fal_simulator, simulator
 
     if kind == "openai":
         return simulator(render_seconds=render, asset_size="320x180")
@@ -161,7 +161,7 @@ def run_cloud(kind: str, mode: str) -> dict:
     from studio import takes
     from studio.models import TERMINAL_STATUSES, Take, Workspace
     from studio.prompts import Shot
-    from tests.engine import connect, connect_fal
+    from tests.support.engine import connect, connect_fal
 
     model, lengths, size, (base, per_second) = CLOUD[kind]
     slug = f"{kind}-{mode}"
@@ -266,8 +266,8 @@ def run_comfy(mode: str) -> dict:
     from studio.engine import pacing
     from studio.models import TERMINAL_STATUSES, Take, Workspace
     from studio.prompts import Shot
-    from tests.engine import connect_comfy
     from tests.fakes.videos_api import serve
+    from tests.support.engine import connect_comfy
 
     slug = f"comfyui-{mode}"
     workspace = Workspace.objects.create(name=slug, slug=slug)
