@@ -35,3 +35,29 @@ def table(headers: list[str], rows: list[list]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(headers), rule, *map(line, cells[1:])])
+
+
+class Patches:
+    """Attributes set for a bench run and put back when its ``with`` block ends, however it
+    ends. Its ``setattr`` is the one tests.support.engine's ``connect*`` helpers call on
+    pytest's monkeypatch fixture, so a bench wires a simulator exactly as the tests do."""
+
+    _absent = object()
+
+    def __init__(self):
+        self._saved: list[tuple[object, str, object]] = []
+
+    def setattr(self, target: object, name: str, value: object) -> None:
+        self._saved.append((target, name, getattr(target, name, self._absent)))
+        setattr(target, name, value)
+
+    def __enter__(self) -> "Patches":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        while self._saved:
+            target, name, value = self._saved.pop()
+            if value is self._absent:
+                delattr(target, name)
+            else:
+                setattr(target, name, value)

@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._setup import table  # noqa: E402
-from tests.download_probe import measure  # noqa: E402
+from tests.support.download_probe import measure  # noqa: E402
 
 MB = 1024 * 1024
 

@@ -92,7 +92,7 @@ def main() -> None:
 def page_round_trip() -> list:
     import httpx
 
-    from tests.processes import make_install, signed_in
+    from tests.support.processes import make_install, signed_in
 
     with tempfile.TemporaryDirectory() as folder:
         install = make_install(Path(folder) / "var")

@@ -53,7 +53,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import django_on_scratch_data, percentile, table  # noqa: E402
+from bench._setup import Patches, django_on_scratch_data, percentile, table  # noqa: E402
 
 TAKES = 120
 SCALE = 1 / 20  # seconds here per real-world second (cloud kinds: renders in parallel)
@@ -126,9 +126,9 @@ def classify(kind: str, call: tuple[str, str, str]) -> str:
 
 def drive(sim, until, timeout: float) -> None:
     """Run due tasks one at a time, letting the simulator deliver due webhooks between any
-    two (tests.engine.drive ticks only between batches, which can hold webhooks for
+    two (tests.support.engine.drive ticks only between batches, which can hold webhooks for
     seconds, long in scaled time), until ``until()``."""
-    from tests.engine import worker
+    from tests.support.engine import worker
 
     runner = worker()
     runner.max_tasks = 1  # each run() does at most one task
@@ -144,9 +144,9 @@ def drive(sim, until, timeout: float) -> None:
 
 
 def cloud_simulator(kind: str, render: tuple[float, float]):
-    from tests.engine import fal_simulator, simulator
     from tests.fakes.openrouter_api import OpenRouterSimulator
     from tests.fakes.videos_api import Faults
+    from tests.support.engine import fal_simulator, simulator
 
     if kind == "openai":
         return simulator(render_seconds=render, asset_size="320x180")
@@ -156,12 +156,10 @@ def cloud_simulator(kind: str, render: tuple[float, float]):
 
 
 def run_cloud(kind: str, mode: str) -> dict:
-    from _pytest.monkeypatch import MonkeyPatch
-
     from studio import takes
     from studio.models import TERMINAL_STATUSES, Take, Workspace
     from studio.prompts import Shot
-    from tests.engine import connect, connect_fal
+    from tests.support.engine import connect, connect_fal
 
     model, lengths, size, (base, per_second) = CLOUD[kind]
     slug = f"{kind}-{mode}"
@@ -169,48 +167,47 @@ def run_cloud(kind: str, mode: str) -> dict:
     sim = cloud_simulator(kind, (RENDER[0] * SCALE, RENDER[1] * SCALE))
     recorder = sim.app = Recorder(sim.app)
     typical = {model: {"typical_render": {"base": base * SCALE, "per_second": per_second * SCALE}}}
-    patch = MonkeyPatch()
     hooks = mode == "webhooks"
-    if kind == "fal":
-        endpoint = connect_fal(
-            patch, workspace, sim, webhooks=hooks, timeout=5, models=(model,), overrides=typical
-        )
-    else:
-        endpoint = connect(
-            patch,
-            workspace,
+    with Patches() as patch:
+        if kind == "fal":
+            endpoint = connect_fal(
+                patch, workspace, sim, webhooks=hooks, timeout=5, models=(model,), overrides=typical
+            )
+        else:
+            endpoint = connect(
+                patch,
+                workspace,
+                sim,
+                webhooks=hooks,
+                timeout=5,
+                models=(model,),
+                profile=kind,
+                name=kind,
+            )
+            endpoint.model_overrides = typical
+            endpoint.save()
+        rng = random.Random(7)
+        batch = [
+            takes.queue_take(
+                workspace,
+                Shot(subject=f"{slug} take {n}"),
+                provider=endpoint.name,
+                model=model,
+                size=size,
+                seconds=rng.choice(lengths),
+            )
+            for n in range(TAKES)
+        ]
+        started = time.monotonic()
+        drive(
             sim,
-            webhooks=hooks,
-            timeout=5,
-            models=(model,),
-            profile=kind,
-            name=kind,
+            until=lambda: (
+                not Take.objects.filter(workspace=workspace)
+                .exclude(status__in=TERMINAL_STATUSES)
+                .exists()
+            ),
+            timeout=600,
         )
-        endpoint.model_overrides = typical
-        endpoint.save()
-    rng = random.Random(7)
-    batch = [
-        takes.queue_take(
-            workspace,
-            Shot(subject=f"{slug} take {n}"),
-            provider=endpoint.name,
-            model=model,
-            size=size,
-            seconds=rng.choice(lengths),
-        )
-        for n in range(TAKES)
-    ]
-    started = time.monotonic()
-    drive(
-        sim,
-        until=lambda: (
-            not Take.objects.filter(workspace=workspace)
-            .exclude(status__in=TERMINAL_STATUSES)
-            .exists()
-        ),
-        timeout=600,
-    )
-    patch.undo()
     done = list(Take.objects.filter(pk__in=[t.pk for t in batch]))
     lag = []
     for take in done:
@@ -259,23 +256,21 @@ def timed_comfy(render: tuple[float, float], steps: int):
 
 
 def run_comfy(mode: str) -> dict:
-    from _pytest.monkeypatch import MonkeyPatch
     from django.conf import settings
 
     from studio import takes
     from studio.engine import pacing
     from studio.models import TERMINAL_STATUSES, Take, Workspace
     from studio.prompts import Shot
-    from tests.engine import connect_comfy
     from tests.fakes.videos_api import serve
+    from tests.support.engine import connect_comfy
 
     slug = f"comfyui-{mode}"
     workspace = Workspace.objects.create(name=slug, slug=slug)
     # Sampler-like progress: 10 steps per render, sent over the websocket as a real one does.
     sim = timed_comfy((RENDER[0] * COMFY_SCALE, RENDER[1] * COMFY_SCALE), steps=10)
     recorder = sim.app = Recorder(sim.app, websockets=mode == "websocket")
-    patch = MonkeyPatch()
-    with serve(sim) as running:
+    with Patches() as patch, serve(sim) as running:
         endpoint = connect_comfy(patch, workspace, running.base_url)
         patch.setattr(settings, "SLATE_WATCH_SECONDS", WATCH * COMFY_SCALE)
         patch.setattr(pacing, "FLOOR", FLOOR * COMFY_SCALE / SCALE)
@@ -316,7 +311,6 @@ def run_comfy(mode: str) -> dict:
                 timeout=120,
             )
         elapsed = time.monotonic() - started
-    patch.undo()
     done = list(Take.objects.filter(pk__in=[t.pk for t in batch]))
     lag = [
         (take.finished_at.timestamp() - sim.ended[take.remote_id]) / COMFY_SCALE

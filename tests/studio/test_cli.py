@@ -125,7 +125,7 @@ def test_generate_with_a_provider_reports_the_providers_side(db, capsys, monkeyp
     from PIL import Image
 
     from studio import workspaces
-    from tests.engine import connect, simulator
+    from tests.support.engine import connect, simulator
 
     sim = simulator()
     connect(monkeypatch, workspaces.default_workspace(), sim)
@@ -155,7 +155,7 @@ def test_generate_with_a_provider_reports_the_providers_side(db, capsys, monkeyp
 
 def test_a_refused_take_exits_1_with_the_reason(db, capsys, monkeypatch):
     from studio import workspaces
-    from tests.engine import connect, simulator
+    from tests.support.engine import connect, simulator
 
     connect(monkeypatch, workspaces.default_workspace(), simulator())
     with pytest.raises(SystemExit) as exit_info:
@@ -175,7 +175,7 @@ def test_a_refused_take_exits_1_with_the_reason(db, capsys, monkeypatch):
 )
 def test_bad_provider_input_is_one_line_and_stores_nothing(db, capsys, monkeypatch, args, message):
     from studio import workspaces
-    from tests.engine import connect, simulator
+    from tests.support.engine import connect, simulator
 
     connect(monkeypatch, workspaces.default_workspace(), simulator())
     with pytest.raises(SystemExit) as exit_info:
@@ -187,7 +187,7 @@ def test_bad_provider_input_is_one_line_and_stores_nothing(db, capsys, monkeypat
 
 def test_the_cli_prints_the_cost_estimate(db, capsys, monkeypatch):
     from studio import workspaces
-    from tests.engine import connect, simulator
+    from tests.support.engine import connect, simulator
 
     connect(monkeypatch, workspaces.default_workspace(), simulator())
     out = generate(

@@ -13,9 +13,9 @@ from studio.engine import calls
 from studio.models import LedgerEntry, Status, Take
 from studio.prompts import Shot
 from studio.providers import endpoints, workflows
-from tests.engine import connect_comfy, drive, offline_take
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.videos_api import serve
+from tests.support.engine import connect_comfy, drive, offline_take
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

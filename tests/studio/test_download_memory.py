@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.download_probe import measure
+from tests.support.download_probe import measure
 
 pytestmark = pytest.mark.slow
 MB = 1024 * 1024

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 import pytest
 
 from studio.crashpoints import POINTS
-from tests.engine import KEY
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
 from tests.fakes.fal_api import FalSimulator
 from tests.fakes.videos_api import Faults, VideosSimulator, serve
-from tests.processes import free_port, make_install
+from tests.support.engine import KEY
+from tests.support.processes import free_port, make_install
 
 pytestmark = pytest.mark.slow
 

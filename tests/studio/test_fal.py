@@ -14,7 +14,7 @@ from studio import ledger, takes
 from studio.models import Status, Take, WebhookDelivery
 from studio.prompts import Shot
 from studio.providers import falkeys
-from tests.engine import connect_fal, drive, fal_simulator
+from tests.support.engine import connect_fal, drive, fal_simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

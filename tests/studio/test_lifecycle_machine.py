@@ -30,10 +30,10 @@ from studio.models import (
     Workspace,
 )
 from studio.prompts import Shot
-from tests.engine import connect, connect_comfy, connect_fal, fal_simulator, simulator
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.openrouter_api import OpenRouterSimulator
 from tests.fakes.videos_api import Faults, serve
+from tests.support.engine import connect, connect_comfy, connect_fal, fal_simulator, simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

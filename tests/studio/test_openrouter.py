@@ -11,9 +11,9 @@ from django.urls import reverse
 from studio import ledger, takes
 from studio.models import Status, Take, WebhookDelivery
 from studio.prompts import Shot
-from tests.engine import connect, drive
 from tests.fakes.openrouter_api import OpenRouterSimulator
 from tests.fakes.videos_api import Faults
+from tests.support.engine import connect, drive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MODELS = ("google/veo-3.1", "bytedance/seedance-2.0")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from studio.models import Status, Take
 from studio.progress import clock, progress_of
-from tests.engine import offline_take
+from tests.support.engine import offline_take
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from studio import secretbox, takes
 from studio.models import ProviderEndpoint
 from studio.prompts import Shot
 from studio.providers import endpoints
-from tests.engine import KEY, connect, simulator
+from tests.support.engine import KEY, connect, simulator
 
 pytestmark = pytest.mark.django_db
 

@@ -203,7 +203,7 @@ def test_generate_with_an_uploaded_reference_sends_the_fitted_frame(client, pers
 
 
 def test_a_model_without_image_input_refuses_a_reference(client, personas, workspace, monkeypatch):
-    from tests.engine import connect, simulator
+    from tests.support.engine import connect, simulator
 
     endpoint = connect(monkeypatch, workspace, simulator())
     endpoint.model_overrides = {"sora-2": {"image_reference": False}}

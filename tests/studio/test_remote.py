@@ -15,7 +15,7 @@ from studio.engine import advance, pacing, sweep
 from studio.models import LedgerEntry, Status, Take, WebhookDelivery
 from studio.prompts import Shot
 from studio.providers import endpoints, http
-from tests.engine import connect, drive, simulator
+from tests.support.engine import connect, drive, simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -270,7 +270,7 @@ def test_the_pace_is_read_from_the_create_that_made_the_job(workspace, monkeypat
         submitted_at=now - timedelta(minutes=10), create_sent_at=now - timedelta(seconds=2)
     )
     take = refreshed(take)
-    info = endpoints.info_for(take)  # typical render 0.3 s (tests/engine.py FAST)
+    info = endpoints.info_for(take)  # typical render 0.3 s (tests/support/engine.py FAST)
     at_five = RemoteVideo(id="v", status="in_progress", progress=5)
     assert pacing.next_check_delay(info, take, at_five, webhooks=False) <= 0.3
     at_half = RemoteVideo(id="v", status="in_progress", progress=50)

@@ -15,7 +15,7 @@ import redis
 from websockets.sync.client import connect
 
 from tests.conftest import CI
-from tests.processes import make_install, signed_in
+from tests.support.processes import make_install, signed_in
 
 pytestmark = pytest.mark.slow
 

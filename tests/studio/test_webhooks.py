@@ -9,8 +9,8 @@ from django.urls import reverse
 from studio.models import Status, Take, WebhookDelivery
 from studio.prompts import Shot
 from studio.providers import endpoints, signatures
-from tests.engine import KEY, SECRET
 from tests.fakes.videos_api import sign as simulator_sign
+from tests.support.engine import KEY, SECRET
 
 pytestmark = pytest.mark.django_db
 

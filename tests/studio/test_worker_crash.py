@@ -11,7 +11,7 @@ from contextlib import closing
 
 import pytest
 
-from tests.processes import make_install
+from tests.support.processes import make_install
 
 pytestmark = pytest.mark.slow
 

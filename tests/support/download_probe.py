@@ -1,6 +1,6 @@
 """Measure peak memory of one provider download, in a process of its own.
 
-    python -m tests.download_probe BASE_URL API_KEY VIDEO_ID MODE
+    python -m tests.support.download_probe BASE_URL API_KEY VIDEO_ID MODE
 
 MODE "streamed" uses Slate's client (64 KiB pieces into a hashing file sink, as
 the engine does); "naive" reads the whole body into memory first (the baseline).
@@ -62,7 +62,7 @@ def measure(mode: str, size: int) -> dict:
 
     from tests.fakes.videos_api import DEFAULT_KEY as KEY
     from tests.fakes.videos_api import Faults, VideosSimulator, serve
-    from tests.processes import REPO
+    from tests.support.processes import REPO
 
     sim = VideosSimulator(Faults(render_seconds=(0, 0), asset_bytes=1 << 20), api_key=KEY)
     with serve(sim) as running:
@@ -70,7 +70,7 @@ def measure(mode: str, size: int) -> dict:
         command = [
             sys.executable,
             "-m",
-            "tests.download_probe",
+            "tests.support.download_probe",
             running.base_url,
             KEY,
             video.id,
