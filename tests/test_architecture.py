@@ -52,10 +52,3 @@ def test_the_engine_is_reached_only_from_above_it():
     for module, names in project_imports("studio").items():
         if any(name.startswith("studio.engine") for name in names):
             assert module.startswith(allowed), module
-
-
-def test_simulators_import_nothing_of_slate():
-    for path in (REPO / "tests" / "fakes").glob("*.py"):
-        names = imports_of(path)
-        assert not [n for n in names if n.split(".")[0] in ("studio", "library")], path.name
-        assert not [n for n in names if n.startswith("tests.support")], path.name

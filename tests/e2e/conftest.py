@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import chromium_or_skip
-from tests.processes import make_install
+from tests.support.processes import make_install
 
 CHROMIUM_ARGS = [
     "--headless=new",
