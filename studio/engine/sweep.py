@@ -4,6 +4,7 @@ Runs on a schedule in every worker process (worker.py); any number of sweeps
 may run at once, since each change is a compare-and-set on the expired lease.
 """
 
+import contextlib
 import shutil
 import time
 from dataclasses import dataclass
@@ -14,25 +15,67 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Now
-from django.tasks import TaskResultStatus, default_task_backend
+from django.tasks import TaskResultStatus, default_task_backend, task_backends
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult
 
 from studio import live
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.takes import enqueue, enqueue_on_commit, transition
 
 
-def clean_scratch(older_than: float = 3600) -> int:
-    """Delete scratch folders a killed worker left behind (live ones are younger)."""
+def clean_scratch(older_than: float | None = None) -> int:
+    """Delete scratch folders dead workers left behind.
+
+    A folder is ``take-<id>-<random>``: it is a leftover once no worker holds a live lease
+    on that take and nothing has touched the folder for ``older_than`` seconds (a lease
+    by default, since a working step renews its lease far more often than that)."""
     scratch = Path(settings.SCRATCH_DIR)
-    cutoff = time.time() - older_than
+    if not scratch.exists():
+        return 0
+    idle = settings.SLATE_LEASE_SECONDS if older_than is None else older_than
+    cutoff = time.time() - idle
+    folders = {}
+    for folder in scratch.glob("take-*"):
+        take_id = folder.name.split("-")[1]
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < cutoff:
+                folders[folder] = int(take_id) if take_id.isdigit() else None
+    held = set(
+        Take.objects.filter(
+            pk__in={i for i in folders.values() if i is not None}, lease_expires_at__gte=Now()
+        ).values_list("pk", flat=True)
+    )
     removed = 0
-    for folder in scratch.glob("take-*") if scratch.exists() else ():
-        if folder.stat().st_mtime < cutoff:
+    for folder, take_id in folders.items():
+        if take_id not in held:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
+
+
+def finish_orphaned_tasks() -> int:
+    """Task rows left RUNNING by a worker that died: marked failed, so the queue's own
+    record says what happened (the take itself is healed through its lease)."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        return 0
+    started_before = timezone.now() - timedelta(seconds=max(settings.SLATE_LEASE_SECONDS, 60))
+    held = Take.objects.filter(lease_expires_at__gte=Now()).values_list("pk", flat=True)
+    finished = 0
+    for task in DBTaskResult.objects.running().filter(started_at__lt=started_before):
+        take_ids = task.args_kwargs.get("args") or [None]
+        if take_ids[0] in set(held):
+            continue  # its worker is alive and still renewing the take's lease
+        finished += DBTaskResult.objects.filter(pk=task.pk, status="RUNNING").update(
+            status="FAILED",
+            finished_at=timezone.now(),
+            exception_class_path="studio.engine.sweep.WorkerLost",
+            traceback="The worker running this task stopped before it finished; "
+            "the take was picked up again by the sweep.",
+        )
+    return finished
 
 
 @dataclass
@@ -40,6 +83,8 @@ class SweepReport:
     requeued: int = 0
     failed: int = 0
     reenqueued: int = 0
+    scratch_removed: int = 0
+    tasks_finished: int = 0
 
 
 def sweep() -> SweepReport:
@@ -51,6 +96,7 @@ def sweep() -> SweepReport:
       SLATE_MAX_ATTEMPTS such losses the take fails with a reason.
     - An active take whose wake-up is overdue and whose task is not waiting in
       the queue (lost, or died with its worker) is enqueued again.
+    - Scratch folders and RUNNING task rows that dead workers left are cleaned up.
     """
     report = SweepReport()
     expired = Take.objects.filter(status__in=ACTIVE_STATUSES, lease_expires_at__lt=Now())
@@ -69,6 +115,8 @@ def sweep() -> SweepReport:
         if not _task_waiting(task_id):
             report.reenqueued += 1
             enqueue(take_id)
+    report.scratch_removed = clean_scratch()
+    report.tasks_finished = finish_orphaned_tasks()
     return report
 
 

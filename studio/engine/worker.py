@@ -74,7 +74,7 @@ class BackgroundWorker:
             try:
                 close_old_connections()
                 report = sweep.sweep()
-                if report.requeued or report.failed or report.reenqueued:
+                if any(vars(report).values()):
                     log.warning("Sweep: %s", report)
             except Exception:
                 log.exception("Sweep failed; trying again at the next interval")

@@ -207,18 +207,44 @@ def test_sweep_reenqueues_a_queued_take_whose_task_was_lost(queue, settings):
     assert DBTaskResult.objects.get(id=take.task_id).status == "READY"
 
 
-def test_clean_scratch_removes_only_old_leftovers(settings):
+def test_the_sweep_removes_scratch_left_by_dead_workers_not_live_ones(queue, settings):
     import os
     import time
 
+    live_take, dead_take = queue(), queue()
+    Take.objects.filter(pk=live_take.pk).update(
+        lease_owner="alive", lease_expires_at=timezone.now() + timedelta(seconds=60)
+    )
     scratch = Path(settings.SCRATCH_DIR)
-    old, fresh = scratch / "take-1-aaaa", scratch / "take-2-bbbb"
-    for folder in (old, fresh):
+    leftover = scratch / f"take-{dead_take.pk}-aaaa"  # its worker died mid-step
+    working = scratch / f"take-{live_take.pk}-bbbb"  # a long step, lease still renewed
+    fresh = scratch / f"take-{dead_take.pk}-cccc"  # just made: its step may be starting
+    for folder in (leftover, working, fresh):
         folder.mkdir(parents=True)
         (folder / "video.mp4").write_bytes(b"partial")
-    os.utime(old, (time.time() - 7200, time.time() - 7200))
-    assert sweep.clean_scratch() == 1
-    assert not old.exists() and fresh.exists()
+    an_hour_ago = time.time() - 3600
+    for folder in (leftover, working):
+        os.utime(folder, (an_hour_ago, an_hour_ago))
+    # On its normal schedule: no restart needed.
+    assert sweep.sweep().scratch_removed == 1
+    assert not leftover.exists() and working.exists() and fresh.exists()
+
+
+def test_the_sweep_finishes_task_rows_a_dead_worker_left_running(queue):
+    take = queue()
+    long_ago = timezone.now() - timedelta(hours=1)
+    DBTaskResult.objects.filter(id=take.task_id).update(status="RUNNING", started_at=long_ago)
+    assert sweep.sweep().tasks_finished == 1
+    row = DBTaskResult.objects.get(id=take.task_id)
+    assert row.status == "FAILED" and "worker" in row.traceback
+    # A task whose worker still holds the take's lease is left alone.
+    other = queue()
+    DBTaskResult.objects.filter(id=other.task_id).update(status="RUNNING", started_at=long_ago)
+    Take.objects.filter(pk=other.pk).update(
+        lease_owner="alive", lease_expires_at=timezone.now() + timedelta(seconds=60)
+    )
+    assert sweep.sweep().tasks_finished == 0
+    assert DBTaskResult.objects.get(id=other.task_id).status == "RUNNING"
 
 
 def test_a_stopping_worker_hands_its_take_back_without_using_an_attempt(
