@@ -93,6 +93,9 @@ BAD = {
     "long and thin": (picture(size=(3000, 200)), "3000×200; the short side must be at least"),
     "far too big": (b"\xff\xd8\xff" + b"\0" * (12 * 1024 * 1024), "over 5 MB"),
     "large png canvas": (png_claiming(6000, 5000), "the limit is 24 for PNG"),
+    # 1 KB that would cost hundreds of MB to decode: refused from its header.
+    "large webp canvas": (picture("WEBP", size=(4000, 2500), lossless=True), "the limit is 8"),
+    "a sliver": (picture(size=(65000, 300), quality=10), "65000×300, more than 4 times as wide"),
     "png without its end": (noisy("PNG")[:-12], "cut short or damaged"),
     "png cut in its pixels": (noisy("PNG")[:300_000], "cut short or damaged"),
     "webp cut short": (noisy("WEBP")[:-200], "damaged"),
