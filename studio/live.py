@@ -103,12 +103,14 @@ def progress_changed(take_id: int) -> None:
 
 
 def _push(take_id: int, *, progress_only: bool) -> None:
-    take = Take.objects.filter(pk=take_id).first()
-    if take is None:
+    # Who is watching needs only the workspace: the whole take is read for the render.
+    found = Take.objects.filter(pk=take_id).values_list("workspace_id", flat=True)[:1]
+    if not found:
         return
-    groups = {role: group_name(take.workspace_id, role) for role in ROLES}
+    groups = {role: group_name(found[0], role) for role in ROLES}
     watching = [role for role, group in groups.items() if subscribed(group)]
-    if not watching:
+    take = Take.objects.filter(pk=take_id).first() if watching else None
+    if take is None:
         return
     shared = progress_html(take) if progress_only else None
     for role in watching:
