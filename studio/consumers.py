@@ -1,10 +1,10 @@
-"""Websocket consumers: join the workspace's group and forward take fragments.
+"""Websocket consumers: join the workspace's group for the member's role and forward.
 
-One consumer per tab. A workspace page receives the take list on state changes
-and progress bars in between; a take page receives that take's live panel.
-Fragments arrive rendered (see live.py); consumers only pick the one for their
-page and the member's role. On connecting, a socket first gets the current
-state, so nothing that happened between page load and connect is missed.
+One consumer per tab. Fragments arrive rendered, once per change (see live.py); a
+consumer forwards them as they are. A take page forwards only its own take's
+messages; the browser swaps in what its page shows. On connecting, a socket first
+gets the current state, so nothing that happened between page load and connect is
+missed.
 """
 
 from channels.db import database_sync_to_async
@@ -15,6 +15,7 @@ from . import access, live
 
 class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
+    role_group = ""
     take_id: int | None = None
 
     async def connect(self):
@@ -24,19 +25,23 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if membership is None:
             await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
-        self.role = "edit" if membership.can_edit else "view"
-        self.groups_joined = (
-            live.group_name(membership.workspace_id),
-            live.user_group_name(self.scope["user"].pk),
-        )
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.workspace_id = membership.workspace_id
+        await self._join(live.role_of(membership))
         await self.accept()
         await self.send(
             text_data=await database_sync_to_async(live.snapshot)(membership, self.take_id)
         )
 
     async def disconnect(self, code):
+        await self._leave()
+
+    async def _join(self, role: str) -> None:
+        self.role_group = live.group_name(self.workspace_id, role)
+        self.groups_joined = (self.role_group, live.user_group_name(self.scope["user"].pk))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self) -> None:
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -46,13 +51,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         )
 
     async def take_changed(self, event):
-        if self.take_id is None:
-            html = event["list"][self.role] if "list" in event else event["progress"]["card"]
-        elif event["take_id"] == self.take_id:
-            html = event["detail"][self.role] if "detail" in event else event["progress"]["detail"]
-        else:
-            return
-        await self.send(text_data=html)
+        if self.take_id is None or event["take_id"] == self.take_id:
+            await self.send(text_data=event["html"])
 
     async def access_changed(self, event):
         """Membership changed or the user logged out: stop, or carry on with the new role."""
@@ -63,5 +63,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         membership = await self._membership()
         if membership is None:
             await self.close(code=4403)
-        else:
-            self.role = "edit" if membership.can_edit else "view"
+            return
+        role_group = live.group_name(self.workspace_id, live.role_of(membership))
+        if role_group != self.role_group:
+            # Join the new role's group before leaving the old: no change falls between.
+            old = self.role_group
+            await self._join(live.role_of(membership))
+            await self.channel_layer.group_discard(old, self.channel_name)

@@ -1,12 +1,36 @@
 """Push take changes to every browser watching the take's workspace.
 
-Messages carry fragments rendered from the same template partials the pages use.
-A state change (queued, claimed, finished…) carries whole regions: the take
-list for workspace pages, the take's live panel for its own page; a missed
-message heals on the next one, and every socket gets the current state when it
-connects. A progress tick carries only the progress elements, so buttons and
-links the creator may be clicking are not replaced five times a second.
-Everything is sent after the change is committed.
+One change, one render, whatever the page. A state change (queued, claimed,
+finished…) renders the take's card (``studio/take_card.html``) and its take-page
+panel (``studio/take.html#live``); a progress tick renders just the progress
+elements, so buttons and links the creator may be clicking are not replaced five
+times a second. Every element carries the id of the element it replaces
+(``take-card-7``, ``take-live-7``, ``card-progress-7``, ``progress-7``…) and htmx's
+websocket extension swaps each one out of band. The message doesn't know which
+page it lands on: slate.js's ``slate-live`` extension drops the elements a page
+doesn't show, and lets a card that isn't on a page yet join the list it names
+(``data-list``). Elements carry whole state, so a missed message heals on the
+take's next change, and every socket gets its page's current state when it
+connects (``snapshot``). Everything is sent after the change is committed.
+
+Roles: a socket joins its workspace's group for its member's role
+(``workspace-7-edit`` or ``workspace-7-view``), so a viewer never receives an edit
+control. A state change is rendered once per role that has a socket open;
+progress elements hold no controls and are rendered once for both.
+
+Nobody watching, nothing rendered. Before rendering, ``subscribed`` asks the
+channel layer whether the group has a member:
+
+- the in-memory layer (the embedded default: worker and sockets share the
+  process) answers from its own group table, exactly and for free;
+- channels-redis's pub/sub layer (scale-out) answers with one ``PUBSUB NUMSUB``
+  on the group's Redis channel: how many server processes hold a socket in it.
+  The channel name is the layer's ``<prefix>__group__<group>``; with several
+  Redis hosts (sharding) we can't tell which one to ask, so we don't;
+- any other layer is assumed to have someone watching: render, as before.
+
+A socket that hasn't finished joining when a change is decided misses nothing:
+it joins before it reads its snapshot.
 """
 
 import asyncio
@@ -14,7 +38,8 @@ import logging
 from functools import partial
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -23,14 +48,19 @@ from .models import Membership, Take
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 2.0  # seconds; a stuck channel layer must not stall a render
+ROLES = ("edit", "view")
 
 
-def group_name(workspace_id: int) -> str:
-    return f"workspace-{workspace_id}"
+def group_name(workspace_id: int, role: str) -> str:
+    return f"workspace-{workspace_id}-{role}"
 
 
 def user_group_name(user_id: int) -> str:
     return f"user-{user_id}"
+
+
+def role_of(membership: Membership) -> str:
+    return "edit" if membership.can_edit else "view"
 
 
 def take_list_html(workspace_id: int, role: str) -> str:
@@ -38,14 +68,24 @@ def take_list_html(workspace_id: int, role: str) -> str:
     return render_to_string("studio/workspace.html#take_list_oob", context)
 
 
+def take_card_html(take: Take, role: str) -> str:
+    return render_to_string("studio/take_card.html", {"take": take, "can_edit": role == "edit"})
+
+
 def take_live_html(take: Take, role: str) -> str:
-    context = {"take": take, "can_edit": role == "edit"}
-    return render_to_string("studio/take.html#live", context)
+    return render_to_string("studio/take.html#live", {"take": take, "can_edit": role == "edit"})
+
+
+def progress_html(take: Take) -> str:
+    context = {"take": take}
+    return render_to_string("studio/take_card.html#progress", context) + render_to_string(
+        "studio/take.html#progress", context
+    )
 
 
 def snapshot(membership: Membership, take_id: int | None) -> str:
     """What a socket gets on connecting: the current state of its page."""
-    role = "edit" if membership.can_edit else "view"
+    role = role_of(membership)
     if take_id is None:
         return take_list_html(membership.workspace_id, role)
     take = Take.objects.filter(pk=take_id, workspace_id=membership.workspace_id).first()
@@ -53,7 +93,7 @@ def snapshot(membership: Membership, take_id: int | None) -> str:
 
 
 def take_changed(take_id: int) -> None:
-    """A take changed state: push whole regions once the transaction commits."""
+    """A take changed state: push its card and panel once the transaction commits."""
     transaction.on_commit(partial(_push, take_id, progress_only=False))
 
 
@@ -62,25 +102,20 @@ def progress_changed(take_id: int) -> None:
     transaction.on_commit(partial(_push, take_id, progress_only=True))
 
 
-def render_message(take: Take, *, progress_only: bool) -> dict:
-    message = {"type": "take.changed", "take_id": take.pk}
-    if progress_only:
-        message["progress"] = {
-            "card": render_to_string("studio/workspace.html#card_progress", {"take": take}),
-            "detail": render_to_string("studio/take.html#progress", {"take": take}),
-        }
-    else:
-        message["list"] = {
-            role: take_list_html(take.workspace_id, role) for role in ("edit", "view")
-        }
-        message["detail"] = {role: take_live_html(take, role) for role in ("edit", "view")}
-    return message
-
-
 def _push(take_id: int, *, progress_only: bool) -> None:
-    take = Take.objects.filter(pk=take_id).first()
-    if take is not None:
-        send(group_name(take.workspace_id), render_message(take, progress_only=progress_only))
+    # Who is watching needs only the workspace: the whole take is read for the render.
+    found = Take.objects.filter(pk=take_id).values_list("workspace_id", flat=True)[:1]
+    if not found:
+        return
+    groups = {role: group_name(found[0], role) for role in ROLES}
+    watching = [role for role, group in groups.items() if subscribed(group)]
+    take = Take.objects.filter(pk=take_id).first() if watching else None
+    if take is None:
+        return
+    shared = progress_html(take) if progress_only else None
+    for role in watching:
+        html = shared or take_card_html(take, role) + take_live_html(take, role)
+        send(groups[role], {"type": "take.changed", "take_id": take.pk, "html": html})
 
 
 def close_sockets_on_logout(sender, request, user, **kwargs) -> None:
@@ -93,6 +128,42 @@ def access_changed(user_id: int, *, logged_out_session: str | None = None) -> No
     """The user's memberships changed or they logged out: their sockets re-check access."""
     message = {"type": "access.changed", "session_key": logged_out_session}
     transaction.on_commit(partial(send, user_group_name(user_id), message))
+
+
+def subscribed(group: str) -> bool:
+    """Whether any socket may be in ``group`` (True when the layer can't tell)."""
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        # Read from the worker's thread while the server's loop may add or drop a
+        # member: one dict lookup, atomic under the GIL.
+        return bool(layer.groups.get(group))
+    if type(layer).__name__ == "RedisPubSubChannelLayer":
+        try:
+            return _redis_subscribers(layer, group) > 0
+        except Exception:
+            log.exception("Could not ask Redis who is watching %s", group)
+    return True
+
+
+def _redis_subscribers(layer, group: str) -> int:
+    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
+    if len(hosts) != 1 or not isinstance(hosts[0], str):
+        return 1  # sharded or configured by dict: we can't tell which host to ask
+    client = _redis_client(hosts[0])
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+    ((_, count),) = client.pubsub_numsub(f"{prefix}__group__{group}")
+    return count
+
+
+_redis_clients: dict = {}
+
+
+def _redis_client(url: str):
+    if url not in _redis_clients:
+        import redis
+
+        _redis_clients[url] = redis.Redis.from_url(url, socket_timeout=SEND_TIMEOUT)
+    return _redis_clients[url]
 
 
 def send(group: str, message: dict) -> None:

@@ -85,7 +85,7 @@ def compose_preview(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug)
     form = ShotForm(request.POST, workspace=membership.workspace)
     context = {"workspace": membership.workspace, **preview_context(form)}
-    return render(request, "studio/workspace.html#preview", context)
+    return render(request, "studio/composer.html#preview", context)
 
 
 @login_required
@@ -104,7 +104,7 @@ def compose_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "platform": platform,
         "square_note": SQUARE_NOTE if platform == "1:1" else "",
     }
-    response = render(request, "studio/workspace.html#settings", context)
+    response = render(request, "studio/composer.html#settings", context)
     return trigger_client_event(response, "slate:settings")  # the reference preview follows
 
 
@@ -116,7 +116,7 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         context = composer_context(membership, form)
         if request.htmx:
-            return render(request, "studio/workspace.html#composer", context)
+            return render(request, "studio/composer.html", context)
         return render(request, "studio/workspace.html", context, status=400)
     data = form.cleaned_data
     reference = data["reference"]
@@ -140,7 +140,7 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     # Keep the fields as they are: the next iteration starts from this shot.
     context = composer_context(membership, ShotForm(request.POST, workspace=membership.workspace))
     context["just_queued"] = take
-    response = render(request, "studio/workspace.html#composer", context)
+    response = render(request, "studio/composer.html", context)
     response.write(render(request, "studio/workspace.html#take_list_oob", context).content)
     return response
 
@@ -170,7 +170,7 @@ def take_cancel(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     take.refresh_from_db()
     context = {"take": take, "can_edit": True}
     if request.htmx.target == f"take-card-{take.pk}":
-        return render(request, "studio/workspace.html#take_card", context)
+        return render(request, "studio/take_card.html", context)
     return render(request, "studio/take.html#live", context)
 
 

@@ -30,6 +30,42 @@
   });
 })();
 
+// Websocket pushes are page-agnostic (studio/live.py): each element replaces the
+// element with its id. Keep the ones this page shows; a card this page doesn't show
+// yet joins the list it names (data-list), newest first; drop the rest, which htmx
+// would otherwise report as swaps without a target.
+htmx.defineExtension("slate-live", {
+  transformResponse: function (text, xhr) {
+    if (xhr) return text; // an ordinary htmx request: its response is for its target
+    var template = document.createElement("template");
+    template.innerHTML = text;
+    Array.from(template.content.children).forEach(function (element) {
+      if (element.id && document.getElementById(element.id)) return;
+      var list = element.dataset.list;
+      if (element.id && list && document.getElementById(list)) {
+        var joining = document.createElement("div");
+        joining.setAttribute("hx-swap-oob", "afterbegin:#" + list);
+        element.replaceWith(joining);
+        joining.appendChild(element);
+      } else {
+        element.remove();
+      }
+    });
+    return template.innerHTML;
+  }
+});
+
+// On a phone the composer folds, so the takes are in reach; wide screens keep it open.
+(function () {
+  var narrow = window.matchMedia("(max-width: 700px)");
+  function fit() {
+    var pane = document.getElementById("composer-pane");
+    if (pane) pane.open = !narrow.matches;
+  }
+  document.addEventListener("DOMContentLoaded", fit);
+  narrow.addEventListener("change", fit);
+})();
+
 // Lint suggestions apply with one click: the field gets the suggested text and
 // the preview (and lint) follow, as if it had been typed.
 document.addEventListener("click", function (event) {

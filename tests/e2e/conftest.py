@@ -37,9 +37,19 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, tmp_path):
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 900})
+# Chromium reports a CSP refusal as a console error; the listener also catches those
+# a report-only policy would only log.
+WATCH_CSP = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} (${event.blockedURI || "inline"})`);
+});
+"""
+
+
+def watched_page(browser, **context_args):
+    """A page whose console errors, uncaught exceptions and CSP violations fail the test."""
+    context = browser.new_context(accept_downloads=True, **context_args)
+    context.add_init_script(WATCH_CSP)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -50,6 +60,20 @@ def page(browser, tmp_path):
     page.errors = errors
     yield page
     context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
+
+
+@pytest.fixture
+def page(browser):
+    yield from watched_page(browser, viewport={"width": 1400, "height": 900})
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (390 × 844, as an iPhone 14 reports itself)."""
+    yield from watched_page(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
 
 
 def wait_until(page, expression: str, timeout: float = 30.0):

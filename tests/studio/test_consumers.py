@@ -9,11 +9,13 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.test.signals import template_rendered
 
 from studio import live, takes, workspaces
 from studio.asgi import application
 from studio.engine import local
 from studio.layers import ThreadSafeInMemoryChannelLayer
+from studio.models import Take
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +63,7 @@ async def test_a_member_sees_state_changes_then_progress_ticks(personas, workspa
     ws = await joined(personas["editor"], "/ws/w/harbour/")
     claimed = await sync_to_async(local.claim)(take.pk)
     after_claim = await ws.receive_from(timeout=2)
-    assert 'id="take-list"' in after_claim and "badge-in_progress" in after_claim
+    assert f'id="take-card-{take.pk}"' in after_claim and "badge-in_progress" in after_claim
     assert "Cancel" in after_claim
     await sync_to_async(local.heartbeat)(take.pk, claimed[1], 37)
     tick = await ws.receive_from(timeout=2)
@@ -103,12 +105,67 @@ async def test_anonymous_visitors_cannot_join(workspace):
     assert await refused_or_joined(AnonymousUser(), "/ws/w/harbour/") is None
 
 
-async def test_a_new_take_pushes_the_whole_list(personas, workspace, shot):
+async def test_a_change_pushes_the_takes_card_and_panel_once_for_every_page(
+    personas, workspace, shot
+):
     ws = await joined(personas["editor"], "/ws/w/harbour/")
     take = await sync_to_async(queued_take)(workspace, shot)
     html = await ws.receive_from(timeout=2)
-    assert 'id="take-list"' in html and f'id="take-card-{take.pk}"' in html
+    assert html.count(f'id="take-card-{take.pk}"') == 1  # the studio page's card
+    assert html.count(f'id="take-live-{take.pk}"') == 1  # the take page's panel
+    assert 'data-list="take-list"' in html  # a card a page lacks joins its list there
+    assert 'id="take-list"' not in html  # not the whole list again
     await ws.disconnect()
+
+
+def rendered_templates(run) -> list[str]:
+    """The names of the templates (and partials) rendered while ``run`` runs."""
+    names = []
+
+    def record(sender, template, **kwargs):
+        page = template.origin.template_name  # a partial is named for itself: "page#name"
+        names.append(page if template.name == page else f"{page}#{template.name}")
+
+    template_rendered.connect(record)
+    try:
+        run()
+    finally:
+        template_rendered.disconnect(record)
+    return names
+
+
+def test_with_nobody_watching_a_change_renders_nothing(workspace, shot):
+    take = queued_take(workspace, shot)
+    assert rendered_templates(lambda: takes.cancel(take.pk)) == []
+    assert rendered_templates(lambda: live._push(take.pk, progress_only=True)) == []
+    assert Take.objects.get(pk=take.pk).status == "cancelled"
+
+
+async def test_a_change_is_rendered_once_however_many_sockets_watch(personas, workspace, shot):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    sockets = [await joined(personas["editor"], "/ws/w/harbour/") for _ in range(3)]
+    sockets.append(await joined(personas["owner"], f"/ws/takes/{take.pk}/"))
+    names = await sync_to_async(rendered_templates)(lambda: rendering.claim(take.pk))
+    assert names.count("studio/take_card.html") == 1
+    assert names.count("studio/take.html#live") == 1
+    messages = {await ws.receive_from(timeout=2) for ws in sockets}
+    assert len(messages) == 1  # every page got the same message
+    for ws in sockets:
+        await ws.disconnect()
+
+
+async def test_each_role_watching_gets_its_own_rendering(personas, workspace, shot):
+    take = await sync_to_async(queued_take)(workspace, shot)
+    editor = await joined(personas["editor"], "/ws/w/harbour/")
+    viewer = await joined(personas["viewer"], "/ws/w/harbour/")
+    names = await sync_to_async(rendered_templates)(lambda: rendering.claim(take.pk))
+    assert names.count("studio/take_card.html") == 2
+    assert "Cancel" in await editor.receive_from(timeout=2)
+    assert "Cancel" not in await viewer.receive_from(timeout=2)
+    await editor.disconnect()
+    await viewer.disconnect()
+    names = await sync_to_async(rendered_templates)(lambda: takes.cancel(take.pk))
+    assert names == []  # everyone left
 
 
 async def test_a_removed_member_stops_receiving_at_once(personas, workspace, shot):
@@ -151,7 +208,8 @@ async def test_a_push_from_a_worker_thread_arrives_promptly():
 
 
 def test_group_names_are_per_workspace_and_user():
-    assert live.group_name(7) == "workspace-7"
+    assert live.group_name(7, "edit") == "workspace-7-edit"
+    assert live.group_name(7, "view") == "workspace-7-view"
     assert live.user_group_name(7) == "user-7"
 
 

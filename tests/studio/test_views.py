@@ -107,7 +107,8 @@ def test_bad_input_is_explained_next_to_the_field_and_nothing_is_queued(
     )
     html = response.content.decode()
     assert response.status_code == 200
-    error = html.split(f'id="error-{field}"', 1)[1].split("</", 1)[0]
+    slot = "error-form" if field == "form" else f"id_{field}_error"
+    error = html.split(f'id="{slot}"', 1)[1].split("</", 1)[0]
     assert message in error  # the message sits in that field's error slot
     assert html.count('class="error"') + html.count('class="form-error"') == 1  # and only there
     assert not Take.objects.exists()
@@ -123,7 +124,7 @@ def test_an_overlong_field_gets_one_error_not_two(client_for, personas):
         )
         .content.decode()
     )
-    assert 'id="error-subject"' in html and "Describe the shot" not in html
+    assert 'id="id_subject_error"' in html and "Describe the shot" not in html
 
 
 def test_bad_input_without_htmx_is_a_400_page(client_for, personas):
@@ -314,3 +315,22 @@ def test_platform_buttons_pick_the_models_size_and_1_1_explains(
     )
     assert f'value="{size}" checked' in panel
     assert ("isn&#x27;t a size video models render" in panel) == (platform == "1:1")
+
+
+def test_every_ending_says_why_on_the_card_and_the_take_page(client_for, personas, workspace, shot):
+    client = client_for(personas["viewer"])
+    reasons = {
+        Status.FAILED: "The provider couldn't render this take (boom).",
+        Status.REFUSED: "The provider's moderation refused this shot (real people).",
+        Status.EXPIRED: "The provider deleted the video before Slate could copy it.",
+        Status.CANCELLED: "",  # cancelled here: no message stored, the default says it
+    }
+    for status, message in reasons.items():
+        take = takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
+        Take.objects.filter(pk=take.pk).update(status=status, error_message=message)
+        shown = message or "Cancelled. Nothing was kept or charged."
+        studio = client.get(reverse("workspace", args=["harbour"])).content.decode()
+        card = studio.split(f'id="take-card-{take.pk}"', 1)[1].split("</article>", 1)[0]
+        assert shown.replace("'", "&#x27;") in card, status
+        page = client.get(reverse("take", args=[take.pk])).content.decode()
+        assert shown.replace("'", "&#x27;") in page, status

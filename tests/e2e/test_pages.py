@@ -1,0 +1,81 @@
+"""Pages in a real browser: a refused take says why, every page fits a phone with the
+takes in reach, and errors look like errors."""
+
+import pytest
+
+from tests.e2e.test_studio_flow import sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REFUSAL = "The provider's moderation refused this shot (real people). Rephrase it."
+REFUSED_TAKE = """
+from studio.models import Take, Workspace
+take = Take.objects.create(
+    workspace=Workspace.objects.get(slug="{slug}"), subject="a crowd of famous faces",
+    composed_prompt="Subject: a crowd of famous faces.", provider="animatic",
+    size="1280x720", seconds=4, seed=7, status="refused", error_message={reason!r},
+)
+print(take.pk)
+"""
+
+
+def refused_take(studio, slug: str) -> int:
+    done = studio.manage("shell", "-v0", "-c", REFUSED_TAKE.format(slug=slug, reason=REFUSAL))
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.split()[-1])
+
+
+def test_a_refused_take_says_why_on_its_card_and_its_page(studio, page):
+    slug = sign_up(page, studio, "noor")
+    take_id = refused_take(studio, slug)
+    page.goto(f"{studio.url}/w/{slug}/")
+    reason = page.locator(f"#take-card-{take_id} .ending")
+    assert reason.is_visible() and reason.inner_text() == REFUSAL
+    page.click(f"#take-card-{take_id} .card-title")
+    shown = page.locator(f"#take-live-{take_id} .ending")
+    assert shown.is_visible() and shown.inner_text() == REFUSAL
+
+
+def fits(phone) -> None:
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{phone.url} is {width} px wide on a 390 px phone"
+
+
+def test_every_page_fits_a_phone_and_the_takes_are_in_reach(studio, phone):
+    for path in ("/login/", "/signup/"):
+        phone.goto(studio.url + path)
+        fits(phone)
+    slug = sign_up(phone, studio, "sami")
+    take_id = refused_take(studio, slug)
+    phone.goto(f"{studio.url}/w/{slug}/")
+    phone.wait_for_selector(".studio[data-live=open]")
+    fits(phone)
+    # The composer starts folded on a phone: the takes are right below it.
+    assert phone.evaluate("document.getElementById('composer-pane').open") is False
+    top = phone.evaluate("document.getElementById('takes').getBoundingClientRect().top")
+    assert top < 600, f"the takes start {top} px down"
+    assert phone.locator(f"#take-card-{take_id}").is_visible()
+    # Unfolded, it fits too, and a link jumps past it to the takes.
+    phone.click("#composer-pane > summary")
+    phone.wait_for_selector("#composer", state="visible")
+    fits(phone)
+    phone.click("text=Jump to the takes")
+    assert phone.evaluate("document.getElementById('takes').getBoundingClientRect().top") < 844
+    for path in (f"/takes/{take_id}/", f"/w/{slug}/providers/", f"/w/{slug}/library/presets/"):
+        phone.goto(studio.url + path)
+        fits(phone)
+
+
+def test_errors_look_like_errors_not_help(studio, page):
+    page.goto(f"{studio.url}/signup/")
+    page.fill("#id_username", "kim")
+    page.fill("#id_password1", "storyboard-42!")
+    page.fill("#id_password2", "something else")
+    page.click("button[type=submit]")
+    error = page.wait_for_selector("#id_password2_error")
+    help_text = page.query_selector("#id_username_helptext")
+    colour = "el => getComputedStyle(el).color"
+    assert error.evaluate(colour) == "rgb(255, 93, 93)"
+    assert help_text.evaluate(colour) != error.evaluate(colour)
+    assert page.get_attribute("#id_password2", "aria-invalid") == "true"
+    assert "id_password2_error" in page.get_attribute("#id_password2", "aria-describedby")
