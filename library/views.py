@@ -49,7 +49,7 @@ def _apply(request, membership: Membership, fields: dict, settings: dict, title:
     """The composer, filled in (swapped in out of band), and the panel saying so."""
     form = prefilled(membership, {**fields, **settings})
     composer = render_to_string(
-        "studio/workspace.html#composer",
+        "studio/composer.html",
         {**composer_context(membership, form), "oob": True},
         request,
     )

@@ -11,7 +11,6 @@ def composer_context(membership: Membership, form: ShotForm) -> dict:
         "workspace": membership.workspace,
         "membership": membership,
         "can_edit": membership.can_edit,
-        "workspaces": Membership.objects.filter(user=membership.user).select_related("workspace"),
         "form": form,
         "takes": access.recent_takes(membership),
         **preview_context(form),

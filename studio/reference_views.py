@@ -18,7 +18,7 @@ def _panel(request, membership: Membership, data, **extra) -> HttpResponse:
         "reference": extra.pop("reference", None) or form.chosen_reference,
         **extra,
     }
-    return render(request, "studio/workspace.html#reference_panel", context)
+    return render(request, "studio/composer.html#reference_panel", context)
 
 
 @login_required

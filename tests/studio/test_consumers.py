@@ -145,7 +145,7 @@ async def test_a_change_is_rendered_once_however_many_sockets_watch(personas, wo
     take = await sync_to_async(queued_take)(workspace, shot)
     sockets = [await joined(personas["editor"], "/ws/w/harbour/") for _ in range(3)]
     sockets.append(await joined(personas["owner"], f"/ws/takes/{take.pk}/"))
-    names = await sync_to_async(rendered_templates)(lambda: rendering.claim(take.pk))
+    names = await sync_to_async(rendered_templates)(lambda: local.claim(take.pk))
     assert names.count("studio/take_card.html") == 1
     assert names.count("studio/take.html#live") == 1
     messages = {await ws.receive_from(timeout=2) for ws in sockets}
@@ -158,7 +158,7 @@ async def test_each_role_watching_gets_its_own_rendering(personas, workspace, sh
     take = await sync_to_async(queued_take)(workspace, shot)
     editor = await joined(personas["editor"], "/ws/w/harbour/")
     viewer = await joined(personas["viewer"], "/ws/w/harbour/")
-    names = await sync_to_async(rendered_templates)(lambda: rendering.claim(take.pk))
+    names = await sync_to_async(rendered_templates)(lambda: local.claim(take.pk))
     assert names.count("studio/take_card.html") == 2
     assert "Cancel" in await editor.receive_from(timeout=2)
     assert "Cancel" not in await viewer.receive_from(timeout=2)

@@ -8,7 +8,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from studio import rendering, takes
+from studio import takes
+from studio.engine import local
 from studio.models import Status
 
 VALID = {
@@ -100,7 +101,7 @@ def client_for(client):
 @pytest.fixture
 def finished(workspace, shot):
     take = takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
-    rendering.run_take(take.pk)
+    local.run_take(take.pk)
     take.refresh_from_db()
     assert take.status == Status.COMPLETED and take.poster
     return take

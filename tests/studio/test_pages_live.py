@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from studio import live, takes
 from studio.asgi import application
-from tests.processes import free_port
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -36,7 +36,7 @@ def moved(take, **fields):
 
 def fragments(take) -> str:
     return render_to_string("studio/take.html#progress", {"take": take}) + render_to_string(
-        "studio/workspace.html#card_progress", {"take": take}
+        "studio/take_card.html#progress", {"take": take}
     )
 
 
