@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from studio import access, uploads
 from studio.composer import composer_context, prefilled
+from studio.inputs import whole_number
 from studio.models import Membership
 from studio.prompts import Shot, compose
 
@@ -203,7 +204,7 @@ def export_presets(request, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug)
     chosen = Preset.objects.visible_to(request.user, membership.workspace)
     if preset_id := request.GET.get("id"):
-        chosen = chosen.filter(pk=preset_id if preset_id.isdigit() else 0)
+        chosen = chosen.filter(pk=whole_number(preset_id) or 0)
     response = JsonResponse(
         presets.export(chosen.prefetch_related("versions")),
         json_dumps_params={"indent": 2, "ensure_ascii": False},

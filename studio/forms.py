@@ -3,6 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from . import lint
 from .images import Fit
+from .inputs import whole_number
 from .models import AuthStyle, Reference, Workspace
 from .prompts import (
     FIELD_LABELS,
@@ -156,9 +157,9 @@ class ShotForm(forms.Form):
     def estimate(self):
         size = self.data.get("size") or self.info.default_size
         seconds = str(self.data.get("seconds") or self.info.default_seconds).removesuffix("s")
-        if size not in self.info.size_values or not seconds.isdigit():
+        if size not in self.info.size_values or (seconds := whole_number(seconds)) is None:
             return None
-        return self.info.estimate(size, int(seconds), self.sound_on)
+        return self.info.estimate(size, seconds, self.sound_on)
 
     def clean_provider(self) -> str:
         provider = tidy(self.cleaned_data["provider"])
@@ -190,11 +191,12 @@ class ShotForm(forms.Form):
     def clean_seconds(self) -> int:
         raw = tidy(self.cleaned_data["seconds"]).removesuffix("s").strip()
         if self.target is None:  # the provider's own error says why
-            return int(raw) if raw.isdigit() else 0
-        if not raw.isdigit() or int(raw) not in self.info.seconds:
+            return whole_number(raw, max_digits=4) or 0
+        if whole_number(raw, max_digits=4) not in self.info.seconds:
             choices = ", ".join(str(s) for s in self.info.seconds)
             raise forms.ValidationError(
-                f"{self.info.label} makes clips of {choices} seconds; “{raw}” is not one of them. "
+                f"{self.info.label} makes clips of {choices} seconds; “{raw[:12]}” is not one "
+                "of them. "
                 "For another length, generate the next longer one and trim."
             )
         return int(raw)
@@ -234,9 +236,9 @@ class ShotForm(forms.Form):
     def chosen_reference(self) -> Reference | None:
         """The reference to show in the composer (from what was typed, not validated)."""
         value = str(self.data.get("reference") or "")
-        if not value.isdigit() or not self.workspace:
+        if (pk := whole_number(value)) is None or not self.workspace:
             return None
-        return self.workspace.references.filter(pk=int(value)).first()
+        return self.workspace.references.filter(pk=pk).first()
 
     def clean(self):
         cleaned = super().clean()

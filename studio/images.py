@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from . import uploads
-from .sizes import parse_size
+from .inputs import fraction, parse_size
 
 MIN_SHORT_SIDE = 256
 # A pixel budget per format, checked from the header before anything is decoded, so no
@@ -65,12 +65,6 @@ class Fit:
     def from_values(cls, values) -> "Fit":
         """From form or query values, forgiving: anything odd falls back to the default."""
 
-        def fraction(name: str) -> float:
-            try:
-                return min(max(float(values.get(name, 0.5)), 0.0), 1.0)
-            except (TypeError, ValueError):
-                return 0.5
-
         colour = str(values.get("pad_color") or "#000000").lstrip("#")
         try:
             rgb = tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4)) if len(colour) == 6 else None
@@ -78,7 +72,7 @@ class Fit:
             rgb = None
         return cls(
             mode="pad" if values.get("fit") == "pad" else "crop",
-            focus=(fraction("focus_x"), fraction("focus_y")),
+            focus=(fraction(values.get("focus_x", 0.5)), fraction(values.get("focus_y", 0.5))),
             pad="colour" if values.get("pad") == "colour" else "blur",
             colour=rgb or (0, 0, 0),
         )

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .sizes import parse_size
+from .inputs import parse_size
 
 
 class Role(models.TextChoices):

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpResponse, StreamingHttpResponse
 
 CHUNK = 256 * 1024
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits only
 
 
 class FileRangeResponse(StreamingHttpResponse):
@@ -48,13 +48,16 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     first, last = match.groups()
     if not first and not last:
         return None
+    # Any number past 18 digits is beyond any file (and past what int() will read).
     if not first:  # suffix: the last N bytes
-        length = int(last)
+        length = int(last) if len(last) <= 18 else size
         if length == 0:
             return False
         return max(size - length, 0), size - 1
+    if len(first) > 18:
+        return False
     start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    end = min(int(last), size - 1) if last and len(last) <= 18 else size - 1
     if start >= size or start > end:
         return False
     return start, end

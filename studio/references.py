@@ -7,8 +7,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from . import images
+from .inputs import parse_size
 from .models import Reference, Workspace
-from .sizes import parse_size
 
 PREVIEW_WIDTH = 480
 

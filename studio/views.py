@@ -12,6 +12,7 @@ from django_htmx.middleware import HtmxDetails
 from . import access, references, takes, workspaces
 from .composer import composer_context, prefilled, preview_context
 from .forms import ShotForm, SignupForm
+from .inputs import whole_number
 from .models import Membership, Take
 from .prompts import SHOT_FIELDS, SHOT_LABELS
 from .providers.catalogue import SQUARE_NOTE
@@ -59,7 +60,8 @@ def workspace(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     initial = {}
     if source := request.GET.get("from"):
         # "Use this shot again": start from an earlier take's fields and settings.
-        take, _ = access.get_take(request.user, source) if source.isdigit() else (None, None)
+        take_id = whole_number(source)
+        take, _ = access.get_take(request.user, take_id) if take_id else (None, None)
         if take is None or take.workspace_id != membership.workspace_id:
             raise Http404("No such take.")
         fields = (*SHOT_FIELDS, "provider", "model", "size")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from studio.sizes import parse_size
+from studio.inputs import parse_size
 
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 DEFAULT_PROVIDER = "animatic"
