@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "studio",
     "library",
 ]
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "studio.middleware.HtmxLoginRedirectMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -220,6 +222,21 @@ SLATE_OPEN_SIGNUP = env_bool("SLATE_OPEN_SIGNUP", True)
 # from SECRET_KEY when unset.
 SLATE_SECRETS_KEY = env_str("SLATE_SECRETS_KEY")
 LOGIN_URL = "login"
+
+# Login throttling (django-axes, kept in the database so every process sees it): after
+# SLATE_LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one client address,
+# logins from there wait SLATE_LOGIN_COOLOFF_MINUTES. Behind a proxy, the client address
+# is REMOTE_ADDR as the proxy passes it (daphne --proxy-headers, or the proxy's own).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SLATE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("SLATE_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

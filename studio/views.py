@@ -48,7 +48,7 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         workspace = workspaces.onboard(user)
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("workspace", slug=workspace.slug)
     return render(request, "registration/signup.html", {"form": form})
 
