@@ -16,7 +16,10 @@ SETTING_KEYS = ("provider", "model", "size", "seconds")
 FORMAT = "slate-presets"
 MAX_NAME = 80
 MAX_FIELD = 4000
-MAX_IMPORT = 500
+MAX_IMPORT = 200  # presets in one file
+MAX_VERSIONS = 50  # versions of one preset in a file
+MAX_IMPORT_VERSIONS = 1000  # versions in one file
+FORMAT_VERSION = 1
 
 
 class PresetRefused(ValueError):
@@ -92,7 +95,7 @@ def values_of(version: PresetVersion) -> dict:
 def export(presets) -> dict:
     return {
         "format": FORMAT,
-        "version": 1,
+        "version": FORMAT_VERSION,
         "presets": [
             {
                 "name": preset.name,
@@ -113,43 +116,84 @@ def export(presets) -> dict:
 
 
 def import_presets(membership: Membership, data) -> list[Preset]:
-    """Add the presets in an export as new versions of the importer's presets. All or nothing."""
+    """Add the presets in an export as new versions of the importer's presets. All or nothing.
+
+    The whole file is checked before anything is written, and it is bounded (presets,
+    versions per preset, versions in all), so the one short transaction that writes it
+    never holds the database long enough to make anyone else wait."""
     if not membership.can_edit:
         raise PresetRefused("Viewers can't import presets.")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PresetRefused("That isn't a Slate presets file (it has no “slate-presets” format).")
-    if data.get("version") != 1:
+    if data.get("version") != FORMAT_VERSION:
         raise PresetRefused(
-            f"This Slate reads presets files of version 1, not {data.get('version')}."
+            f"This Slate reads presets files of version {FORMAT_VERSION}, not "
+            f"{str(data.get('version'))[:12]}."
         )
     entries = data.get("presets")
     if not isinstance(entries, list) or not entries:
         raise PresetRefused("The file holds no presets.")
     if len(entries) > MAX_IMPORT:
-        raise PresetRefused(f"At most {MAX_IMPORT} presets at a time.")
+        raise PresetRefused(
+            f"At most {MAX_IMPORT} presets at a time; this file has {len(entries):,}."
+        )
+    planned = [_planned(index, entry) for index, entry in enumerate(entries, start=1)]
+    total = sum(len(versions) for _, _, versions in planned)
+    if total > MAX_IMPORT_VERSIONS:
+        raise PresetRefused(
+            f"At most {MAX_IMPORT_VERSIONS:,} versions in one file; this one has {total:,}. "
+            "Export fewer presets at a time."
+        )
     imported = []
     with transaction.atomic():
-        for index, entry in enumerate(entries, start=1):
-            if not isinstance(entry, dict) or not isinstance(entry.get("versions"), list):
-                raise PresetRefused(f"Preset {index} in the file is malformed.")
-            for version in entry["versions"] or [None]:
-                if not isinstance(version, dict) or not isinstance(version.get("fields"), dict):
-                    raise PresetRefused(f"A version of preset {index} has no fields.")
-                settings = version.get("settings") or {}
-                parts = [
-                    *version["fields"].values(),
-                    *(settings.values() if isinstance(settings, dict) else [None]),
-                ]
-                if not all(isinstance(part, str | int) for part in parts):
-                    raise PresetRefused(
-                        f"A version of preset {index} holds something other than text."
-                    )
-                values = {**settings, **version["fields"]}
-                try:
-                    saved = save(
-                        membership, entry.get("name", ""), values, shared=bool(entry.get("shared"))
-                    )
-                except PresetRefused as error:
-                    raise PresetRefused(f"Preset {index}: {error}") from error
-            imported.append(saved.preset)
+        for index, (name, shared, versions) in enumerate(planned, start=1):
+            try:
+                preset = _find_or_create(membership, name, shared)
+            except PresetRefused as error:
+                raise PresetRefused(f"Preset {index}: {error}") from error
+            top = preset.versions.aggregate(top=Max("number"))["top"] or 0
+            PresetVersion.objects.bulk_create(
+                PresetVersion(
+                    preset=preset,
+                    number=top + n,
+                    fields=fields,
+                    render_settings=settings,
+                    created_by=membership.user,
+                )
+                for n, (fields, settings) in enumerate(versions, start=1)
+            )
+            preset.save(update_fields=["updated_at"])
+            imported.append(preset)
     return list(dict.fromkeys(imported))
+
+
+def _planned(index: int, entry) -> tuple[str, bool, list[tuple[dict, dict]]]:
+    """One preset of a file, checked whole: its name, whether shared, its versions' values."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("versions"), list):
+        raise PresetRefused(f"Preset {index} in the file is malformed.")
+    name = " ".join(str(entry.get("name", "")).split())
+    if not name:
+        raise PresetRefused(f"Preset {index}: Give the preset a name.")
+    if len(name) > MAX_NAME:
+        raise PresetRefused(f"Preset {index}: Keep the name under {MAX_NAME} characters.")
+    if len(entry["versions"]) > MAX_VERSIONS:
+        raise PresetRefused(
+            f"Preset {index} has {len(entry['versions']):,} versions; at most {MAX_VERSIONS} "
+            "are imported per preset."
+        )
+    versions = []
+    for version in entry["versions"] or [None]:
+        if not isinstance(version, dict) or not isinstance(version.get("fields"), dict):
+            raise PresetRefused(f"A version of preset {index} has no fields.")
+        settings = version.get("settings") or {}
+        parts = [
+            *version["fields"].values(),
+            *(settings.values() if isinstance(settings, dict) else [None]),
+        ]
+        if not all(isinstance(part, str | int) for part in parts):
+            raise PresetRefused(f"A version of preset {index} holds something other than text.")
+        try:
+            versions.append(_clean({**settings, **version["fields"]}))
+        except PresetRefused as error:
+            raise PresetRefused(f"Preset {index}: {error}") from error
+    return name, bool(entry.get("shared")), versions

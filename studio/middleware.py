@@ -1,6 +1,10 @@
 from django.conf import settings
-from django.shortcuts import resolve_url
+from django.db import OperationalError
+from django.http import HttpResponse
+from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
+
+from .database import database_busy
 
 
 class HtmxLoginRedirectMiddleware:
@@ -24,4 +28,25 @@ class HtmxLoginRedirectMiddleware:
             and response["Location"].startswith(self.login_path)
         ):
             return HttpResponseClientRedirect(response["Location"])
+        return response
+
+
+class DatabaseBusyMiddleware:
+    """A request that met a database still busy after its timeout (SQLite while another
+    request writes for long) gets a clear "busy, try again" (503), never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError) or not database_busy(exception):
+            return None
+        message = "Slate is busy writing something else right now; try again in a moment."
+        if getattr(request, "htmx", False):
+            return HttpResponse(message, status=503, headers={"Retry-After": "2"})
+        response = render(request, "busy.html", {"message": message}, status=503)
+        response["Retry-After"] = "2"
         return response

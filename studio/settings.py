@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "studio.middleware.HtmxLoginRedirectMiddleware",
+    "studio.middleware.DatabaseBusyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

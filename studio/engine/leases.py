@@ -7,6 +7,7 @@ its next write and stops. The sweep (sweep.py) hands expired leases on.
 
 import secrets
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -28,8 +29,27 @@ def lease_deadline():
     return Now() + timedelta(seconds=settings.SLATE_LEASE_SECONDS)
 
 
+_taken = threading.local()  # the leases this thread's current step took
+
+
 def new_lease_owner() -> str:
-    return f"{socket.gethostname()[:40]}:{secrets.token_hex(6)}"
+    owner = f"{socket.gethostname()[:40]}:{secrets.token_hex(6)}"
+    _taken.owners = [*getattr(_taken, "owners", []), owner]
+    return owner
+
+
+def forget_taken() -> None:
+    """A step begins: no lease of this thread's is in play yet."""
+    _taken.owners = []
+
+
+def give_back_taken(take_id: int) -> None:
+    """Hand back the leases this thread's step took on the take (its step is retried)."""
+    owners = getattr(_taken, "owners", [])
+    if owners:
+        Take.objects.filter(pk=take_id, lease_owner__in=owners).update(
+            lease_owner="", lease_expires_at=None
+        )
 
 
 def lease_is_free() -> Q:

@@ -5,6 +5,7 @@ write; a cancel or a lost lease stops it at the next write, and a worker that
 is shutting down hands the take back to the queue without using an attempt.
 """
 
+import contextlib
 import logging
 import secrets
 import shutil
@@ -13,11 +14,12 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from studio import live
+from studio.database import database_busy
 from studio.models import Status, Take
 from studio.providers import ProviderError, get_provider
 from studio.takes import complete, end, enqueue_on_commit
@@ -128,6 +130,15 @@ def run_take(take_id: int) -> str | None:
     except ShuttingDown:
         release(take_id, owner)
         return Status.QUEUED
+    except OperationalError as error:
+        if not database_busy(error):
+            raise
+        # Busy, not broken: the render goes back to the queue (no attempt used) and the
+        # step is tried again (advance.py). If even that can't be written, the lease runs
+        # out and the sweep hands it back.
+        with contextlib.suppress(OperationalError):
+            release(take_id, owner)
+        raise
     except ProviderError as error:
         fail(take_id, owner, error, message="{detail}")
         return Status.FAILED
