@@ -7,16 +7,21 @@ gets the current state, so nothing that happened between page load and connect i
 missed.
 """
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import access, live
+
+RECHECK_SECONDS = 1.0
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     role_group = ""
     take_id: int | None = None
+    checked_at = 0.0
 
     async def connect(self):
         kwargs = self.scope["url_route"]["kwargs"]
@@ -27,6 +32,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         self.workspace_id = membership.workspace_id
         await self._join(live.role_of(membership))
+        self.checked_at = time.monotonic()
         await self.accept()
         await self.send(
             text_data=await database_sync_to_async(live.snapshot)(membership, self.take_id)
@@ -51,8 +57,28 @@ class LiveConsumer(AsyncWebsocketConsumer):
         )
 
     async def take_changed(self, event):
-        if self.take_id is None or event["take_id"] == self.take_id:
-            await self.send(text_data=event["html"])
+        if self.take_id is not None and event["take_id"] != self.take_id:
+            return
+        # Rendered for the role this socket had before a change of role: not for it now.
+        if event.get("group", self.role_group) != self.role_group:
+            return
+        if not await self._still_member():
+            return
+        await self.send(text_data=event["html"])
+
+    async def _still_member(self) -> bool:
+        """Re-checked before forwarding (at most once a second: progress ticks come in
+        bursts), so a membership removed by any means stops the flow even if its signal
+        was missed; the signal itself closes the socket at once."""
+        now = time.monotonic()
+        if now - self.checked_at >= RECHECK_SECONDS:
+            membership = await self._membership()
+            role_group = membership and live.group_name(self.workspace_id, live.role_of(membership))
+            if role_group != self.role_group:
+                await self.access_changed({})
+                return False
+            self.checked_at = now
+        return True
 
     async def access_changed(self, event):
         """Membership changed or the user logged out: stop, or carry on with the new role."""

@@ -115,13 +115,20 @@ def _push(take_id: int, *, progress_only: bool) -> None:
     shared = progress_html(take) if progress_only else None
     for role in watching:
         html = shared or take_card_html(take, role) + take_live_html(take, role)
-        send(groups[role], {"type": "take.changed", "take_id": take.pk, "html": html})
+        message = {"type": "take.changed", "take_id": take.pk, "group": groups[role], "html": html}
+        send(groups[role], message)
 
 
 def close_sockets_on_logout(sender, request, user, **kwargs) -> None:
     """Logging out also ends the live connections of that browser session."""
     if user is not None:
         access_changed(user.pk, logged_out_session=request.session.session_key)
+
+
+def membership_changed(sender, instance, **kwargs) -> None:
+    """Any change to a membership, wherever it is made (the app, the admin, the shell):
+    that user's sockets re-check what they may see, at once."""
+    access_changed(instance.user_id)
 
 
 def access_changed(user_id: int, *, logged_out_session: str | None = None) -> None:

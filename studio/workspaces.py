@@ -3,7 +3,6 @@
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from . import live
 from .models import Membership, Role, Workspace
 
 DEFAULT_SLUG = "local"
@@ -59,11 +58,10 @@ def add_member(workspace: Workspace, user, role: str = Role.EDITOR) -> Membershi
     membership, _ = Membership.objects.update_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
-    live.access_changed(user.pk)
-    return membership
+    return membership  # their sockets re-check through the membership signal
 
 
 def remove_member(workspace: Workspace, user) -> None:
     """Remove a member; their open pages of this workspace stop receiving at once."""
-    Membership.objects.filter(workspace=workspace, user=user).delete()
-    live.access_changed(user.pk)
+    for membership in Membership.objects.filter(workspace=workspace, user=user):
+        membership.delete()  # one by one, so the signal tells their sockets

@@ -175,11 +175,42 @@ async def test_a_removed_member_stops_receiving_at_once(personas, workspace, sho
     await sync_to_async(queued_take)(workspace, shot)  # nothing more reaches them
 
 
+async def test_a_membership_deleted_anywhere_closes_the_socket(personas, workspace, shot):
+    """As the admin or a shell would: no call into the workspace's own functions."""
+    from studio.models import Membership
+
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    await sync_to_async(Membership.objects.filter(user=personas["editor"]).delete)()
+    assert (await ws.receive_output(timeout=2))["type"] == "websocket.close"
+
+
+async def test_a_consumer_rechecks_membership_before_forwarding(
+    personas, workspace, shot, monkeypatch
+):
+    """Even when no signal says so (a bulk update): the next event is not forwarded."""
+    from studio import consumers
+    from studio.models import Membership
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.0)
+    take = await sync_to_async(queued_take)(workspace, shot)
+    ws = await joined(personas["editor"], "/ws/w/harbour/")
+    await sync_to_async(Membership.objects.filter(user=personas["editor"]).update)(
+        workspace_id=(await sync_to_async(workspaces.default_workspace)()).pk
+    )
+    await sync_to_async(local.claim)(take.pk)
+    assert (await ws.receive_output(timeout=2))["type"] == "websocket.close"
+
+
 async def test_a_demoted_member_gets_viewer_fragments(personas, workspace, shot):
     take = await sync_to_async(queued_take)(workspace, shot)
     ws = await joined(personas["editor"], "/ws/w/harbour/")
     await sync_to_async(workspaces.add_member)(workspace, personas["editor"], "viewer")
-    await asyncio.sleep(0.1)  # the access change is handled before the next push
+    # Its socket moves to the viewers' group (an edit-role render is never forwarded to it).
+    viewers = live.group_name(workspace.pk, "view")
+    deadline = time.monotonic() + 10
+    while not live.subscribed(viewers):
+        assert time.monotonic() < deadline, "the socket never joined the viewers' group"
+        await asyncio.sleep(0.01)
     await sync_to_async(local.claim)(take.pk)
     html = await ws.receive_from(timeout=2)
     assert "badge-in_progress" in html and "Cancel" not in html
