@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
+from studio.uploads import MB, STREAM_CAP
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -173,6 +175,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# A request body over this is refused (413) before it is read into memory (studio/bodylimit.py);
+# the largest body Slate needs is a reference upload (studio/uploads.py) with its form.
+SLATE_MAX_REQUEST_BYTES = env_int("SLATE_MAX_REQUEST_BYTES", STREAM_CAP + 1 * MB)
 SLATE_WORKER_POLL_SECONDS = env_float("SLATE_WORKER_POLL_SECONDS", 0.25)
 # This studio's address as providers see it (https://studio.example.com): needed for
 # providers that take a webhook URL with each job (fal, OpenRouter).
