@@ -44,8 +44,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
 
 
+def env_header(name: str) -> tuple[str, str] | None:
+    """ "X-Forwarded-Proto: https" as Django's SECURE_PROXY_SSL_HEADER wants it."""
+    header, _, value = env_str(name).partition(":")
+    if not header.strip():
+        return None
+    return "HTTP_" + header.strip().upper().replace("-", "_"), value.strip()
+
+
+def private(path: Path) -> None:
+    """Make an existing file or folder the service user's alone (installs made before umask)."""
+    try:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # owned by someone else, who chose its mode
+        pass
+
+
+# The database holds session keys, and media and secrets are the studio's work: whatever Slate
+# creates is readable by the service user only.
+os.umask(0o077)
 VAR_DIR = Path(env_str("SLATE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+private(VAR_DIR)
 
 
 def _secret_key() -> str:
@@ -141,6 +163,8 @@ else:
             },
         }
     }
+    for suffix in ("", "-wal", "-shm"):
+        private(VAR_DIR / f"slate.sqlite3{suffix}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -197,6 +221,11 @@ SLATE_ALLOW_PRIVATE_PROVIDERS = env_bool("SLATE_ALLOW_PRIVATE_PROVIDERS", True)
 SLATE_RATE_WINDOW_SECONDS = env_float("SLATE_RATE_WINDOW_SECONDS", 60.0)
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+private(MEDIA_ROOT)
+# Django's defaults would leave stored media world-readable (0644) whatever the umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 SCRATCH_DIR = VAR_DIR / "scratch"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -244,6 +273,14 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Production over HTTPS (README "Scale-out"): behind a proxy that terminates TLS, name the header
+# it sets (SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https") so redirects, CSRF and the
+# websocket origin check know the request was secure.
+SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
