@@ -114,6 +114,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "studio.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -287,12 +288,26 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Log lines go to stderr, as text or (SLATE_LOG_FORMAT=json) one JSON object each, with the
+# request id of the request they are about (studio/logs.py).
+SLATE_LOG_FORMAT = env_str("SLATE_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "slate": {
+            "()": "studio.logs.JsonFormatter"
+            if SLATE_LOG_FORMAT == "json"
+            else "studio.logs.TextFormatter"
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "slate"}},
     "loggers": {
         "studio": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
+        # Django sends a 500's traceback to mail_admins alone: print it, once.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # A websocket consumer that raises is reported by daphne.
+        "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
