@@ -190,6 +190,13 @@ class Normalized:
         return out.getvalue()
 
 
+def read_at_most(path: Path, limit: int) -> bytes:
+    """The file at ``path``, or its first ``limit + 1`` bytes: enough to tell it is over
+    ``limit`` without holding a file of any size (or an endless one, /dev/zero) in memory."""
+    with open(path, "rb") as handle:
+        return handle.read(limit + 1)
+
+
 def normalize(data: bytes) -> Normalized:
     """The whole pipeline for an upload: a clean RGB image, at most 2560 px on the long side."""
     image, kind = _open(data)

@@ -1,3 +1,6 @@
+import re
+import uuid
+
 from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse
@@ -5,6 +8,28 @@ from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from .database import database_busy
+from .logs import current_request_id
+
+# A proxy's own request id (nginx's $request_id) is kept, so its log and Slate's agree.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+
+
+class RequestIdMiddleware:
+    """Give each request an id: in its X-Request-ID response header and its log lines."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = current_request_id.set(request.request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-ID"] = request.request_id
+        return response
 
 
 class HtmxLoginRedirectMiddleware:

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
+from studio.uploads import MB, STREAM_CAP
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -42,8 +44,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
 
 
+def env_header(name: str) -> tuple[str, str] | None:
+    """ "X-Forwarded-Proto: https" as Django's SECURE_PROXY_SSL_HEADER wants it."""
+    header, _, value = env_str(name).partition(":")
+    if not header.strip():
+        return None
+    return "HTTP_" + header.strip().upper().replace("-", "_"), value.strip()
+
+
+def private(path: Path) -> None:
+    """Make an existing file or folder the service user's alone (installs made before umask)."""
+    try:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # owned by someone else, who chose its mode
+        pass
+
+
+# The database holds session keys, and media and secrets are the studio's work: whatever Slate
+# creates is readable by the service user only.
+os.umask(0o077)
 VAR_DIR = Path(env_str("SLATE_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+private(VAR_DIR)
 
 
 def _secret_key() -> str:
@@ -91,6 +115,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "studio.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +167,8 @@ else:
             },
         }
     }
+    for suffix in ("", "-wal", "-shm"):
+        private(VAR_DIR / f"slate.sqlite3{suffix}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -176,6 +203,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# A request body over this is refused (413) before it is read into memory (studio/bodylimit.py);
+# the largest body Slate needs is a reference upload (studio/uploads.py) with its form.
+SLATE_MAX_REQUEST_BYTES = env_int("SLATE_MAX_REQUEST_BYTES", STREAM_CAP + 1 * MB)
 SLATE_WORKER_POLL_SECONDS = env_float("SLATE_WORKER_POLL_SECONDS", 0.25)
 # This studio's address as providers see it (https://studio.example.com): needed for
 # providers that take a webhook URL with each job (fal, OpenRouter).
@@ -195,6 +225,11 @@ SLATE_ALLOW_PRIVATE_PROVIDERS = env_bool("SLATE_ALLOW_PRIVATE_PROVIDERS", True)
 SLATE_RATE_WINDOW_SECONDS = env_float("SLATE_RATE_WINDOW_SECONDS", 60.0)
 
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+private(MEDIA_ROOT)
+# Django's defaults would leave stored media world-readable (0644) whatever the umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 SCRATCH_DIR = VAR_DIR / "scratch"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -257,18 +292,40 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Production over HTTPS (README "Scale-out"): behind a proxy that terminates TLS, name the header
+# it sets (SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https") so redirects, CSRF and the
+# websocket origin check know the request was secure.
+SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Log lines go to stderr, as text or (SLATE_LOG_FORMAT=json) one JSON object each, with the
+# request id of the request they are about (studio/logs.py).
+SLATE_LOG_FORMAT = env_str("SLATE_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "slate": {
+            "()": "studio.logs.JsonFormatter"
+            if SLATE_LOG_FORMAT == "json"
+            else "studio.logs.TextFormatter"
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "slate"}},
     "loggers": {
         "studio": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
+        # Django sends a 500's traceback to mail_admins alone: print it, once.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # A websocket consumer that raises is reported by daphne.
+        "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from studio import images, references, workspaces
+from studio import images, references, uploads, workspaces
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import Workspace
 
@@ -25,10 +25,17 @@ class Command(OneLineErrorsCommand):
         if slug and space is None:
             self.invalid(f"no workspace with the slug “{slug}”")
         file = Path(path)
+        limit = uploads.REFERENCE_LIMIT
         try:
-            data = file.read_bytes()
+            # A file's size is known: refuse it without reading a byte.
+            size = file.stat().st_size if file.is_file() else 0
+            if problem := uploads.over_limit("image", size, limit):
+                self.invalid(problem)
+            data = images.read_at_most(file, limit)
         except OSError as error:
             self.invalid(f"can't read {file.name}: {error.strerror}")
+        if len(data) > limit:  # a device or a pipe, read as far as the limit
+            self.invalid(f"The image is over {uploads.megabytes(limit)}, the limit.")
         try:
             normalized = images.normalize(data)  # first: a refused image creates no workspace
         except images.ImageRejected as error:

@@ -4,12 +4,12 @@ import errno
 import socket
 
 from daphne.endpoints import build_endpoint_description_strings
-from daphne.server import Server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from studio.asgi import application
 from studio.engine.worker import BackgroundWorker
+from studio.httpserver import LimitedServer
 
 
 class Command(BaseCommand):
@@ -28,8 +28,9 @@ class Command(BaseCommand):
             BackgroundWorker(worker_threads).start() if settings.SLATE_EMBEDDED_WORKER else None
         )
         self.stdout.write(f"Slate is running at http://{host}:{port}/  (Ctrl-C to stop)")
-        Server(
+        LimitedServer(
             application=application,
+            max_request_bytes=settings.SLATE_MAX_REQUEST_BYTES,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             websocket_timeout=86400,
             ping_interval=20,
