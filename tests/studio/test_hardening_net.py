@@ -1,0 +1,307 @@
+"""Network hardening: who may reach private addresses, every hop checked, provider words
+summarised, downloads capped, fal key fetches bounded, OpenRouter replays refused."""
+
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from studio import workspaces
+from studio.models import ProviderEndpoint
+from studio.providers import addresses, endpoints, http
+from studio.providers.base import RemoteVideo
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.django_db
+PUBLIC = "93.184.215.14"  # a literal public address: never contacted (the tests' seams answer)
+
+
+class Loopback:
+    """A real HTTP service on 127.0.0.1 (what an attacker would point a provider at): it
+    answers every request with ``status`` and ``body`` and keeps what it was asked."""
+
+    def __init__(self, status=200, body=b"INTERNAL-SECRET: hunter2", content_type="text/plain"):
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                owner.requests.append({"path": self.path, "host": self.headers.get("host")})
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def loopback():
+    services = []
+
+    def start(**kwargs) -> Loopback:
+        services.append(Loopback(**kwargs))
+        return services[-1]
+
+    yield start
+    for service in services:
+        service.close()
+
+
+@pytest.fixture
+def accounts(db):
+    """The install's first account (owner of the Local studio) and a stranger who signed up
+    after (owner of a studio of their own)."""
+    users = get_user_model().objects
+    first, stranger = users.create_user("first", password="pw"), users.create_user("stranger")
+    return {
+        "first": (first, workspaces.onboard(first)),
+        "stranger": (stranger, workspaces.onboard(stranger)),
+    }
+
+
+def names(monkeypatch, table: dict[str, str]):
+    """Answer DNS for ``table``'s names (literals stay literals): Slate's own resolver seam."""
+    real = addresses.resolve
+
+    def resolve(host, port):
+        if host in table:
+            return [ipaddress.ip_address(table[host])]
+        return real(host, port)
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+
+
+# --- 4. private reach is the install's own, not every stranger's -----------------------------
+
+
+def test_by_default_private_reach_is_the_local_studios_only():
+    env = {k: v for k, v in os.environ.items() if k != "SLATE_ALLOW_PRIVATE_PROVIDERS"}
+    env.update(DJANGO_SETTINGS_MODULE="studio.settings", SLATE_VAR_DIR=str(REPO / "var"))
+    code = "from django.conf import settings; print(settings.SLATE_ALLOW_PRIVATE_PROVIDERS)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "local", out.stderr
+
+
+def test_the_first_account_adds_a_gpu_on_loopback_and_a_stranger_cannot(accounts, settings):
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = "local"
+    _, local = accounts["first"]
+    _, theirs = accounts["stranger"]
+    assert local.is_default and not theirs.is_default
+    gpu = {"name": "gpu", "kind": "comfyui", "base_url": "http://127.0.0.1:8188"}
+    gpu["models"] = ["smoke"]
+    endpoints.add_endpoint(local, **gpu)
+    with pytest.raises(endpoints.EndpointInvalid, match="private network"):
+        endpoints.add_endpoint(theirs, **gpu)
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True  # an install only its own team uses
+    endpoints.add_endpoint(theirs, **gpu)
+
+
+def test_a_stranger_cannot_make_check_connection_probe_the_servers_network(
+    client, accounts, settings, loopback
+):
+    service = loopback()
+    stranger, theirs = accounts["stranger"]
+    client.force_login(stranger)
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = "local"
+    form = {
+        "name": "probe",
+        "kind": "openai",
+        "profile": "openai",
+        "base_url": f"{service.url}/v1",
+        "api_key": "sk-stranger-0123456789",
+        "auth_style": "bearer",
+        "models": "sora-2",
+        "requests_per_minute": "25",
+    }
+    response = client.post(reverse("add_provider", args=[theirs.slug]), form)
+    assert response.status_code == 400 and "private network" in response.content.decode()
+    assert not ProviderEndpoint.objects.exists()
+    # An endpoint saved while the install allowed it is refused at use, before any request.
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True
+    endpoints.add_endpoint(theirs, name="probe", kind="openai", base_url=form["base_url"],
+                           api_key=form["api_key"], models=["sora-2"])  # fmt: skip
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = "local"
+    page = client.post(reverse("check_provider", args=[theirs.slug, "probe"])).content.decode()
+    assert "private network" in page and "INTERNAL-SECRET" not in page
+    assert service.requests == []  # nothing was sent there: no probe, no key
+
+
+def test_what_an_endpoint_answers_is_shown_only_as_a_short_printable_summary(
+    accounts, settings, loopback
+):
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = "local"
+    _, local = accounts["first"]
+    noisy = "INTERNAL-SECRET: " + "A" * 400 + "\x1b[31m\r\nset-cookie: x"
+    plain = loopback(status=200)  # not JSON at all
+    error = loopback(status=500, body=json.dumps({"error": {"message": noisy}}).encode())
+    for name, service in (("plain", plain), ("error", error)):
+        endpoints.add_endpoint(
+            local, name=name, kind="openai", base_url=f"{service.url}/v1",
+            api_key="sk-local-0123456789", models=["sora-2"],
+        )  # fmt: skip
+    said = endpoints.check_endpoint(ProviderEndpoint.objects.get(name="plain"))
+    assert "isn't JSON" in said and "INTERNAL-SECRET" not in said
+    said = endpoints.check_endpoint(ProviderEndpoint.objects.get(name="error"))
+    assert "INTERNAL-SECRET: AAA" in said  # the start of what it said, and no more
+    assert len(said) < 240 and "A" * 200 not in said
+    assert "\x1b" not in said and "\n" not in said and "set-cookie" not in said
+    assert len(http.summary("x" * 1000)) == http.SUMMARY_CHARS
+
+
+# --- 5. the guard has no gaps: special ranges, every hop, the address connected to -----------
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "100.64.0.1",  # carrier-grade NAT
+        "224.0.0.1",  # multicast
+        "[ff02::1]",
+        "[::ffff:127.0.0.1]",  # IPv4-mapped loopback
+        "0.0.0.0",
+        "[::]",
+        "198.18.0.1",  # benchmarking
+        "240.0.0.1",  # reserved
+        "192.0.0.170",
+        "[64:ff9b::7f00:1]",  # NAT64 of 127.0.0.1
+        "[2002:7f00:1::1]",  # 6to4 of 127.0.0.1
+        "[::7f00:1]",  # IPv4-compatible 127.0.0.1
+        "[fec0::1]",  # site-local
+    ],
+)
+def test_special_ranges_are_refused_where_private_reach_is_off(host, settings):
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = False
+    with pytest.raises(endpoints.EndpointInvalid, match="private network"):
+        endpoints.check_address(f"https://{host}/v1")
+
+
+def test_public_providers_are_reached_over_https_only(settings):
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = False
+    endpoints.check_address(f"https://{PUBLIC}/v1")
+    with pytest.raises(endpoints.EndpointInvalid, match="must start with https://"):
+        endpoints.check_address(f"http://{PUBLIC}/v1")
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True
+    endpoints.check_address(f"http://{PUBLIC}/v1")
+
+
+def test_the_client_refuses_to_connect_to_a_name_that_answers_private(loopback):
+    service = loopback()
+    client = http.http_client.__wrapped__()  # the real client, not the process's cached one
+    with pytest.raises(addresses.AddressRefused):
+        client.get(f"http://localhost:{service.port}/")  # outside `reaching`: public only
+    assert service.requests == []
+    with addresses.reaching(True):
+        assert client.get(f"http://localhost:{service.port}/").status_code == 200
+    client.close()
+
+
+def test_the_client_connects_to_the_very_address_it_checked(loopback, monkeypatch):
+    """One resolution per connection, and the connection goes to that answer, with the
+    name kept in the Host header: a name can't answer one address to the check and
+    another to the connect."""
+    service = loopback()
+    answers = iter(["127.0.0.1", "10.9.9.9"])  # a rebinding resolver
+    asked = []
+
+    def resolve(host, port):
+        asked.append(host)
+        return [ipaddress.ip_address(next(answers))]
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+    monkeypatch.setattr(addresses, "is_public", lambda ip: str(ip) == "127.0.0.1")
+    client = http.http_client.__wrapped__()
+    assert client.get(f"http://cdn.example:{service.port}/v.mp4").status_code == 200
+    assert asked == ["cdn.example"]
+    assert service.requests == [{"path": "/v.mp4", "host": f"cdn.example:{service.port}"}]
+    client.close()
+
+
+class Hostile:
+    """A provider (through the client seam) that names URLs of its choosing."""
+
+    def __init__(self, monkeypatch, answers):
+        self.seen: list[str] = []
+        self.answers = answers
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            self.seen.append(str(request.url))
+            for prefix, response in self.answers.items():
+                if str(request.url).startswith(prefix):
+                    return response(request) if callable(response) else response
+            return httpx.Response(404, json={"detail": "no such route"})
+
+        transport = httpx.MockTransport(handle)
+        monkeypatch.setattr(http, "http_client", lambda: httpx.Client(transport=transport))
+
+
+@pytest.fixture
+def fal_endpoint(accounts, settings, monkeypatch):
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = "local"
+    names(monkeypatch, {"queue.fal.example": PUBLIC, "cdn.example": PUBLIC,
+                        "metadata.example": "169.254.169.254"})  # fmt: skip
+    _, theirs = accounts["stranger"]
+    return endpoints.add_endpoint(
+        theirs, name="fal", kind="fal", base_url="https://queue.fal.example",
+        api_key="fal-key-0123456789", models=["fal-ai/veo3.1"], requests_per_minute=10_000,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        "http://169.254.169.254/latest/meta-data",  # cloud metadata, literal
+        "https://metadata.example/latest",  # a name that answers a link-local address
+        "https://[::ffff:10.0.0.1]/x",
+    ],
+)
+def test_urls_a_provider_names_are_checked_before_they_are_fetched(
+    fal_endpoint, monkeypatch, named
+):
+    status = "https://queue.fal.example/fal-ai/veo3.1/requests/r1/status"
+    hostile = Hostile(
+        monkeypatch,
+        {
+            status: httpx.Response(
+                200, json={"status": "COMPLETED", "request_id": "r1", "response_url": named}
+            )
+        },  # fmt: skip
+    )
+    video = RemoteVideo(id="r1", status="in_progress", data={"model": "fal-ai/veo3.1"})
+    found = endpoints.client_for(fal_endpoint, max_retries=0).retrieve(video)
+    assert (found.status, found.error_code) == ("failed", "address_refused")
+    assert hostile.seen == [status + "?logs=1"]  # the status, never the URL it named
+
+
+def test_every_redirect_of_a_download_is_checked(fal_endpoint, monkeypatch, tmp_path):
+    asset = "https://cdn.example/files/r1/output.mp4"
+    hostile = Hostile(
+        monkeypatch,
+        {asset: httpx.Response(302, headers={"location": "http://127.0.0.1:8188/view?x=1"})},
+    )
+    video = RemoteVideo(id="r1", status="completed", asset_url=asset, data={"asset_url": asset})
+    with (tmp_path / "v.mp4").open("wb") as sink, pytest.raises(addresses.AddressRefused):
+        list(endpoints.client_for(fal_endpoint, max_retries=0).download(video, sink))
+    assert hostile.seen == [asset]
+
