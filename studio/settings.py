@@ -258,3 +258,7 @@ LOGGING = {
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+# The most bytes one provider download may write, whatever the model (a provider that
+# streams more is cut off there and the take fails; see docs/security.md).
+SLATE_MAX_DOWNLOAD_BYTES = env_int("SLATE_MAX_DOWNLOAD_BYTES", 2 * 1024**3)

@@ -14,13 +14,19 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from studio import workspaces
-from studio.models import ProviderEndpoint
+from studio import ledger, takes, workspaces
+from studio.engine.download import PLAUSIBLE_FLOOR, download_limit
+from studio.models import ProviderEndpoint, Status, Take
+from studio.prompts import Shot
 from studio.providers import addresses, endpoints, http
-from studio.providers.base import RemoteVideo
+from studio.providers.base import RemoteVideo, TooLarge
+from studio.providers.openai import OpenAICompatible
 from tests.conftest import REPO
+from tests.fakes.videos_api import serve
+from tests.support.engine import FAST, drive, simulator
 
 pytestmark = pytest.mark.django_db
+MB = 1024 * 1024
 PUBLIC = "93.184.215.14"  # a literal public address: never contacted (the tests' seams answer)
 
 
@@ -305,3 +311,66 @@ def test_every_redirect_of_a_download_is_checked(fal_endpoint, monkeypatch, tmp_
         list(endpoints.client_for(fal_endpoint, max_retries=0).download(video, sink))
     assert hostile.seen == [asset]
 
+
+# --- 6. a provider can't fill the disk ----------------------------------------------------------
+
+
+def test_a_download_is_capped_by_what_the_model_could_make_and_by_the_install(settings):
+    settings.SLATE_MAX_DOWNLOAD_BYTES = 2 * 1024 * MB
+    assert download_limit(8, 1280, 720) == PLAUSIBLE_FLOOR  # a short clip: the floor
+    assert download_limit(20, 3840, 2160) == 20 * 3840 * 2160  # 4K: far above any real file
+    settings.SLATE_MAX_DOWNLOAD_BYTES = 10 * MB
+    assert download_limit(8, 1280, 720) == 10 * MB  # the install's ceiling wins
+
+
+def test_an_announced_oversize_is_refused_before_a_byte_is_read(tmp_path):
+    pulled = []
+
+    def body():
+        while True:
+            pulled.append(1)
+            yield b"x" * 65536
+
+    def handle(request):
+        return httpx.Response(200, headers={"content-length": str(400 * MB)}, content=body())
+
+    client = OpenAICompatible(
+        base_url="https://gw.example/v1",
+        api_key="sk-x",
+        client=httpx.Client(transport=httpx.MockTransport(handle)),
+    )
+    with (tmp_path / "v.mp4").open("wb") as sink, pytest.raises(TooLarge):
+        list(client.download("video_1", sink, limit=MB))
+    assert (tmp_path / "v.mp4").stat().st_size == 0 and pulled == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fault", [{"asset_endless": True}, {"asset_bytes": 3 * MB}])
+def test_a_provider_that_sends_too_much_fails_the_take_and_leaves_nothing(
+    workspace, settings, fault
+):
+    """Over real HTTP on loopback: an endless stream is cut off at the cap, an announced
+    oversize is refused up front; the partial file is gone and nothing is charged."""
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True
+    settings.SLATE_MAX_DOWNLOAD_BYTES = MB
+    sim = simulator(**fault)
+    with serve(sim) as running:
+        endpoint = endpoints.add_endpoint(
+            workspace, name="sim", kind="openai", base_url=running.base_url,
+            api_key=sim.api_key, models=["sora-2"], requests_per_minute=10_000,
+            model_overrides={"sora-2": FAST},
+        )  # fmt: skip
+        take = takes.queue_take(
+            workspace, Shot(subject="a paper boat"), provider=endpoint.name, model="sora-2",
+            size="1280x720", seconds=4,
+        )  # fmt: skip
+        drive(sim)
+    take = Take.objects.get(pk=take.pk)
+    assert take.status == Status.FAILED, take.error_message
+    assert take.error_message == (
+        "The provider sent more than 1 MB for a 4 s 1280x720 video; Slate stopped the "
+        "download. Nothing was charged."
+    )
+    assert take.error_code == "too_large" and not take.video
+    assert [p for p in settings.SCRATCH_DIR.rglob("*") if p.is_file()] == []
+    assert ledger.totals(take_id=take.pk)["charge"] == 0
