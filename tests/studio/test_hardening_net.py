@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -18,10 +19,11 @@ from studio import ledger, takes, workspaces
 from studio.engine.download import PLAUSIBLE_FLOOR, download_limit
 from studio.models import ProviderEndpoint, Status, Take
 from studio.prompts import Shot
-from studio.providers import addresses, endpoints, http
+from studio.providers import addresses, endpoints, falkeys, http
 from studio.providers.base import RemoteVideo, TooLarge
 from studio.providers.openai import OpenAICompatible
 from tests.conftest import REPO
+from tests.fakes.fal_api import FalSimulator
 from tests.fakes.videos_api import serve
 from tests.support.engine import FAST, drive, simulator
 
@@ -374,3 +376,89 @@ def test_a_provider_that_sends_too_much_fails_the_take_and_leaves_nothing(
     assert take.error_code == "too_large" and not take.video
     assert [p for p in settings.SCRATCH_DIR.rglob("*") if p.is_file()] == []
     assert ledger.totals(take_id=take.pk)["charge"] == 0
+
+
+# --- 10. forged fal deliveries can't make Slate hammer fal's key host ---------------------------
+
+
+class KeyHost:
+    """fal's key host, failing (through the client seam): counts what it is asked."""
+
+    def __init__(self, monkeypatch, hold: threading.Event | None = None):
+        self.fetches = 0
+        self.entered = threading.Event()
+        lock = threading.Lock()
+
+        def handle(request):
+            with lock:
+                self.fetches += 1
+            self.entered.set()
+            if hold is not None:
+                hold.wait(30)
+            return httpx.Response(503, text="upstream down")
+
+        transport = httpx.MockTransport(handle)
+        monkeypatch.setattr(http, "http_client", lambda: httpx.Client(transport=transport))
+
+
+@pytest.fixture
+def fal_hooks(workspace, settings):
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True  # no DNS for the made-up names
+    settings.SLATE_PUBLIC_URL = "https://studio.example"
+    settings.SLATE_FAL_JWKS_URL = "https://keys.fal.example/.well-known/jwks.json"
+    falkeys.forget()
+    endpoint = endpoints.add_endpoint(
+        workspace, name="fal", kind="fal", base_url="https://queue.fal.example",
+        api_key="fal-key-0123456789", models=["fal-ai/veo3.1"], webhooks=True,
+    )  # fmt: skip
+    yield reverse("provider_webhook", args=["fal", endpoint.webhook_token])
+    falkeys.forget()
+
+
+def forged(request_id: str) -> tuple[bytes, dict]:
+    """A delivery in fal's shape, signed by a key that isn't fal's."""
+    body = json.dumps({"request_id": request_id, "status": "OK", "payload": {}}).encode()
+    headers = FalSimulator(api_key="k").fal_headers(
+        body, request_id, key=Ed25519PrivateKey.generate()
+    )
+    return body, {k: v for k, v in headers.items() if k != "content-type"}
+
+
+def test_deliveries_without_fals_signature_are_refused_before_any_key_fetch(
+    client, fal_hooks, monkeypatch
+):
+    host = KeyHost(monkeypatch)
+    body, headers = forged("req-1")
+    stale = {**headers, "x-fal-webhook-timestamp": "1000000000"}
+    for sent in ({}, {k: v for k, v in headers.items() if "signature" not in k}, stale):
+        response = client.post(fal_hooks, body, content_type="application/json", headers=sent)
+        assert response.status_code == 400
+    assert host.fetches == 0
+
+
+def test_forged_deliveries_cost_one_key_fetch_while_fals_key_host_fails(
+    client, fal_hooks, monkeypatch
+):
+    host = KeyHost(monkeypatch)
+    for n in range(20):
+        body, headers = forged(f"req-{n}")
+        response = client.post(fal_hooks, body, content_type="application/json", headers=headers)
+        assert response.status_code == 400
+    assert host.fetches == 1  # not 40: the failure is remembered
+    now = falkeys.clock()
+    monkeypatch.setattr(falkeys, "clock", lambda: now + falkeys.NEGATIVE_SECONDS + 1)
+    assert falkeys.keys() == [] and host.fetches == 2  # tried again once the window passed
+
+
+def test_callers_that_arrive_during_a_key_fetch_wait_for_it(fal_hooks, monkeypatch):
+    hold = threading.Event()
+    host = KeyHost(monkeypatch, hold)
+    callers = [threading.Thread(target=falkeys.keys, args=(True,)) for _ in range(20)]
+    for caller in callers:
+        caller.start()
+    assert host.entered.wait(30)
+    hold.set()
+    for caller in callers:
+        caller.join(30)
+    assert host.fetches == 1
+
