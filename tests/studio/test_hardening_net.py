@@ -13,18 +13,20 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from studio import ledger, takes, workspaces
 from studio.engine.download import PLAUSIBLE_FLOOR, download_limit
-from studio.models import ProviderEndpoint, Status, Take
+from studio.models import ProviderEndpoint, Status, Take, WebhookDelivery
 from studio.prompts import Shot
 from studio.providers import addresses, endpoints, falkeys, http
 from studio.providers.base import RemoteVideo, TooLarge
 from studio.providers.openai import OpenAICompatible
 from tests.conftest import REPO
 from tests.fakes.fal_api import FalSimulator
-from tests.fakes.videos_api import serve
+from tests.fakes.openrouter_api import OpenRouterSimulator
+from tests.fakes.videos_api import Faults, serve
 from tests.support.engine import FAST, drive, simulator
 
 pytestmark = pytest.mark.django_db
@@ -462,3 +464,31 @@ def test_callers_that_arrive_during_a_key_fetch_wait_for_it(fal_hooks, monkeypat
         caller.join(30)
     assert host.fetches == 1
 
+
+# --- 11. an OpenRouter callback replayed with a new unsigned key is a duplicate ---------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replayed_openrouter_callback_with_a_new_key_is_a_duplicate(workspace, settings):
+    secret = "or-webhook-secret-0123456789"
+    settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True  # no DNS for the made-up name
+    settings.SLATE_PUBLIC_URL = "https://studio.example"
+    endpoint = endpoints.add_endpoint(
+        workspace, name="or", kind="openai", profile="openrouter",
+        base_url="https://openrouter.example/api/v1", api_key="sk-or-0123456789",
+        models=["google/veo-3.1"], webhook_secret=secret,
+    )  # fmt: skip
+    sim = OpenRouterSimulator(Faults(webhook_secret=secret))
+    body = json.dumps({"type": "video.generation.completed", "data": {"id": "job-1"}}).encode()
+    url = reverse("provider_webhook", args=["openai", endpoint.webhook_token])
+    web = Client()
+
+    def post(key: str, idempotency: str):
+        headers = sim.signed_headers(body, idempotency)
+        headers.pop("content-type")
+        return web.post(f"{url}?key={key}", body, content_type="application/json", headers=headers)
+
+    assert post("a" * 32, "job-1-completed").content == b"OK"
+    replay = post("b" * 32, "anything-else")
+    assert replay.status_code == 200 and replay.content == b"Already received"
+    assert list(WebhookDelivery.objects.values_list("client_key", flat=True)) == ["a" * 32]
