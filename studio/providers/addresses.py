@@ -101,14 +101,16 @@ def check_url(url: str, *, private: bool) -> None:
 def open_socket(host: str, port: int, *, private: bool, timeout: float) -> socket.socket:
     """A TCP connection for a client that isn't httpx (ComfyUI's websocket), made to an
     address checked here, the same way the HTTP transport does it."""
-    if private:
-        return socket.create_connection((host, port), timeout=timeout)
+    targets = [host] if private else [str(ip) for ip in public_addresses(host, port)]
     failure: OSError | None = None
-    for ip in public_addresses(host, port):
+    for target in targets:
         try:
-            return socket.create_connection((str(ip), port), timeout=timeout)
+            sock = socket.create_connection((target, port), timeout=timeout)
         except OSError as error:
             failure = error
+            continue
+        sock.settimeout(None)  # the timeout was for connecting: the client sets its own
+        return sock
     raise failure or OSError(f"Can't connect to {host}")
 
 

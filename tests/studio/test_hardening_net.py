@@ -248,6 +248,19 @@ def test_the_client_connects_to_the_very_address_it_checked(loopback, monkeypatc
     client.close()
 
 
+def test_a_checked_socket_is_handed_over_blocking(loopback, monkeypatch):
+    """ComfyUI's websocket gets a socket opened to a checked address; its connect timeout
+    must not linger, or a quiet render would drop the live events after that long."""
+    service = loopback()
+    names(monkeypatch, {"gpu.example": "127.0.0.1", "lan.example": "10.0.0.7"})
+    monkeypatch.setattr(addresses, "is_public", lambda ip: str(ip) == "127.0.0.1")
+    sock = addresses.open_socket("gpu.example", service.port, private=False, timeout=5)
+    assert sock.getpeername()[0] == "127.0.0.1" and sock.gettimeout() is None
+    sock.close()
+    with pytest.raises(addresses.AddressRefused):
+        addresses.open_socket("lan.example", service.port, private=False, timeout=5)
+
+
 class Hostile:
     """A provider (through the client seam) that names URLs of its choosing."""
 
