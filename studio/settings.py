@@ -218,9 +218,13 @@ SLATE_FAL_JWKS_URL = env_str("SLATE_FAL_JWKS_URL", "https://rest.fal.ai/.well-kn
 SLATE_FAL_JWKS_TTL = env_float("SLATE_FAL_JWKS_TTL", 24 * 3600.0)
 # Seconds a provider request may take before it counts as unanswered.
 SLATE_PROVIDER_TIMEOUT = env_float("SLATE_PROVIDER_TIMEOUT", 30.0)
-# Providers on private networks (a LAN gateway, your own GPU) are fine for a team's own
-# studio; set false on an install open to strangers, so nobody probes its network.
-SLATE_ALLOW_PRIVATE_PROVIDERS = env_bool("SLATE_ALLOW_PRIVATE_PROVIDERS", True)
+# Providers on private networks (your own GPU, a LAN gateway) and over plain http:
+# "local" (default) only for the install's Local studio (the first account's, the CLI's);
+# true for every workspace (only your team signs up); false for none (docs/security.md).
+_private_providers = env_str("SLATE_ALLOW_PRIVATE_PROVIDERS", "local").strip().lower()
+SLATE_ALLOW_PRIVATE_PROVIDERS = (
+    "local" if _private_providers == "local" else _private_providers in {"1", "true", "yes", "on"}
+)
 # Providers state their limits per minute; tests shrink the window to run quickly.
 SLATE_RATE_WINDOW_SECONDS = env_float("SLATE_RATE_WINDOW_SECONDS", 60.0)
 
@@ -329,3 +333,7 @@ LOGGING = {
         "daphne": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# The most bytes one provider download may write, whatever the model (a provider that
+# streams more is cut off there and the take fails; see docs/security.md).
+SLATE_MAX_DOWNLOAD_BYTES = env_int("SLATE_MAX_DOWNLOAD_BYTES", 2 * 1024**3)

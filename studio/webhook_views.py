@@ -21,7 +21,13 @@ from .engine.submit import wake_by_key
 from .models import ProviderEndpoint, Take, WebhookDelivery
 from .providers import falkeys
 from .providers.openai import load_profile
-from .providers.signatures import WebhookInvalid, verify, verify_fal, verify_openrouter
+from .providers.signatures import (
+    WebhookInvalid,
+    fal_message,
+    verify,
+    verify_fal,
+    verify_openrouter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +58,9 @@ def _openai(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
 
 
 def _fal(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
+    # Headers, formats and the timestamp first: a delivery that can't be fal's costs no
+    # look at fal's key set.
+    fal_message(request.headers, request.body)
     try:
         request_id = verify_fal(request.headers, request.body, falkeys.keys())
     except WebhookInvalid:

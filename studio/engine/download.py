@@ -2,7 +2,8 @@
 
 The bytes are streamed to a scratch file (hashed as they arrive, the lease
 renewed as they come), checked and stored (assets.py), and only then is the
-take completed and charged; whatever goes wrong leaves no file behind.
+take completed and charged; whatever goes wrong leaves no file behind. A
+download is capped (download_limit): a provider can't fill the disk.
 """
 
 import hashlib
@@ -16,7 +17,14 @@ from django.utils import timezone
 
 from studio import crashpoints
 from studio.models import Take
-from studio.providers.base import NotFound, OutcomeUnknown, ProviderError, RemoteVideo, Retryable
+from studio.providers.base import (
+    NotFound,
+    OutcomeUnknown,
+    ProviderError,
+    RemoteVideo,
+    Retryable,
+    TooLarge,
+)
 from studio.takes import complete
 
 from . import assets, calls
@@ -25,6 +33,23 @@ from .leases import LeaseKeeper, TakeLost
 from .pacing import retry_later
 
 log = logging.getLogger(__name__)
+MB = 1024 * 1024
+# A lossy video of high quality is well under 1 byte per pixel-second (H.264 at a
+# generous 0.1 bit per pixel and frame, 24 fps, is 0.3): a file above that is not the
+# video that was asked for. Short clips get a floor so no real model meets the cap.
+BYTES_PER_PIXEL_SECOND = 1.0
+PLAUSIBLE_FLOOR = 64 * MB
+TOO_LARGE_MESSAGE = (
+    "The provider sent more than {mb:g} MB for a {seconds} s {size} video; Slate stopped "
+    "the download. Nothing was charged."
+)
+
+
+def download_limit(seconds: int, width: int, height: int) -> int:
+    """The most bytes a take's video may be: what the model could plausibly make, and
+    never more than the install's SLATE_MAX_DOWNLOAD_BYTES."""
+    plausible = max(PLAUSIBLE_FLOOR, int(seconds * width * height * BYTES_PER_PIXEL_SECOND))
+    return min(plausible, settings.SLATE_MAX_DOWNLOAD_BYTES)
 
 
 class _Hashing:
@@ -50,9 +75,10 @@ def download(take: Take, owner: str, video: RemoteVideo) -> None:
     try:
         Take.objects.filter(pk=take.pk, lease_owner=owner).update(stage="downloading")
         path = scratch / "video.mp4"
+        limit = download_limit(take.seconds, take.width, take.height)
         with path.open("wb") as handle:
             sink = _Hashing(handle)
-            for _ in calls.client(take).download(video, sink):
+            for _ in calls.client(take).download(video, sink, limit=limit):
                 crashpoints.crashpoint("mid_download", take.pk)
                 keeper.touch()  # a long download keeps its lease
         stored = assets.store(take, path, sink.digest.hexdigest(), touch=keeper.touch)
@@ -64,6 +90,10 @@ def download(take: Take, owner: str, video: RemoteVideo) -> None:
                 assets.delete(stored)
     except NotFound:
         expire(take.pk, owner)
+    except TooLarge as error:
+        mb = round(error.limit / MB, 1)
+        said = TOO_LARGE_MESSAGE.format(mb=mb, seconds=take.seconds, size=take.size)
+        fail(take.pk, owner, error, message=said)
     except (Retryable, OutcomeUnknown) as error:
         retry_later(take, owner, error, webhook_hint=take.webhook_hint)
     except assets.NotAVideo as error:

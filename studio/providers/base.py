@@ -62,6 +62,14 @@ class BadRequest(ProviderError):
     """The provider rejected the request as invalid; repeating it cannot help."""
 
 
+class TooLarge(ProviderError):
+    """A download announced or sent more than its ``limit`` in bytes: it was stopped there."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"The provider sent more than {limit} bytes.", "too_large")
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Job:
     """What a provider needs to know about a take: no model instances cross this line."""
@@ -177,8 +185,12 @@ class RemoteProvider(Protocol):
         """Whether the endpoint answers and the key works: a phrase, or raises ProviderError."""
         ...
 
-    def download(self, video: RemoteVideo, sink: BinaryIO) -> Iterator[int]:
-        """Stream the finished video into ``sink``; yields the byte count after each chunk."""
+    def download(
+        self, video: RemoteVideo, sink: BinaryIO, limit: int | None = None
+    ) -> Iterator[int]:
+        """Stream the finished video into ``sink``; yields the byte count after each chunk.
+        Raises TooLarge, before writing past it, once more than ``limit`` bytes are
+        announced (Content-Length) or arrive."""
         ...
 
     def cancel(self, video: RemoteVideo) -> bool:

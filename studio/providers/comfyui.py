@@ -26,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from . import workflows
+from . import addresses, workflows
 from .base import (
     NOT_CREATED,
     BadRequest,
@@ -39,7 +39,7 @@ from .base import (
     Retryable,
     Submission,
 )
-from .http import HttpProvider, error_parts
+from .http import HttpProvider, error_parts, summary
 
 log = logging.getLogger(__name__)
 OUTPUT_KEYS = ("videos", "gifs", "images")
@@ -164,7 +164,7 @@ class ComfyUI(HttpProvider):
     def job_named(self, remote_id: str, job: Job) -> RemoteVideo:
         return RemoteVideo(id=remote_id, status="queued")
 
-    def download(self, video: RemoteVideo, sink: BinaryIO):
+    def download(self, video: RemoteVideo, sink: BinaryIO, limit: int | None = None):
         output = video.data.get("output")
         if not output:
             video = self.retrieve(video)
@@ -178,7 +178,7 @@ class ComfyUI(HttpProvider):
         }
         request = self._build("GET", "/view", params=params)
         response = self._attempts(request, idempotent=True, stream=True)
-        yield from self._stream(response, sink)
+        yield from self._stream(response, sink, limit)
 
     def cancel(self, video: RemoteVideo) -> bool:
         """Remove it from the queue (stopped: True), or interrupt it while it runs (False:
@@ -197,7 +197,7 @@ class ComfyUI(HttpProvider):
     def check(self) -> str:
         stats = self._json(self._send("GET", "/system_stats"))
         version = (stats.get("system") or {}).get("comfyui_version") or "unknown version"
-        return f"ComfyUI {version} answers"
+        return f"ComfyUI {summary(version, 40)} answers"
 
     # --- live progress -------------------------------------------------------------
 
@@ -229,7 +229,14 @@ class ComfyUI(HttpProvider):
         current = video
         opened = False
         try:
-            with connect(url, open_timeout=5, additional_headers=self.auth, max_size=2**24) as ws:
+            where = urlsplit(self.base)
+            port = where.port or (443 if where.scheme == "https" else 80)
+            sock = addresses.open_socket(
+                where.hostname or "", port, private=self.private, timeout=5
+            )
+            with connect(
+                url, sock=sock, open_timeout=5, additional_headers=self.auth, max_size=2**24
+            ) as ws:
                 opened = True
                 # Events sent before we connected are gone: one look at the state first.
                 current = self.retrieve(current)
@@ -254,7 +261,7 @@ class ComfyUI(HttpProvider):
                         return self._settled(current)
                     if not on_update(current):
                         return None
-        except (OSError, WebSocketException, TimeoutError) as error:
+        except (OSError, WebSocketException, TimeoutError, addresses.AddressRefused) as error:
             if not opened:
                 raise LiveUnavailable(f"ComfyUI's websocket can't be opened ({error})") from error
             log.info("ComfyUI websocket dropped (%s); checking by polling", error)
@@ -326,7 +333,7 @@ class ComfyUI(HttpProvider):
                 status="failed",
                 raw_status="error",
                 error_code=str(error.get("exception_type") or "execution_error")[:64],
-                error_message=(f"{node}: {detail}" if node else detail)[:500],
+                error_message=summary(f"{node}: {detail}" if node else detail, 300),
             )
         files = outputs_of(entry)
         video_file = next(
@@ -380,9 +387,10 @@ class ComfyUI(HttpProvider):
             if isinstance(nodes, dict) and nodes:
                 node_id, info = next(iter(nodes.items()))
                 errors = info.get("errors") or [{}]
-                detail = (
-                    f" Node {node_id} ({info.get('class_type', '?')}): "
-                    f"{errors[0].get('message', '')} {errors[0].get('details', '')}".rstrip()
+                detail = " " + summary(
+                    f"Node {node_id} ({info.get('class_type', '?')}): "
+                    f"{errors[0].get('message', '')} {errors[0].get('details', '')}",
+                    300,
                 )
             raise BadRequest(f"ComfyUI refused the workflow: {message}.{detail}", "bad_workflow")
         return super()._failure(response, idempotent)

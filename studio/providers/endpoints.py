@@ -7,13 +7,10 @@ and never shown again in full.
 
 import base64
 import binascii
-import ipaddress
 import re
 import secrets
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,7 +19,7 @@ from django.urls import reverse
 from studio import secretbox
 from studio.models import AuthStyle, ProviderEndpoint, Take, Workspace
 
-from . import http, workflows
+from . import addresses, http, workflows
 from .base import ProviderError, RemoteProvider
 from .catalogue import (
     DEFAULT_PROVIDER,
@@ -128,7 +125,7 @@ def add_endpoint(
     base_url = base_url.strip() or DEFAULT_BASE_URLS.get(kind, "")
     if not base_url:
         raise EndpointInvalid("A base URL is needed, e.g. https://gateway.example/v1.")
-    check_address(base_url)
+    check_address(base_url, workspace)
     if not api_key.strip() and kind != "comfyui":  # core ComfyUI has no auth
         raise EndpointInvalid("An API key is needed.")
     if webhook_secret and kind != "openai":
@@ -241,7 +238,8 @@ def client_for(
     the call (a lost lease), ``on_call`` counts it."""
     key = secretbox.unseal(endpoint.api_key_encrypted)
     limiter = limiter_for(f"{endpoint.kind}:{credential(endpoint)}", endpoint.requests_per_minute)
-    check_address(endpoint.base_url)  # again at use: a name may now point elsewhere
+    private = private_allowed(endpoint.workspace)
+    check_address(endpoint.base_url, endpoint.workspace)  # again at use: the policy may differ
     transport = {
         "acquire": limiter.acquire,
         "release": limiter.release,
@@ -253,6 +251,7 @@ def client_for(
         "max_retries": max_retries,
         "retry_offset": retry_offset,
         "timeout": settings.SLATE_PROVIDER_TIMEOUT,
+        "private": private,
     }
     if endpoint.kind == "fal":
         return Fal(base_url=endpoint.base_url, api_key=key, **transport)
@@ -305,29 +304,27 @@ def webhook_url(endpoint: ProviderEndpoint, key: str = "") -> str:
     return f"{settings.SLATE_PUBLIC_URL.rstrip('/')}{path}" + (f"?key={key}" if key else "")
 
 
-def check_address(base_url: str) -> None:
-    """Refuse URLs that aren't http(s), and private networks unless this install allows them.
+def private_allowed(workspace: Workspace | None) -> bool:
+    """Whether ``workspace``'s providers may be on private networks (and plain http).
 
-    Self-hosted studios reach their own gateways and GPUs on the LAN, so private
-    addresses are allowed by default; an install with open sign-up on the internet
-    sets SLATE_ALLOW_PRIVATE_PROVIDERS=false so nobody can probe its network.
-    """
-    url = urlparse(base_url.strip())
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise EndpointInvalid("The base URL must start with https:// (or http:// on your network).")
-    if settings.SLATE_ALLOW_PRIVATE_PROVIDERS:
-        return
+    SLATE_ALLOW_PRIVATE_PROVIDERS: true for every workspace (an install only its own
+    team uses), false for none, "local" (the default) for the install's Local studio
+    only: the first account's, where the command line works, so a ComfyUI on
+    127.0.0.1 works out of the box while strangers who sign up can't reach the
+    server's network through it (docs/security.md)."""
+    policy = settings.SLATE_ALLOW_PRIVATE_PROVIDERS
+    if policy == "local":
+        return bool(workspace and workspace.is_default)
+    return bool(policy)
+
+
+def check_address(base_url: str, workspace: Workspace | None = None) -> None:
+    """Refuse URLs that aren't https (or http where private reach is allowed), and
+    private networks unless ``workspace`` may use them (private_allowed)."""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(url.hostname, None)}
-    except OSError as error:
-        raise EndpointInvalid(f"Can't find the host “{url.hostname}”.") from error
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
-            raise EndpointInvalid(
-                f"“{url.hostname}” is on a private network, which this "
-                "install doesn't allow for providers."
-            )
+        addresses.check_url(base_url, private=private_allowed(workspace))
+    except addresses.AddressRefused as error:
+        raise EndpointInvalid(error.message) from error
 
 
 def check_endpoint(endpoint: ProviderEndpoint) -> str:
@@ -335,5 +332,5 @@ def check_endpoint(endpoint: ProviderEndpoint) -> str:
     try:
         said = client_for(endpoint, max_retries=0).check()
     except (ProviderError, secretbox.SecretUnreadable, EndpointInvalid) as error:
-        return f"“{endpoint.name}” did not answer properly: {error}"
-    return f"“{endpoint.name}” answers: {said}."
+        return f"“{endpoint.name}” did not answer properly: {http.summary(error, 240)}"
+    return f"“{endpoint.name}” answers: {http.summary(said, 240)}."

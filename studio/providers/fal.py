@@ -32,7 +32,7 @@ from .base import (
     Retryable,
     Submission,
 )
-from .http import HttpProvider, mime_of
+from .http import HttpProvider, mime_of, summary
 
 DEFAULT_BASE = "https://queue.fal.run"
 STATUS = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
@@ -118,8 +118,8 @@ class Fal(HttpProvider):
             return replace(
                 found,
                 status="failed",
-                error_code=kind or "failed",
-                error_message=str(data["error"])[:500],
+                error_code=summary(kind, 64) or "failed",
+                error_message=summary(data["error"], 300),
             )
         return self.result(found)
 
@@ -158,14 +158,14 @@ class Fal(HttpProvider):
         model = (job.wire.get("image_model") if job.reference else "") or job.model
         return RemoteVideo(id=remote_id, status="queued", data={"model": model})
 
-    def download(self, video: RemoteVideo, sink: BinaryIO):
+    def download(self, video: RemoteVideo, sink: BinaryIO, limit: int | None = None):
         if not video.asset_url and not video.data.get("asset_url"):
             video = self.result(video)
             if video.status == "expired":
                 raise NotFound("fal no longer has this result.", "expired")
             if not video.asset_url:
                 raise ProviderError(video.error_message or "fal's result has no video.", "no_video")
-        yield from self._download_from(video.asset_url or video.data["asset_url"], sink)
+        yield from self._download_from(video.asset_url or video.data["asset_url"], sink, limit)
 
     def cancel(self, video: RemoteVideo) -> bool:
         """Ask fal to stop. A queued request is removed; a running one is asked to stop and
@@ -218,5 +218,5 @@ class Fal(HttpProvider):
             stage={"queued": "queued", "in_progress": "rendering"}.get(status, ""),
             queue_position=int(position) if isinstance(position, int) else None,
             data={**base, **keep, **({"model": model} if model else {})},
-            extra={"log": last[:200]} if last else {},
+            extra={"log": summary(last, 200)} if last else {},
         )

@@ -1,6 +1,8 @@
 """The HTTP transport every remote provider shares: rate limiting, retries, errors, downloads.
 
 One configured httpx client, redirects never followed with credentials. Every
+URL is checked before it is fetched (addresses.py): the base URL, the URLs a
+provider names, each redirect. Every
 attempt takes a slot of the shared rate limiter and gives it back when the
 answer arrives. Idempotent calls (status, list, delete, content) are retried
 on 408, 409, 429, 5xx and timeouts with jittered exponential backoff, honouring
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import addresses
 from .base import (
     MODERATION_CODES,
     BadRequest,
@@ -32,17 +35,26 @@ from .base import (
     RateLimited,
     Refused,
     Retryable,
+    TooLarge,
 )
 
 
 @functools.cache
 def http_client() -> httpx.Client:
     """One pooled HTTP client per process, shared by every provider call (thread-safe;
-    tests swap in a transport to a simulator). Credentials go on each request."""
-    return httpx.Client(follow_redirects=False, limits=httpx.Limits(max_connections=50))
+    tests swap in a transport to a simulator). Credentials go on each request.
+
+    It connects only to addresses it checked itself (addresses.CheckedTransport), and
+    ignores HTTP(S)_PROXY: a proxy would resolve names again, past the check."""
+    return httpx.Client(
+        transport=addresses.CheckedTransport(max_connections=50),
+        follow_redirects=False,
+        trust_env=False,
+    )
 
 
 RETRYABLE_STATUS = {408, 409, 429}
+MAX_REDIRECTS = 5
 MAX_SERVER_DELAY = 120.0  # like the SDKs: a longer Retry-After is not waited for here
 MODERATION_WORDS = ("moderation", "content_policy", "safety system", "policy violation")
 QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached")
@@ -65,6 +77,16 @@ def retry_after(response: httpx.Response) -> float | None:
     return None if wait is None else max(wait, 0.0)
 
 
+SUMMARY_CHARS = 120
+
+
+def summary(text, limit: int = SUMMARY_CHARS) -> str:
+    """A provider's words fit to show a person: printable characters only, whitespace
+    collapsed, cut short. An endpoint can answer anything; Slate never echoes it whole."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def error_parts(response: httpx.Response) -> tuple[str, str, str]:
     """The error's code, type and message from the shapes providers use: OpenAI's
     ``{"error": {...}}``, fal's ``{"detail": [{"type", "msg"}]}`` or ``{"detail": "..."}``,
@@ -78,16 +100,16 @@ def error_parts(response: httpx.Response) -> tuple[str, str, str]:
     error = body.get("error")
     if isinstance(error, dict):
         return (
-            str(error.get("code") or error.get("type") or ""),
-            str(error.get("type") or ""),
-            str(error.get("message") or "")[:500],
+            summary(error.get("code") or error.get("type") or "", 64),
+            summary(error.get("type") or "", 64),
+            summary(error.get("message") or ""),
         )
     detail = body.get("detail")
     if isinstance(detail, list) and detail and isinstance(detail[0], dict):
         first = detail[0]
-        return str(first.get("type") or ""), "", str(first.get("msg") or "")[:500]
-    code = str(body.get("error_type") or "")
-    return code, "", str(detail or error or f"HTTP {response.status_code}")[:500]
+        return summary(first.get("type") or "", 64), "", summary(first.get("msg") or "")
+    code = summary(body.get("error_type") or "", 64)
+    return code, "", summary(detail or error or f"HTTP {response.status_code}")
 
 
 def mime_of(data: bytes) -> str:
@@ -115,8 +137,13 @@ class HttpProvider:
         retry_offset: int = 0,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        private: bool = True,
     ):
+        """``private``: whether this endpoint may reach private addresses and plain http
+        (endpoints.client_for decides it from the install's policy; a client built by
+        hand is trusted like the code that built it)."""
         self.auth = headers
+        self.private = private
         # The client may be shared (one per process, pooled); nothing of ours is set on it:
         # credentials go on each request, and redirects are followed only without them.
         self.client = client or httpx.Client()
@@ -131,19 +158,33 @@ class HttpProvider:
         ours, theirs = urlsplit(self.base), urlsplit(url)
         return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
 
-    def _download_from(self, url: str, sink: BinaryIO):
-        """A signed asset URL (a CDN, a redirect's target): fetched without our credentials."""
-        request = self.client.build_request("GET", url, timeout=self.timeout)
-        response = self._attempts(request, idempotent=True, stream=True, redirects=True)
-        yield from self._stream(response, sink)
+    def _download_from(self, url: str, sink: BinaryIO, limit: int | None = None):
+        """A signed asset URL (a CDN, a redirect's target): fetched without our credentials,
+        following redirects one checked hop at a time."""
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self.client.build_request("GET", url, timeout=self.timeout)
+            response = self._attempts(request, idempotent=True, stream=True)
+            location = response.headers.get("location") if response.is_redirect else None
+            if not location:
+                yield from self._stream(response, sink, limit)
+                return
+            response.close()
+            url = str(response.url.join(location))
+        raise ProviderError("The provider's file URL redirects too many times.", "redirects")
 
     @staticmethod
-    def _stream(response: httpx.Response, sink: BinaryIO):
+    def _stream(response: httpx.Response, sink: BinaryIO, limit: int | None = None):
+        """Copy the body to ``sink``; past ``limit`` bytes (announced or arrived), stop."""
         try:
+            announced = response.headers.get("content-length", "")
+            if limit is not None and announced.isdigit() and int(announced) > limit:
+                raise TooLarge(limit)
             written = 0
             for chunk in response.iter_bytes(64 * 1024):
-                sink.write(chunk)
                 written += len(chunk)
+                if limit is not None and written > limit:
+                    raise TooLarge(limit)
+                sink.write(chunk)
                 yield written
         except httpx.HTTPError as error:
             raise Retryable(f"The download broke off: {error}", "download_interrupted") from error
@@ -180,11 +221,11 @@ class HttpProvider:
         *,
         idempotent: bool,
         stream: bool = False,
-        redirects: bool = False,
     ):
+        addresses.check_url(str(request.url), private=self.private)
         attempt = 0
         while True:
-            failure, result = self._attempt(request, idempotent, stream, attempt, redirects)
+            failure, result = self._attempt(request, idempotent, stream, attempt)
             if failure is None:
                 return result
             attempt += 1
@@ -193,7 +234,7 @@ class HttpProvider:
             backoff = min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.75, 1.0)
             self.sleep(max(result if result is not None else backoff, 0.0))
 
-    def _attempt(self, request, idempotent: bool, stream: bool, attempt: int, redirects=False):
+    def _attempt(self, request, idempotent: bool, stream: bool, attempt: int):
         """One try under the rate limiter: (None, response), or (error, delay before retrying)."""
         slot = self.acquire()
         try:
@@ -202,7 +243,8 @@ class HttpProvider:
             # Like the SDK's retry-count header: the provider can tell retries apart.
             request.headers["x-slate-retry-count"] = str(self.retry_offset + attempt)
             try:
-                response = self.client.send(request, stream=stream, follow_redirects=redirects)
+                with addresses.reaching(self.private):
+                    response = self.client.send(request, stream=stream, follow_redirects=False)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 # Never reached the provider: safe to repeat, even a create.
                 return Retryable(f"Can't reach the provider: {error}", "unreachable"), None

@@ -30,7 +30,7 @@ from .base import (
     Retryable,
     Submission,
 )
-from .http import HttpProvider, mime_of
+from .http import HttpProvider, mime_of, summary
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +114,10 @@ def parse_video(
         seconds=str(data.get("seconds") or data.get("duration") or ""),
         created_at=_timestamp(data.get("created_at")),
         expires_at=_timestamp(data.get("expires_at")),
-        error_code=str(error.get("code") or "") if isinstance(error, dict) else "",
-        error_message=str(error.get("message") or "") if isinstance(error, dict) else str(error),
+        error_code=summary(error.get("code") or "", 64) if isinstance(error, dict) else "",
+        error_message=summary(
+            (error.get("message") or "") if isinstance(error, dict) else error, 300
+        ),
         poll_after=poll_after,
         asset_url=asset,
         data=keep,
@@ -190,7 +192,7 @@ class OpenAICompatible(HttpProvider):
 
     def list_recent(self, after: str | None = None, limit: int = 100) -> Page:
         params = {"limit": limit, "order": "desc", **({"after": after} if after else {})}
-        body = self._send("GET", "/videos", params=params).json()
+        body = self._json(self._send("GET", "/videos", params=params))
         videos = [self._parse(item) for item in body.get("data") or []]
         last = body.get("last_id") or (videos[-1].id if videos else None)
         return Page(videos=videos, has_more=bool(body.get("has_more")), last_id=last)
@@ -235,12 +237,19 @@ class OpenAICompatible(HttpProvider):
     def cancel(self, video: RemoteVideo) -> bool:
         return False
 
-    def download(self, video: RemoteVideo | str, sink: BinaryIO, variant: str = "video"):
-        """The finished video, streamed to ``sink`` in 64 KiB pieces (never whole)."""
+    def download(
+        self,
+        video: RemoteVideo | str,
+        sink: BinaryIO,
+        limit: int | None = None,
+        variant: str = "video",
+    ):
+        """The finished video, streamed to ``sink`` in 64 KiB pieces (never whole), stopped
+        past ``limit`` bytes."""
         if not isinstance(video, str) and not video.asset_url and self.profile.asset_fields:
             video = self.retrieve(video)  # this endpoint names its file in the job
         if not isinstance(video, str) and video.asset_url:
-            yield from self._download_from(video.asset_url, sink)
+            yield from self._download_from(video.asset_url, sink, limit)
             return
         remote_id = video if isinstance(video, str) else video.id
         path = self.profile.content_path.format(id=remote_id)
@@ -249,9 +258,9 @@ class OpenAICompatible(HttpProvider):
         response = self._attempts(request, idempotent=True, stream=True)
         if response.is_redirect and (location := response.headers.get("location")):
             response.close()
-            yield from self._download_from(str(response.url.join(location)), sink)
+            yield from self._download_from(str(response.url.join(location)), sink, limit)
             return
-        yield from self._stream(response, sink)
+        yield from self._stream(response, sink, limit)
 
     def remix(self, remote_id: str, prompt: str) -> RemoteVideo:
         response = self._send(

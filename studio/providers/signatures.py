@@ -110,7 +110,11 @@ def sign_openrouter(secret: str, timestamp: int, body: bytes) -> str:
 
 
 def verify_openrouter(secret: str, headers, body: bytes) -> str:
-    """Check an OpenRouter callback; returns its idempotency key (job and status)."""
+    """Check an OpenRouter callback; returns its delivery id: a hash of the signed body.
+
+    Neither the idempotency header nor the callback URL's ``?key=`` is signed, so
+    neither may tell deliveries apart: a captured callback replayed with a new one is
+    the same delivery. The same event re-sent (a new timestamp) is the same body too."""
     header = headers.get("x-openrouter-signature", "")
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     if "t" not in parts or "v1" not in parts:
@@ -124,4 +128,4 @@ def verify_openrouter(secret: str, headers, body: bytes) -> str:
     expected = sign_openrouter(secret, sent, body).split("v1=", 1)[1]
     if not hmac.compare_digest(parts["v1"].encode(), expected.encode()):
         raise WebhookInvalid("No matching signature")
-    return headers.get("x-openrouter-idempotency-key", "") or f"{sent}:{expected[:16]}"
+    return "openrouter:" + hashlib.sha256(body).hexdigest()

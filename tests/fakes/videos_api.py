@@ -72,6 +72,7 @@ class Faults:
     azure: bool = False
     asset_bytes: int | None = None  # serve this many bytes of filler instead of an MP4
     asset_size: str | None = None  # serve MP4s of this size whatever was asked (cheap to probe)
+    asset_endless: bool = False  # stream filler forever, with no Content-Length
 
 
 @dataclass
@@ -466,8 +467,16 @@ class VideosSimulator:
         variant = request.query_params.get("variant", "video")
         if variant != "video":
             return self.log(request, key, Response(self.picture(), media_type="image/webp"))
-        data = self.asset(video)
         self.log(request, key, Response(status_code=200))
+        if self.faults.asset_endless:
+
+            async def endless():
+                block = secrets.token_bytes(256 * 1024)
+                while True:
+                    yield block
+
+            return StreamingResponse(endless(), media_type="video/mp4")
+        data = self.asset(video)
 
         async def chunks():
             for start in range(0, len(data), 256 * 1024):
