@@ -20,7 +20,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
     """The studio as `make run` starts it: migrate, then serve with the embedded worker."""
-    install = make_install(tmp_path_factory.mktemp("var"))
+    install = make_install(tmp_path_factory.mktemp("var"), SLATE_ALLOW_PRIVATE_PROVIDERS="true")
     install.url = install.serve()
     yield install
     install.stop()
