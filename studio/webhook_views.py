@@ -39,6 +39,17 @@ class Delivery:
     remote_id: str
 
 
+def _event(body: bytes) -> dict:
+    """A signed body as the event it must be: a JSON object of sane depth."""
+    try:
+        event = json.loads(body)
+    except RecursionError:
+        raise WebhookInvalid("The body is nested too deeply to be an event") from None
+    if not isinstance(event, dict):
+        raise WebhookInvalid("The body is not a JSON object")
+    return event
+
+
 def _openai(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
     if not endpoint.webhook_secret_encrypted:
         raise WebhookInvalid("This endpoint has no webhook secret")
@@ -48,7 +59,7 @@ def _openai(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
         webhook_id = verify_openrouter(secret, request.headers, request.body)
     else:
         webhook_id = verify(secret, request.headers, request.body)
-    event = json.loads(request.body)
+    event = _event(request.body)
     data = event.get("data") if isinstance(event.get("data"), dict) else event
     event_type = str(event.get("type") or event.get("event") or "")
     remote_id = str(data.get("id") or data.get("job_id") or "")
@@ -66,7 +77,7 @@ def _fal(endpoint: ProviderEndpoint, request: HttpRequest) -> Delivery:
     except WebhookInvalid:
         # fal may have added a key since the set was cached: fetch it again (rate-limited).
         request_id = verify_fal(request.headers, request.body, falkeys.keys(refresh=True))
-    event = json.loads(request.body)
+    event = _event(request.body)
     if str(event.get("request_id") or request_id) != request_id:
         raise WebhookInvalid("The body is about another request than the signature")
     return Delivery(request_id, f"fal.{event.get('status') or 'UNKNOWN'}", request_id)

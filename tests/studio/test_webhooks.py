@@ -204,3 +204,17 @@ def test_signature_rules():
         signatures.verify(SECRET, headers, body, now=now - 301)
     with pytest.raises(signatures.WebhookInvalid, match="No matching"):
         signatures.verify(SECRET, {**headers, "webhook-signature": "v2," + good[3:]}, body, now=now)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b"[1, 2]"],
+    ids=["a list 100,000 deep", "an object 100,000 deep", "not an object"],
+)
+def test_a_validly_signed_body_of_the_wrong_shape_is_a_400_not_a_500(
+    client, endpoint, rendering_take, body
+):
+    body, headers = delivery(body=body)
+    response = post(client, endpoint, body, headers)
+    assert response.status_code == 400
+    assert not WebhookDelivery.objects.exists()
