@@ -76,11 +76,21 @@ def take_live_html(take: Take, role: str) -> str:
     return render_to_string("studio/take.html#live", {"take": take, "can_edit": role == "edit"})
 
 
+PROGRESS_PARTS = (
+    "studio/take_card.html#progress",
+    "studio/take_card.html#badge",
+    "studio/take_card.html#thumb_status",
+    "studio/take.html#progress",
+    "studio/take.html#stage_badge",
+    "studio/take.html#status_badge",
+)
+
+
 def progress_html(take: Take) -> str:
+    """What a progress tick redraws, wherever the take is shown: bar, label and badges
+    (a job's stage can move from "In queue" to "Rendering" with no change of state)."""
     context = {"take": take}
-    return render_to_string("studio/take_card.html#progress", context) + render_to_string(
-        "studio/take.html#progress", context
-    )
+    return "".join(render_to_string(part, context) for part in PROGRESS_PARTS)
 
 
 def snapshot(membership: Membership, take_id: int | None) -> str:

@@ -4,9 +4,9 @@ position and elapsed time against the model's typical render."""
 from datetime import timedelta
 
 import pytest
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from studio import live
 from studio.models import Status, Take
 from studio.progress import clock, progress_of
 from tests.support.engine import offline_take
@@ -35,9 +35,7 @@ def moved(take, **fields):
 
 
 def fragments(take) -> str:
-    return render_to_string("studio/take.html#progress", {"take": take}) + render_to_string(
-        "studio/take_card.html#progress", {"take": take}
-    )
+    return live.progress_html(take)
 
 
 def test_a_provider_without_percentages_shows_its_queue_and_the_clock(fal_take):
@@ -96,3 +94,15 @@ def test_before_and_after_the_provider_has_it(fal_take):
 
 def test_clock():
     assert [clock(s) for s in (7, 90, 725, 3720)] == ["0:07", "1:30", "12:05", "1:02:00"]
+
+
+def test_a_progress_push_redraws_the_badges_when_the_stage_moves_on(fal_take):
+    """ "In queue" to "Rendering" is no change of state, only of stage: the badges on the
+    card, its thumbnail and the take page still follow."""
+    queued = moved(fal_take, status=Status.IN_PROGRESS, progress_known=False, stage="queued")
+    assert fragments(queued).count(">In queue<") == 4  # card, thumbnail, stage and actions
+    running = moved(queued, stage="executing")
+    html = fragments(running)
+    assert "In queue" not in html and html.count(">Rendering<") == 4
+    for element in ("card-badge", "card-thumb-status", "stage-badge", "status"):
+        assert f'id="{element}-{running.pk}"' in html
