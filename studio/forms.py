@@ -340,7 +340,12 @@ class ProviderForm(forms.Form):
         required=False,
         help_text="fal only; needs SLATE_PUBLIC_URL, this studio's address as fal reaches it",
     )
-    requests_per_minute = forms.IntegerField(min_value=1, max_value=10_000, initial=25)
+    requests_per_minute = forms.IntegerField(
+        min_value=0,
+        max_value=10_000,
+        required=False,
+        help_text="leave empty for the usual: 25 for paid APIs, no limit for ComfyUI (0)",
+    )
 
     def clean(self):
         data = super().clean()

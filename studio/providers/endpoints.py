@@ -44,6 +44,10 @@ KIND_HELP = {
     "fal": "fal's queue (Veo, Kling, Seedance, LTX-2, Hailuo…)",
     "comfyui": "a ComfyUI server on your own GPU",
 }
+# Requests per minute a new endpoint is held to: a paid API's usual allowance; none for a
+# creator's own GPU, whose calls are local and free (0 means no limit).
+PAID_API_RPM = 25
+DEFAULT_RPM = {"comfyui": 0}
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
@@ -107,7 +111,7 @@ def add_endpoint(
     models: list[str],
     webhook_secret: str = "",
     webhooks: bool = False,
-    requests_per_minute: int = 25,
+    requests_per_minute: int | None = None,
     profile: str = "openai",
     profile_overrides: dict | None = None,
     model_overrides: dict | None = None,
@@ -161,8 +165,10 @@ def add_endpoint(
     model_overrides = model_overrides or {}
     for model in models:
         _check_model(kind, model, model_overrides.get(model))
-    if not 1 <= requests_per_minute <= 10_000:
-        raise EndpointInvalid("Requests per minute must be between 1 and 10,000.")
+    if requests_per_minute is None:
+        requests_per_minute = DEFAULT_RPM.get(kind, PAID_API_RPM)
+    if not 0 <= requests_per_minute <= 10_000:
+        raise EndpointInvalid("Requests per minute must be between 0 (no limit) and 10,000.")
     try:
         with transaction.atomic():
             return ProviderEndpoint.objects.create(

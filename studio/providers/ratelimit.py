@@ -162,8 +162,24 @@ class RedisRateLimiter(RateLimiter):
         self.scripts["pause"](keys=[f"{self.keys[0]}:paused"], args=[seconds])
 
 
+class NoLimit(RateLimiter):
+    """An endpoint with no request limit (a creator's own GPU): every call goes at once."""
+
+    def try_acquire(self, token: str) -> float:
+        return 0.0
+
+    def release(self, token: str) -> None:
+        pass
+
+    def pause(self, seconds: float) -> None:
+        pass
+
+
 def limiter_for(key: str, limit: int, window: float | None = None) -> RateLimiter:
+    """The shared limiter for a credential; ``limit`` 0 means no limit."""
     window = window if window is not None else settings.SLATE_RATE_WINDOW_SECONDS
+    if limit == 0:
+        return NoLimit(key, 0, window)
     if settings.REDIS_URL:
         return RedisRateLimiter(key, limit, window, redis_url=settings.REDIS_URL)
     return DatabaseRateLimiter(key, limit, window)

@@ -1,6 +1,7 @@
 """The shared rate limiter, in process: the window, in-flight slots, pauses, both stores."""
 
 import os
+import time
 
 import pytest
 import redis
@@ -82,3 +83,28 @@ def test_redis_limiter_shares_one_window_and_one_pause():
     assert limiters[1].try_acquire("late") > 1.5  # full until two seconds after the answers
     limiters[0].pause(30.0)
     assert limiters[2].try_acquire("paused") > 29
+
+
+def test_a_creators_own_gpu_has_no_request_limit_by_default_and_apis_do(workspace):
+    from studio.providers import endpoints
+    from studio.providers.ratelimit import NoLimit
+
+    gpu = endpoints.add_endpoint(
+        workspace, name="gpu", kind="comfyui", base_url="http://127.0.0.1:8188", models=["smoke"]
+    )
+    api = endpoints.add_endpoint(
+        workspace,
+        name="api",
+        kind="openai",
+        base_url="https://api.example/v1",
+        api_key="sk-test",
+        models=["sora-2"],
+    )
+    assert gpu.requests_per_minute == 0 and api.requests_per_minute == 25
+    limiter = endpoints.client_for(gpu).acquire.__self__
+    assert isinstance(limiter, NoLimit)
+    started = time.monotonic()
+    for _ in range(100):  # a burst far past any paid API's allowance goes straight through
+        limiter.release(limiter.acquire())
+    assert time.monotonic() - started < 30
+    assert not isinstance(endpoints.client_for(api).acquire.__self__, NoLimit)

@@ -61,7 +61,12 @@ class Command(OneLineErrorsCommand):
             default=None,
             help='JSON corrections to the profile, e.g. {"seconds_format": "int"}',
         )
-        add.add_argument("--rpm", type=int, default=25, help="requests per minute allowed")
+        add.add_argument(
+            "--rpm",
+            type=int,
+            default=None,
+            help="requests per minute allowed; 0: no limit (default: 25, ComfyUI: no limit)",
+        )
         add.add_argument(
             "--overrides",
             default=None,
@@ -181,7 +186,9 @@ class Command(OneLineErrorsCommand):
                 endpoint.base_url,
                 f"key {endpoint.api_key_hint}",
                 ",".join(endpoint.model_ids),
-                f"{endpoint.requests_per_minute}/min",
+                f"{endpoint.requests_per_minute}/min"
+                if endpoint.requests_per_minute
+                else "no limit",
                 hooks,
             )
             self.stdout.write("\t".join(columns))
