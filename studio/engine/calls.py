@@ -39,9 +39,11 @@ def job_for(take: Take) -> Job:
     )
 
 
-def client(take: Take, owner: str | None = None):
+def client(take: Take, owner: str | None = None, *, creating: bool = False):
     """The take's provider client. With ``owner``, every call first renews the lease (a
-    worker that lost the take never sends) and drops it back to normal once answered.
+    worker that lost the take never sends), keeps renewing it while the call waits for
+    the rate limiter, and drops it back to normal once answered. Calls are counted once
+    sent (``creating``: as creates too).
 
     An endpoint that can't be used (its key can't be unsealed, its address is refused)
     raises ProviderError like any other provider trouble: one family for the steps."""
@@ -60,7 +62,14 @@ def client(take: Take, owner: str | None = None):
             )
 
     def count_call():
-        Take.objects.filter(pk=take.pk).update(provider_calls=F("provider_calls") + 1)
+        counted = {"provider_calls": F("provider_calls") + 1}
+        if creating:
+            counted["create_calls"] = F("create_calls") + 1
+        Take.objects.filter(pk=take.pk).update(**counted)
+
+    def waiting():
+        if owner:  # raises TakeLost when the take is no longer ours: stop waiting
+            renew(take.pk, owner)
 
     try:
         return endpoints.client_for(
@@ -69,6 +78,7 @@ def client(take: Take, owner: str | None = None):
             before_send=still_ours,
             after_send=answered,
             on_call=count_call,
+            waiting=waiting,
         )
     except (SecretUnreadable, endpoints.EndpointInvalid) as error:
         raise ProviderError(str(error)) from error

@@ -27,7 +27,7 @@ from studio.providers.base import (
 )
 from studio.takes import complete
 
-from . import assets, calls
+from . import assets, calls, leases
 from .errors import expire, fail
 from .leases import LeaseKeeper, TakeLost
 from .pacing import retry_later
@@ -78,7 +78,7 @@ def download(take: Take, owner: str, video: RemoteVideo) -> None:
         limit = download_limit(take.seconds, take.width, take.height)
         with path.open("wb") as handle:
             sink = _Hashing(handle)
-            for _ in calls.client(take).download(video, sink, limit=limit):
+            for _ in calls.client(take, owner).download(video, sink, limit=limit):
                 crashpoints.crashpoint("mid_download", take.pk)
                 keeper.touch()  # a long download keeps its lease
         stored = assets.store(take, path, sink.digest.hexdigest(), touch=keeper.touch)
@@ -99,7 +99,7 @@ def download(take: Take, owner: str, video: RemoteVideo) -> None:
     except assets.NotAVideo as error:
         fail(take.pk, owner, ProviderError(str(error), "not_a_video"))
     except TakeLost:
-        log.info("Take %s was cancelled while downloading", take.pk)
+        log.info("Take %s: %s; stopped downloading", take.pk, leases.lost_because(take.pk))
     except ProviderError as error:
         fail(take.pk, owner, error)
     finally:

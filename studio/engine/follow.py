@@ -28,7 +28,7 @@ from studio.providers.base import (
 )
 from studio.takes import end, enqueue_on_commit, transition
 
-from . import calls, pacing
+from . import calls, leases, pacing
 from .download import download
 from .errors import FAILED_MESSAGE, expire, fail, refuse
 from .leases import LeaseKeeper, TakeLost, claim, lease_deadline, lease_is_free, new_lease_owner
@@ -56,7 +56,7 @@ def check(take: Take) -> None:
         download(take, owner, known)
         return
     try:
-        client = calls.client(take)
+        client = calls.client(take, owner)
         watchable = hasattr(client, "watch") and take.remote_data.get("live") != "unavailable"
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
         waiting = take.remote_status == "pending" and take.queue_position is not None
@@ -69,6 +69,9 @@ def check(take: Take) -> None:
         if video is WATCHED:
             let_go(take.pk, owner, pacing.FLOOR)  # a slice watched: let other takes have a turn
             return
+    except TakeLost:
+        log.info("Take %s: %s", take.pk, leases.lost_because(take.pk))
+        return
     except NotFound as error:
         fail(
             take.pk,
@@ -204,11 +207,13 @@ def stop(take: Take) -> None:
         return
     known = calls.known(take)
     try:
-        client = calls.client(take)
+        client = calls.client(take, owner)
         stopped = client.cancel(known) if not take.remote_data.get("cancel_sent") else False
         if not stopped:
             video = client.retrieve(known)
             stopped = video.status in ("cancelled", "failed", "expired", "completed")
+    except TakeLost:
+        return  # another worker has it now
     except (Retryable, OutcomeUnknown) as error:
         retry_later(take, owner, error)
         return

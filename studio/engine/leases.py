@@ -81,6 +81,18 @@ def claim(take: Take, status: str, **fields) -> str | None:
     return owner
 
 
+def lost_because(take_id: int) -> str:
+    """Why a worker lost a take, as its log should say it (never "cancelled" when it wasn't)."""
+    status = Take.objects.filter(pk=take_id).values_list("status", flat=True).first()
+    if status is None:
+        return "it was deleted"
+    if status not in ACTIVE_STATUSES:
+        return f"it ended meanwhile ({status})"
+    if status == "cancelling":
+        return "it is being cancelled"
+    return "another worker took it over after this one's lease ran out"
+
+
 class LeaseKeeper:
     """Renews a step's lease as time passes (call ``touch`` often; it writes a third of a
     lease apart), so a long download or encode is never mistaken for a dead worker."""

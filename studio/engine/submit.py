@@ -35,7 +35,7 @@ from studio.providers.base import (
 )
 from studio.takes import end, enqueue_on_commit, transition
 
-from . import calls, pacing
+from . import calls, leases, pacing
 from .errors import UNKNOWABLE_MESSAGE, fail, refuse
 from .leases import TakeLost, claim, lease_deadline, lease_is_free, new_lease_owner
 from .pacing import CAP, EVENT_HINTS, MAX_RETRIES, first_check_delay, let_go, retry_later, schedule
@@ -66,10 +66,9 @@ def submit(take: Take) -> None:
     crashpoints.crashpoint("before_create", take.pk)
     take.refresh_from_db()
     try:
-        client = calls.client(take, owner)
-        Take.objects.filter(pk=take.pk, lease_owner=owner).update(
-            create_calls=F("create_calls") + 1, create_sent_at=timezone.now()
-        )
+        client = calls.client(take, owner, creating=True)
+        # Before the create: a crash after it is sent must find the take "sent".
+        Take.objects.filter(pk=take.pk, lease_owner=owner).update(create_sent_at=timezone.now())
         video = client.create(calls.job_for(take), calls.submission(take))
     except TakeLost:
         log.info("Take %s was cancelled or taken over before its create was sent", take.pk)
@@ -185,11 +184,15 @@ def reconcile(take: Take) -> None:
         let_go(take.pk, owner, pacing.FLOOR * 5)
         return
     try:
-        if delivered := _named_by_callback(take):
+        if delivered := _named_by_callback(take, owner):
             log.info("Take %s: its callback named job %s", take.pk, delivered.id)
             _adopt(take, owner, delivered)
             return
-        found = calls.client(take).find_created(calls.job_for(take), calls.submission(take))
+        client = calls.client(take, owner)
+        found = client.find_created(calls.job_for(take), calls.submission(take))
+    except TakeLost:
+        log.info("Take %s: %s", take.pk, leases.lost_because(take.pk))
+        return
     except (Retryable, OutcomeUnknown) as error:
         retry_later(take, owner, error)
         return
@@ -251,7 +254,7 @@ def _requeue(take: Take, owner: str) -> None:
             enqueue_on_commit(take.pk)
 
 
-def _named_by_callback(take: Take) -> RemoteVideo | None:
+def _named_by_callback(take: Take, owner: str) -> RemoteVideo | None:
     """The job a verified callback carrying this take's own key named, if no other take has
     it (providers that can't be listed: the callback URL holds the key)."""
     remote_ids = (
@@ -262,7 +265,7 @@ def _named_by_callback(take: Take) -> RemoteVideo | None:
     for remote_id in remote_ids:
         taken = Take.objects.filter(credential=take.credential, remote_id=remote_id)
         if not taken.exclude(pk=take.pk).exists():
-            return calls.client(take).job_named(remote_id, calls.job_for(take))
+            return calls.client(take, owner).job_named(remote_id, calls.job_for(take))
     return None
 
 

@@ -238,10 +238,12 @@ def client_for(
     before_send: Callable[[], None] = lambda: None,
     after_send: Callable[[], None] = lambda: None,
     on_call: Callable[[], None] = lambda: None,
+    waiting: Callable[[], None] = lambda: None,
 ) -> RemoteProvider:
     """The endpoint's provider client: its credential and the shared rate limiter (one per
     account, across every worker). The hooks are the engine's: ``before_send`` may refuse
-    the call (a lost lease), ``on_call`` counts it."""
+    the call (a lost lease), ``on_call`` counts a call that was sent, ``waiting`` runs while
+    a call waits for the rate limiter (a lease is renewed there)."""
     key = secretbox.unseal(endpoint.api_key_encrypted)
     limiter = limiter_for(f"{endpoint.kind}:{credential(endpoint)}", endpoint.requests_per_minute)
     private = private_allowed(endpoint.workspace)
@@ -249,6 +251,8 @@ def client_for(
     transport = {
         "acquire": limiter.acquire,
         "release": limiter.release,
+        "give_back": limiter.give_back,
+        "waiting": waiting,
         "pause": limiter.pause,
         "on_call": on_call,
         "before_send": before_send,

@@ -127,8 +127,10 @@ class HttpProvider:
         base_url: str,
         headers: dict[str, str],
         client: httpx.Client | None = None,
-        acquire: Callable[[], str] = lambda: "",
+        acquire: Callable[..., str] = lambda waiting=None: "",
         release: Callable[[str], None] = lambda token: None,
+        give_back: Callable[[str], None] = lambda token: None,
+        waiting: Callable[[], None] = lambda: None,
         pause: Callable[[float], None] = lambda seconds: None,
         on_call: Callable[[], None] = lambda: None,
         before_send: Callable[[], None] = lambda: None,
@@ -150,6 +152,7 @@ class HttpProvider:
         self.timeout = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.base = base_url.rstrip("/")
         self.acquire, self.release, self.pause = acquire, release, pause
+        self.give_back, self.waiting = give_back, waiting
         self.on_call, self.before_send, self.after_send = on_call, before_send, after_send
         self.max_retries, self.retry_offset, self.sleep = max_retries, retry_offset, sleep
 
@@ -235,31 +238,43 @@ class HttpProvider:
             self.sleep(max(result if result is not None else backoff, 0.0))
 
     def _attempt(self, request, idempotent: bool, stream: bool, attempt: int):
-        """One try under the rate limiter: (None, response), or (error, delay before retrying)."""
-        slot = self.acquire()
+        """One try under the rate limiter: (None, response), or (error, delay before retrying).
+
+        Only a request that was sent uses its slot and counts (``on_call``): one stopped
+        before sending (the take is no longer ours) or that never reached the provider
+        gives its slot back at once."""
+        slot = self.acquire(self.waiting)
         try:
-            self.on_call()
             self.before_send()  # last chance to find the take is no longer ours
-            # Like the SDK's retry-count header: the provider can tell retries apart.
-            request.headers["x-slate-retry-count"] = str(self.retry_offset + attempt)
-            try:
-                with addresses.reaching(self.private):
-                    response = self.client.send(request, stream=stream, follow_redirects=False)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-                # Never reached the provider: safe to repeat, even a create.
-                return Retryable(f"Can't reach the provider: {error}", "unreachable"), None
-            except httpx.TransportError as error:
-                if not idempotent:
-                    raise OutcomeUnknown(
-                        f"The provider didn't answer in time ({type(error).__name__}); it may "
-                        "or may not have started the job.",
-                        "outcome_unknown",
-                    ) from error
-                return Retryable(f"The provider didn't answer: {error}", "timeout"), None
-            finally:
-                self.after_send()
+        except BaseException:
+            self.give_back(slot)
+            raise
+        # Like the SDK's retry-count header: the provider can tell retries apart.
+        request.headers["x-slate-retry-count"] = str(self.retry_offset + attempt)
+        sent = False
+        try:
+            with addresses.reaching(self.private):
+                response = self.client.send(request, stream=stream, follow_redirects=False)
+            sent = True
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            # Never reached the provider: safe to repeat, even a create.
+            return Retryable(f"Can't reach the provider: {error}", "unreachable"), None
+        except httpx.TransportError as error:
+            sent = True
+            if not idempotent:
+                raise OutcomeUnknown(
+                    f"The provider didn't answer in time ({type(error).__name__}); it may "
+                    "or may not have started the job.",
+                    "outcome_unknown",
+                ) from error
+            return Retryable(f"The provider didn't answer: {error}", "timeout"), None
         finally:
-            self.release(slot)
+            self.after_send()
+            if sent:
+                self.release(slot)
+                self.on_call()
+            else:
+                self.give_back(slot)
         if response.is_success or (stream and response.is_redirect):
             return None, response
         if stream:

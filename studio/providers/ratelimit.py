@@ -25,6 +25,8 @@ from studio.models import RateLimitBucket
 # A worker that died mid-request never says its request came back: give up
 # on the slot after this long.
 IN_FLIGHT_LIMIT = 300.0
+# A wait for a slot is cut into steps this long, so whoever waits can show it is alive.
+WAIT_STEP = 5.0
 
 ACQUIRE = """
 local done, flying, window, limit, stale = KEYS[1], KEYS[2], tonumber(ARGV[1]),
@@ -75,11 +77,16 @@ class RateLimiter:
         self.key, self.limit, self.window = key, max(limit, 1), window
         self.clock, self.sleep = clock, sleep
 
-    def acquire(self) -> str:
-        """Block until a request may go; returns the slot to ``release`` when it returns."""
+    def acquire(self, waiting: Callable[[], None] = lambda: None) -> str:
+        """Block until a request may go; returns the slot to ``release`` when it returns.
+
+        ``waiting`` is called before each wait (at least every WAIT_STEP seconds): a worker
+        renews its lease there, so a take waiting for a slot is never taken for dead; it
+        may raise to stop waiting."""
         token = secrets.token_hex(8)
         while (wait := self.try_acquire(token)) > 0:
-            self.sleep(wait)
+            waiting()
+            self.sleep(min(wait, WAIT_STEP))
         return token
 
     def try_acquire(self, token: str) -> float:
@@ -88,6 +95,10 @@ class RateLimiter:
 
     def release(self, token: str) -> None:
         """The request's answer came back (or it failed): its slot now counts from here."""
+        raise NotImplementedError
+
+    def give_back(self, token: str) -> None:
+        """The request was never sent: its slot is free again at once."""
         raise NotImplementedError
 
     def pause(self, seconds: float) -> None:
@@ -126,6 +137,12 @@ class DatabaseRateLimiter(RateLimiter):
             ]
             bucket.save(update_fields=["recent"])
 
+    def give_back(self, token: str) -> None:
+        with transaction.atomic():
+            bucket = self._bucket()
+            bucket.recent = [slot for slot in bucket.recent if slot[0] != token]
+            bucket.save(update_fields=["recent"])
+
     def pause(self, seconds: float) -> None:
         with transaction.atomic():
             bucket = self._bucket()
@@ -158,6 +175,9 @@ class RedisRateLimiter(RateLimiter):
     def release(self, token: str) -> None:
         self.scripts["release"](keys=self.keys, args=[token, self.window])
 
+    def give_back(self, token: str) -> None:
+        self.redis.zrem(self.keys[1], token)
+
     def pause(self, seconds: float) -> None:
         self.scripts["pause"](keys=[f"{self.keys[0]}:paused"], args=[seconds])
 
@@ -169,6 +189,9 @@ class NoLimit(RateLimiter):
         return 0.0
 
     def release(self, token: str) -> None:
+        pass
+
+    def give_back(self, token: str) -> None:
         pass
 
     def pause(self, seconds: float) -> None:

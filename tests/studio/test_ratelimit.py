@@ -1,5 +1,6 @@
 """The shared rate limiter, in process: the window, in-flight slots, pauses, both stores."""
 
+import itertools
 import os
 import time
 
@@ -108,3 +109,27 @@ def test_a_creators_own_gpu_has_no_request_limit_by_default_and_apis_do(workspac
         limiter.release(limiter.acquire())
     assert time.monotonic() - started < 30
     assert not isinstance(endpoints.client_for(api).acquire.__self__, NoLimit)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("store", ["database", "redis"])
+def test_a_slot_taken_but_never_used_is_free_again_at_once(store):
+    clock = Clock()
+    if store == "redis":
+        limiter = RedisRateLimiter(f"give-back-{os.getpid()}", 1, 60.0, redis_url=redis_url())
+    else:
+        limiter = DatabaseRateLimiter("k", 1, 60.0, clock=clock, sleep=clock.sleep)
+    token = limiter.acquire()
+    limiter.give_back(token)  # its request was never sent (the take was no longer ours)
+    assert limiter.try_acquire("next") == 0  # not a minute's wait
+
+
+@pytest.mark.django_db
+def test_whoever_waits_for_a_slot_is_called_while_it_waits():
+    clock = Clock()
+    limiter = DatabaseRateLimiter("k", 1, 60.0, clock=clock, sleep=clock.sleep)
+    limiter.release(limiter.acquire())
+    seen = []
+    limiter.acquire(waiting=lambda: seen.append(clock.now))
+    # A 60 s wait in steps of at most WAIT_STEP: the waiter (a lease) is renewed throughout.
+    assert len(seen) >= 60 / 5 and all(b - a <= 5.0 for a, b in itertools.pairwise(seen))

@@ -275,3 +275,41 @@ def test_the_pace_is_read_from_the_create_that_made_the_job(workspace, monkeypat
     assert pacing.next_check_delay(info, take, at_five, webhooks=False) <= 0.3
     at_half = RemoteVideo(id="v", status="in_progress", progress=50)
     assert 1.5 <= pacing.next_check_delay(info, take, at_half, webhooks=False) <= 2.5
+
+
+def test_a_take_waiting_for_the_rate_limit_keeps_its_lease_and_counts_only_sent_calls(
+    workspace, monkeypatch, settings
+):
+    """Its waits for a slot are longer than a lease, and the sweep runs all through them
+    (as other workers' sweeps would): it must not take the take away."""
+    import time
+
+    from studio.providers import ratelimit
+
+    settings.SLATE_LEASE_SECONDS = 1.0
+    settings.SLATE_RATE_WINDOW_SECONDS = 2.0
+    monkeypatch.setattr(ratelimit, "WAIT_STEP", 0.1)
+    reports = []
+
+    def sweep_while_sleeping(seconds):
+        reports.append(sweep.sweep())
+        time.sleep(seconds)
+
+    real_limiter_for = endpoints.limiter_for
+
+    def sweeping_limiter(key, limit, window=None):
+        limiter = real_limiter_for(key, limit, window)
+        limiter.sleep = sweep_while_sleeping
+        return limiter
+
+    monkeypatch.setattr(endpoints, "limiter_for", sweeping_limiter)
+    sim = simulator()
+    endpoint = connect(monkeypatch, workspace, sim)
+    endpoint.requests_per_minute = 1  # one call per 2 s window: every call waits past a lease
+    endpoint.save()
+    take = queue(workspace)
+    drive(sim, timeout=120)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED and take.lease_losses == 0
+    assert len(reports) > 10 and sum(report.requeued for report in reports) == 0
+    assert take.provider_calls == len(sim.calls) and take.create_calls == 1
