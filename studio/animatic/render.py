@@ -64,10 +64,18 @@ def render_animatic(spec: AnimaticSpec, out_path: Path, on_progress: Progress | 
     ``on_progress`` may raise to stop the render (a cancelled take); the
     partly written file is then the caller's to delete.
     """
+
+    # The setup before the first frame can take seconds on a loaded machine: it reports
+    # "0 done" between its steps, so whoever watches (a lease) knows the render is alive.
+    def setting_up():
+        if on_progress:
+            on_progress(0, spec.frames)
+
     move = move_for(spec.camera)
     look = look_for(spec.lighting, spec.atmosphere)
     background = Image.open(spec.background) if spec.background else None
     scene = paint_scene(look, spec.width, spec.height, spec.seed, background)
+    setting_up()
     boxes = crop_boxes(
         move,
         scene_size(spec.width, spec.height),
@@ -84,7 +92,9 @@ def render_animatic(spec: AnimaticSpec, out_path: Path, on_progress: Progress | 
             spec.height,
         )
     )
+    setting_up()
     audio = sound_bed(f"{spec.atmosphere} {spec.audio}", spec.seconds, SAMPLE_RATE, spec.seed)
+    setting_up()
 
     with av.open(
         str(out_path),

@@ -27,7 +27,7 @@ from studio.takes import complete, end, enqueue_on_commit
 from . import assets
 from .calls import job_for
 from .errors import fail
-from .leases import TakeLost, lease_deadline, new_lease_owner, renew
+from .leases import LeaseKeeper, TakeLost, lease_deadline, new_lease_owner, renew
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,8 @@ def run_take(take_id: int) -> str | None:
     try:
         video_path = scratch / "video.mp4"
         get_provider(take.provider).render(job_for(take), video_path, _Progress(take_id, owner))
-        stored = assets.store(take, video_path)
+        # Probing and the pictures can outlast a lease on a loaded machine: keep it.
+        stored = assets.store(take, video_path, touch=LeaseKeeper(take_id, owner).touch)
         completed = False
         try:
             completed = complete(take_id, owner, **stored)
