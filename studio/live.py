@@ -48,6 +48,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from . import access
 from .models import Membership, Take
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,8 @@ def role_of(membership: Membership) -> str:
     return "edit" if membership.can_edit else "view"
 
 
-def take_list_html(workspace_id: int, role: str) -> str:
-    context = {"takes": Take.objects.recent(workspace_id), "can_edit": role == "edit"}
+def take_list_html(workspace, role: str) -> str:
+    context = {**access.take_page(workspace), "can_edit": role == "edit"}
     return render_to_string("studio/workspace.html#take_list_oob", context)
 
 
@@ -92,7 +93,7 @@ def snapshot(membership: Membership, take_id: int | None) -> str:
     """What a socket gets on connecting: the current state of its page."""
     role = role_of(membership)
     if take_id is None:
-        return take_list_html(membership.workspace_id, role)
+        return take_list_html(membership.workspace, role)
     take = Take.objects.filter(pk=take_id, workspace_id=membership.workspace_id).first()
     return take_live_html(take, role) if take else ""
 
