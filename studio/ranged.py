@@ -32,12 +32,9 @@ class FileRangeResponse(StreamingHttpResponse):
             yield data
 
     async def __aiter__(self):
-        # Reads go to the event loop's thread pool, not the request's own thread: a file
-        # read needs no Django state, and streaming then holds no request thread.
-        read = sync_to_async(self._read, thread_sensitive=False)
-        await sync_to_async(self._handle.seek, thread_sensitive=False)(self._start)
+        await sync_to_async(self._handle.seek)(self._start)
         remaining = self._length
-        while remaining > 0 and (data := await read(remaining)):
+        while remaining > 0 and (data := await sync_to_async(self._read)(remaining)):
             remaining -= len(data)
             yield data
 

@@ -1,4 +1,3 @@
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -186,17 +185,9 @@ def take_cancel(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     return render(request, "studio/take.html#live", context)
 
 
-# Media views are async: the access check and opening the file take one hop to a thread,
-# then the bytes stream from the event loop (ranged.py), so a long or slow download holds no
-# request thread. Access is checked on every request, so a member removed mid-video loses
-# the rest on the player's next Range request.
 @login_required
 @require_safe
-async def take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpResponse:
-    return await sync_to_async(_take_media)(request, take_id, kind)
-
-
-def _take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpResponse:
+def take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpResponse:
     take, _ = access.get_take(request.user, take_id)
     if kind == "video" and take.video:
         return serve_file(
@@ -222,11 +213,7 @@ def _take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpRespon
 
 @login_required
 @require_safe
-async def take_download(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
-    return await sync_to_async(_take_download)(request, take_id)
-
-
-def _take_download(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
+def take_download(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     take, _ = access.get_take(request.user, take_id)
     if not take.video:
         raise Http404("This take has no video yet.")
