@@ -28,6 +28,8 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/download_memory.py
 	$(PY) bench/lint_speed.py
 	$(PY) bench/reference_fit.py
+	$(PY) bench/request_limits.py
+	$(PY) bench/load.py
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .

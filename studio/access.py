@@ -5,10 +5,14 @@ An outsider asking for anything gets 404 (no hint that it exists); a member
 without the right role gets 403.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
-from .models import Membership, Role, Take
+from .inputs import whole_number
+from .models import RECENT_TAKES, Membership, Role, Take, Workspace
 
 
 def _membership(user, **workspace_lookup) -> Membership | None:
@@ -70,6 +74,37 @@ def live_membership(user, *, slug: str | None = None, take_id: int | None = None
         return None
 
 
-def recent_takes(membership: Membership):
-    """The newest takes of the member's workspace, for its page."""
-    return Take.objects.recent(membership.workspace_id)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def take_page(workspace: Workspace, before: tuple[datetime, int] | None = None) -> dict:
+    """A page of the workspace's takes, newest first, for its studio page and live list:
+    ``takes`` (RECENT_TAKES of them) from just after the cursor ``before`` (from the start
+    without one), and ``older``, the cursor of the page after this one ("" on the last page).
+
+    Keyset paging on (created_at, id), the list's own order: a page deep in the list costs
+    what the first one does, and takes made while someone pages don't shift or repeat any.
+    """
+    found = Take.objects.filter(workspace_id=workspace.pk).order_by("-created_at", "-id")
+    if before is not None:
+        created_at, pk = before
+        found = found.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk))
+    takes = list(found[: RECENT_TAKES + 1])
+    older = ""
+    if len(takes) > RECENT_TAKES:
+        takes = takes[:RECENT_TAKES]
+        older = f"{(takes[-1].created_at - EPOCH) // MICROSECOND}-{takes[-1].pk}"
+    return {"workspace": workspace, "takes": takes, "older": older}
+
+
+def page_cursor(text: str) -> tuple[datetime, int] | None:
+    """A take_page cursor as sent back by a browser, or None when it isn't one."""
+    micros, _, pk = str(text).partition("-")
+    micros, pk = whole_number(micros), whole_number(pk)
+    if micros is None or pk is None:
+        return None
+    try:
+        return EPOCH + micros * MICROSECOND, pk
+    except OverflowError:
+        return None

@@ -6,13 +6,13 @@ from .models import Membership
 from .prompts import compose, shot_words
 
 
-def composer_context(membership: Membership, form: ShotForm) -> dict:
+def composer_context(membership: Membership, form: ShotForm, before=None) -> dict:
+    """``before``: show the takes from that take_page cursor on instead of the newest."""
     return {
-        "workspace": membership.workspace,
         "membership": membership,
         "can_edit": membership.can_edit,
         "form": form,
-        "takes": access.recent_takes(membership),
+        **access.take_page(membership.workspace, before),
         **preview_context(form),
     }
 

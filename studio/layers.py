@@ -1,8 +1,8 @@
 """An in-memory channel layer that worker threads can publish to.
 
 Channels' InMemoryChannelLayer keeps asyncio queues that belong to the server's
-event loop. The embedded worker publishes from its own thread (and its own
-loop): a put from there would not wake the server's loop, so a push could sit
+event loop. The embedded worker publishes from another thread, through the
+push loop (studio/live.py): a put from there would not wake the server's loop, so a push could sit
 unseen until some other event woke it. Sends from a foreign loop are handed to
 the server's loop instead.
 """

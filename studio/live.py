@@ -31,18 +31,24 @@ channel layer whether the group has a member:
 
 A socket that hasn't finished joining when a change is decided misses nothing:
 it joins before it reads its snapshot.
+
+Sending: every push in a process goes through one event loop, run by a daemon thread
+(``_push_loop``). channels-redis keeps its connections per event loop, so a fresh loop a push
+(``async_to_sync``) meant a fresh Redis connection a push; one loop keeps one connection.
 """
 
 import asyncio
 import logging
+import os
+import threading
 from functools import partial
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from . import access
 from .models import Membership, Take
 
 log = logging.getLogger(__name__)
@@ -63,8 +69,8 @@ def role_of(membership: Membership) -> str:
     return "edit" if membership.can_edit else "view"
 
 
-def take_list_html(workspace_id: int, role: str) -> str:
-    context = {"takes": Take.objects.recent(workspace_id), "can_edit": role == "edit"}
+def take_list_html(workspace, role: str) -> str:
+    context = {**access.take_page(workspace), "can_edit": role == "edit"}
     return render_to_string("studio/workspace.html#take_list_oob", context)
 
 
@@ -97,7 +103,7 @@ def snapshot(membership: Membership, take_id: int | None) -> str:
     """What a socket gets on connecting: the current state of its page."""
     role = role_of(membership)
     if take_id is None:
-        return take_list_html(membership.workspace_id, role)
+        return take_list_html(membership.workspace, role)
     take = Take.objects.filter(pk=take_id, workspace_id=membership.workspace_id).first()
     return take_live_html(take, role) if take else ""
 
@@ -184,13 +190,53 @@ def _redis_client(url: str):
 
 
 def send(group: str, message: dict) -> None:
+    """Send ``message`` to ``group`` on the process's push loop and wait for it, for at most
+    SEND_TIMEOUT. Never raises: a failed push is logged and the work goes on."""
+    future = None
     try:
-        async_to_sync(_send)(group, message)
+        future = asyncio.run_coroutine_threadsafe(_send(group, message), _push_loop())
+        if _on_event_loop():
+            # Waiting here would block this loop, which the in-memory layer may need to
+            # deliver the message: let it finish on its own and log a failure.
+            future.add_done_callback(partial(_log_failure, group))
+            return
+        future.result(SEND_TIMEOUT + 1)  # _send's own timeout ends it first
     except Exception:
         # Live updates are a convenience: the state is in the database and the
         # next push or a reload shows it. Never fail the work over a push.
         log.exception("Could not push to %s", group)
+        if future is not None:
+            future.cancel()
 
 
 async def _send(group: str, message: dict) -> None:
     await asyncio.wait_for(get_channel_layer().group_send(group, message), SEND_TIMEOUT)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _log_failure(group: str, future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("Could not push to %s", group, exc_info=future.exception())
+
+
+_push_lock = threading.Lock()
+_pusher: tuple[int, threading.Thread, asyncio.AbstractEventLoop] | None = None
+
+
+def _push_loop() -> asyncio.AbstractEventLoop:
+    """The process's push loop, started on first use (again in a forked child)."""
+    global _pusher
+    with _push_lock:
+        if _pusher is None or _pusher[0] != os.getpid() or not _pusher[1].is_alive():
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=loop.run_forever, name="slate-push", daemon=True)
+            thread.start()
+            _pusher = (os.getpid(), thread, loop)
+        return _pusher[2]

@@ -57,6 +57,15 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 @require_safe
 def workspace(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug)
+    before = None
+    if "before" in request.GET:  # "Older takes": the page after the cursor
+        before = access.page_cursor(request.GET["before"])
+        if before is None:
+            raise Http404("No such page of takes.")
+        if request.htmx:
+            context = access.take_page(membership.workspace, before)
+            context["can_edit"] = membership.can_edit
+            return render(request, "studio/workspace.html#take_page", context)
     initial = {}
     if source := request.GET.get("from"):
         # "Use this shot again": start from an earlier take's fields and settings.
@@ -78,7 +87,7 @@ def workspace(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 pad=fit.get("pad", "blur"),
             )
     form = prefilled(membership, initial)
-    return render(request, "studio/workspace.html", composer_context(membership, form))
+    return render(request, "studio/workspace.html", composer_context(membership, form, before))
 
 
 @login_required
