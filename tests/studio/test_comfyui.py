@@ -3,6 +3,7 @@ filled slot by slot, progress from the websocket, cancel, and every bad input re
 
 import html
 import re
+from functools import partial
 
 import av
 import pytest
@@ -11,11 +12,11 @@ from django.urls import reverse
 from studio import ledger, takes
 from studio.engine import calls
 from studio.models import LedgerEntry, Status, Take
-from studio.prompts import Shot
 from studio.providers import endpoints, workflows
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.videos_api import serve
-from tests.support.engine import connect_comfy, drive, offline_take
+from tests.support import engine
+from tests.support.engine import connect_comfy, drive, offline_take, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,21 +29,9 @@ def comfy():
         yield sim
 
 
-def queue(workspace, subject="a paper boat in a gutter", **settings):
-    settings.setdefault("size", "640x360")
-    settings.setdefault("seconds", 2)
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="static"),
-        provider="gpu",
-        model=settings.pop("model", "smoke"),
-        **settings,
-    )
-
-
-def refreshed(take):
-    take.refresh_from_db()
-    return take
+queue = partial(
+    engine.queue, provider="gpu", model="smoke", size="640x360", seconds=2, camera="static"
+)
 
 
 def frames_of(path) -> tuple[int, int, int, float]:

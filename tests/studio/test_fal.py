@@ -5,6 +5,7 @@ import json
 import re
 import time
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import Client
@@ -12,28 +13,14 @@ from django.urls import reverse
 
 from studio import ledger, takes
 from studio.models import Status, Take, WebhookDelivery
-from studio.prompts import Shot
 from studio.providers import falkeys
-from tests.support.engine import connect_fal, drive, fal_simulator
+from tests.support import engine
+from tests.support.engine import connect_fal, drive, fal_simulator, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def queue(workspace, subject="a paper boat in a gutter", model="fal-ai/veo3.1", **settings):
-    settings.setdefault("size", "1280x720")
-    settings.setdefault("seconds", 8 if model == "fal-ai/veo3.1" else 5)
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="slow push-in"),
-        provider="fal",
-        model=model,
-        **settings,
-    )
-
-
-def refreshed(take):
-    take.refresh_from_db()
-    return take
+queue = partial(engine.queue, provider="fal", model="fal-ai/veo3.1", seconds=8)
 
 
 def test_a_veo_take_is_queued_followed_and_copied(workspace, monkeypatch):

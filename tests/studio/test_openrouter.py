@@ -3,17 +3,18 @@
 import json
 import time
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from studio import ledger, takes
+from studio import ledger
 from studio.models import Status, Take, WebhookDelivery
-from studio.prompts import Shot
 from tests.fakes.openrouter_api import OpenRouterSimulator
 from tests.fakes.videos_api import Faults
-from tests.support.engine import connect, drive
+from tests.support import engine
+from tests.support.engine import connect, drive, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MODELS = ("google/veo-3.1", "bytedance/seedance-2.0")
@@ -24,21 +25,7 @@ def simulator(**faults) -> OpenRouterSimulator:
     return OpenRouterSimulator(Faults(**faults))
 
 
-def queue(workspace, subject="a paper boat in a gutter", **settings):
-    settings.setdefault("size", "1280x720")
-    settings.setdefault("seconds", 8)
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="slow push-in"),
-        provider="or",
-        model=settings.pop("model", "google/veo-3.1"),
-        **settings,
-    )
-
-
-def refreshed(take):
-    take.refresh_from_db()
-    return take
+queue = partial(engine.queue, provider="or", model="google/veo-3.1", seconds=8)
 
 
 def test_a_take_speaks_openrouters_dialect(workspace, monkeypatch):

@@ -13,27 +13,10 @@ from django.utils import timezone
 from studio import ledger, takes
 from studio.engine import advance, pacing, sweep
 from studio.models import LedgerEntry, Status, Take, WebhookDelivery
-from studio.prompts import Shot
 from studio.providers import endpoints, http
-from tests.support.engine import connect, drive, simulator
+from tests.support.engine import connect, drive, queue, refreshed, simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def queue(workspace, subject="a paper boat in a gutter", model="sora-2", seconds=4):
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="slow push-in"),
-        provider="sim",
-        model=model,
-        size="1280x720",
-        seconds=seconds,
-    )
-
-
-def refreshed(take: Take) -> Take:
-    take.refresh_from_db()
-    return take
 
 
 def assert_settled(take: Take, charged: Decimal) -> None:
