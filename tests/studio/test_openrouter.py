@@ -14,7 +14,7 @@ from studio.models import Status, Take, WebhookDelivery
 from tests.fakes.openrouter_api import OpenRouterSimulator
 from tests.fakes.videos_api import Faults
 from tests.support import engine
-from tests.support.engine import connect, drive, refreshed
+from tests.support.engine import LOST, connect, drive, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MODELS = ("google/veo-3.1", "bytedance/seedance-2.0")
@@ -93,16 +93,8 @@ def test_signed_callbacks_wake_takes_and_bad_ones_are_rejected(workspace, monkey
 
 def test_with_callbacks_a_take_costs_two_calls(workspace, monkeypatch):
     sim = simulator()
-    # A roomy timeout: a cold simulator's first encode must not read as a dropped download.
     connect(
-        monkeypatch,
-        workspace,
-        sim,
-        models=MODELS,
-        name="or",
-        profile="openrouter",
-        webhooks=True,
-        timeout=10.0,
+        monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter", webhooks=True
     )
     take = queue(workspace)
     drive(sim)
@@ -112,7 +104,9 @@ def test_with_callbacks_a_take_costs_two_calls(workspace, monkeypatch):
 
 def test_openrouter_cant_be_listed_so_a_lost_create_is_never_sent_twice(workspace, monkeypatch):
     sim = simulator(create_hang=0.0)
-    connect(monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter")
+    connect(
+        monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter", timeout=LOST
+    )
     take = queue(workspace)
     from django.utils import timezone
 
@@ -122,7 +116,7 @@ def test_openrouter_cant_be_listed_so_a_lost_create_is_never_sent_twice(workspac
         create_calls=1,
         create_sent_at=timezone.now(),
     )
-    drive(sim, timeout=30)
+    drive(sim)
     take = refreshed(take)
     assert take.status == Status.FAILED and take.error_code == "outcome_unknown"
     assert not sim.creates and not take.charged

@@ -18,6 +18,14 @@ from tests.fakes.videos_api import DEFAULT_KEY, Faults, VideosSimulator
 KEY = DEFAULT_KEY
 SECRET = "whsec_" + "c2xhdGUtc2ltdWxhdG9yLXNlY3JldC0wMTIzNDU2Nzg5"  # base64 of a test secret
 FAST = {"typical_render": {"base": 0.3, "per_second": 0.0}}
+# The provider timeout where a test isn't about timeouts: roomy, because a simulator encodes a
+# clip on its first download (seconds on a busy machine), which must not read as a dropped
+# download. Tests of lost answers pass their own (the engine's grace period is twice it).
+ROOMY = 10.0
+# The provider timeout in tests of lost answers (a create that hangs, or whose answer may still
+# come): short, as the engine waits twice it before reconciling, yet seconds, so the test's
+# other requests never come near it.
+LOST = 2.0
 
 
 def queue(
@@ -63,7 +71,7 @@ def connect(
     sim: VideosSimulator,
     *,
     webhooks=False,
-    timeout=1.0,
+    timeout=ROOMY,
     models=("sora-2", "sora-2-pro"),
     name="sim",
     profile="openai",
@@ -118,8 +126,9 @@ def worker() -> Worker:
     )
 
 
-def drive(sim: VideosSimulator, until=None, timeout: float = 20.0) -> None:
-    """Run due tasks and tick the simulator until ``until()`` (default: every take ended)."""
+def drive(sim: VideosSimulator, until=None, timeout: float = 60.0) -> None:
+    """Run due tasks and tick the simulator until ``until()`` (default: every take ended).
+    ``timeout`` only bounds a test that is going wrong: it is generous, a busy machine is slow."""
     until = until or (lambda: not Take.objects.exclude(status__in=TERMINAL_STATUSES).exists())
     runner = worker()
     deadline = time.monotonic() + timeout
@@ -143,7 +152,7 @@ def connect_fal(
     sim: FalSimulator,
     *,
     webhooks=False,
-    timeout=1.0,
+    timeout=ROOMY,
     models=("fal-ai/veo3.1", "fal-ai/kling-video/v3/pro/text-to-video"),
     name="fal",
     overrides=None,
@@ -190,7 +199,7 @@ def connect_comfy(monkeypatch, workspace, base_url: str, *, name="gpu", models=(
     """A ComfyUI endpoint in ``workspace`` for a (fake) server really listening on loopback."""
     from django.conf import settings
 
-    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", 2.0)
+    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", ROOMY)
     monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 2.0)
     return endpoints.add_endpoint(
         workspace,

@@ -50,11 +50,21 @@ class Install:
         self.processes.append(process)
         return process
 
+    def worker(self, **env: str) -> subprocess.Popen:
+        """A worker process, returned once it is taking tasks (its start, not a guess)."""
+        worker = self.start("worker", **env)
+        deadline = time.monotonic() + 120  # a busy machine starts Django slowly
+        while "Worker started" not in worker.log_path.read_text():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                pytest.fail("the worker did not start:\n" + worker.log_path.read_text())
+            time.sleep(0.05)
+        return worker
+
     def serve(self, port: int | None = None, **env: str) -> str:
         port = port or free_port()
         server = self.start("serve", "--port", str(port), **env)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy machine starts Django slowly
         while True:
             try:
                 urllib.request.urlopen(f"{url}/login/", timeout=1).close()
