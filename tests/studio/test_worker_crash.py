@@ -30,8 +30,8 @@ def install(tmp_path):
         SLATE_WORKER_POLL_SECONDS="0.1",
     )
     queued = install.manage(
-        "generate", "--subject", "long take", "--camera", "crane up", "--size", "1792x1024",
-        "--seconds", "12",
+        "generate", "--subject", "long take", "--camera", "crane up", "--size", "1280x720",
+        "--seconds", "8",
     )  # fmt: skip
     assert queued.returncode == 0, queued.stderr
     yield install
