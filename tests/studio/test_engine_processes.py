@@ -149,7 +149,7 @@ def engine(tmp_path, backend):
         if webhooks:
             port = free_port()
             extra["SLATE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-            extra["SLATE_FAL_JWKS_URL"] = f"{running.base_url}/.well-known/falkeys.json"
+            extra["SLATE_FAL_JWKS_URL"] = f"{running.base_url}/.well-known/jwks.json"
         install = make_install(tmp_path / f"var{len(started)}", **extra, **env)
         started.append((running, install))
         if webhooks:  # hooks only: the test starts (and kills) the workers itself
