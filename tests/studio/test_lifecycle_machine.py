@@ -240,7 +240,7 @@ def run_machine(monkeypatch, kind):
         def teardown(self):
             # Everything heals: with no more crashes, every take reaches an honest end.
             self.armed = None
-            deadline = time.monotonic() + 60  # bounds only a run going wrong
+            deadline = time.monotonic() + 300  # bounds only a run going wrong
             while (active := Take.objects.exclude(status__in=TERMINAL_STATUSES)).exists():
                 assert time.monotonic() < deadline, list(active.values_list("pk", "status"))
                 time.sleep(0.005)
