@@ -104,7 +104,7 @@ def test_a_fresh_install_generates_from_the_shell(tmp_path):
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # bounds only a run going wrong
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

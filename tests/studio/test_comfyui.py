@@ -3,6 +3,7 @@ filled slot by slot, progress from the websocket, cancel, and every bad input re
 
 import html
 import re
+from functools import partial
 
 import av
 import pytest
@@ -11,11 +12,11 @@ from django.urls import reverse
 from studio import ledger, takes
 from studio.engine import calls
 from studio.models import LedgerEntry, Status, Take
-from studio.prompts import Shot
 from studio.providers import endpoints, workflows
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.videos_api import serve
-from tests.support.engine import connect_comfy, drive, offline_take
+from tests.support import engine
+from tests.support.engine import connect_comfy, drive, offline_take, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,21 +29,9 @@ def comfy():
         yield sim
 
 
-def queue(workspace, subject="a paper boat in a gutter", **settings):
-    settings.setdefault("size", "640x360")
-    settings.setdefault("seconds", 2)
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="static"),
-        provider="gpu",
-        model=settings.pop("model", "smoke"),
-        **settings,
-    )
-
-
-def refreshed(take):
-    take.refresh_from_db()
-    return take
+queue = partial(
+    engine.queue, provider="gpu", model="smoke", size="640x360", seconds=2, camera="static"
+)
 
 
 def frames_of(path) -> tuple[int, int, int, float]:
@@ -73,7 +62,7 @@ def test_without_its_websocket_a_take_is_polled_and_the_socket_not_retried(
     comfy.faults.no_websocket, comfy.faults.render_seconds = True, 1.5
     connect_comfy(monkeypatch, workspace, comfy.base_url)
     take = queue(workspace)
-    drive(comfy, timeout=30)
+    drive(comfy)
     take = refreshed(take)
     assert take.status == Status.COMPLETED, take.error_message
     # Several looks while it rendered, one knock at the websocket.
@@ -136,7 +125,9 @@ def test_a_node_error_fails_the_take_naming_the_node(workspace, monkeypatch, com
 
 
 def test_a_running_take_cancels_cooperatively_and_charges_nothing(workspace, monkeypatch, comfy):
-    comfy.faults.steps, comfy.faults.render_seconds = 20, 4.0
+    # A minute-long render in half-second steps: the cancel lands mid-render however busy the
+    # machine is, and ends it within a step.
+    comfy.faults.steps, comfy.faults.render_seconds = 120, 60.0
     connect_comfy(monkeypatch, workspace, comfy.base_url)
     take = queue(workspace)
     drive(comfy, until=lambda: "step" in refreshed(take).stage)
@@ -152,7 +143,9 @@ def test_a_running_take_cancels_cooperatively_and_charges_nothing(workspace, mon
 
 
 def test_a_pending_take_is_taken_off_the_queue(workspace, monkeypatch, comfy):
-    comfy.faults.render_seconds = 3.0
+    # The first renders for a minute (in one-second steps, so its cancel ends it within one):
+    # the second waits in the server's queue for as long as the test needs to see it there.
+    comfy.faults.steps, comfy.faults.render_seconds = 60, 60.0
     connect_comfy(monkeypatch, workspace, comfy.base_url)
     first, second = queue(workspace, subject="first"), queue(workspace, subject="second")
     drive(comfy, until=lambda: refreshed(second).remote_id and refreshed(first).stage)

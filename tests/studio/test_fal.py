@@ -5,6 +5,7 @@ import json
 import re
 import time
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import Client
@@ -12,28 +13,14 @@ from django.urls import reverse
 
 from studio import ledger, takes
 from studio.models import Status, Take, WebhookDelivery
-from studio.prompts import Shot
 from studio.providers import falkeys
-from tests.support.engine import connect_fal, drive, fal_simulator
+from tests.support import engine
+from tests.support.engine import LOST, connect_fal, drive, fal_simulator, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def queue(workspace, subject="a paper boat in a gutter", model="fal-ai/veo3.1", **settings):
-    settings.setdefault("size", "1280x720")
-    settings.setdefault("seconds", 8 if model == "fal-ai/veo3.1" else 5)
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="slow push-in"),
-        provider="fal",
-        model=model,
-        **settings,
-    )
-
-
-def refreshed(take):
-    take.refresh_from_db()
-    return take
+queue = partial(engine.queue, provider="fal", model="fal-ai/veo3.1", seconds=8)
 
 
 def test_a_veo_take_is_queued_followed_and_copied(workspace, monkeypatch):
@@ -240,20 +227,20 @@ def test_with_webhooks_a_take_costs_few_calls(workspace, monkeypatch):
 
 def test_a_lost_submit_answer_is_found_by_its_webhook(workspace, monkeypatch):
     """fal can't be listed: the callback URL carries the take's key, and names the job."""
-    sim = fal_simulator(render_seconds=(0.3, 0.3), hang_seconds=2.0)
-    connect_fal(monkeypatch, workspace, sim, webhooks=True)
+    sim = fal_simulator(render_seconds=(0.3, 0.3), hang_seconds=60.0)
+    connect_fal(monkeypatch, workspace, sim, webhooks=True, timeout=LOST)
     take = queue(workspace, subject="HANGME a kite")
-    drive(sim, timeout=30)
+    drive(sim)
     take = refreshed(take)
     assert take.status == Status.COMPLETED and take.create_calls == 1
     assert len(sim.creates) == 1 and take.remote_id == sim.creates[0].id
 
 
 def test_without_webhooks_a_lost_submit_ends_honestly_never_twice(workspace, monkeypatch):
-    sim = fal_simulator(render_seconds=(0.3, 0.3), hang_seconds=2.0)
-    connect_fal(monkeypatch, workspace, sim)
+    sim = fal_simulator(render_seconds=(0.3, 0.3), hang_seconds=60.0)
+    connect_fal(monkeypatch, workspace, sim, timeout=LOST)
     take = queue(workspace, subject="HANGME a kite")
-    drive(sim, timeout=30)
+    drive(sim)
     take = refreshed(take)
     assert take.status == Status.FAILED and take.error_code == "outcome_unknown"
     assert "dashboard" in take.error_message and len(sim.creates) == 1

@@ -31,7 +31,7 @@ class Recorder:
         self.sleeps, self.pauses, self.calls = [], [], 0
 
 
-def make(sim: VideosSimulator, *, azure=False, timeout=5.0):
+def make(sim: VideosSimulator, *, azure=False, timeout=30.0):  # roomy: a cold clip encode
     recorder = Recorder()
     base = "http://sim/openai/v1" if azure else "http://sim/v1"
     client = OpenAICompatible(

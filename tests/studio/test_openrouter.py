@@ -3,17 +3,18 @@
 import json
 import time
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from studio import ledger, takes
+from studio import ledger
 from studio.models import Status, Take, WebhookDelivery
-from studio.prompts import Shot
 from tests.fakes.openrouter_api import OpenRouterSimulator
 from tests.fakes.videos_api import Faults
-from tests.support.engine import connect, drive
+from tests.support import engine
+from tests.support.engine import LOST, connect, drive, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MODELS = ("google/veo-3.1", "bytedance/seedance-2.0")
@@ -24,21 +25,7 @@ def simulator(**faults) -> OpenRouterSimulator:
     return OpenRouterSimulator(Faults(**faults))
 
 
-def queue(workspace, subject="a paper boat in a gutter", **settings):
-    settings.setdefault("size", "1280x720")
-    settings.setdefault("seconds", 8)
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="slow push-in"),
-        provider="or",
-        model=settings.pop("model", "google/veo-3.1"),
-        **settings,
-    )
-
-
-def refreshed(take):
-    take.refresh_from_db()
-    return take
+queue = partial(engine.queue, provider="or", model="google/veo-3.1", seconds=8)
 
 
 def test_a_take_speaks_openrouters_dialect(workspace, monkeypatch):
@@ -106,16 +93,8 @@ def test_signed_callbacks_wake_takes_and_bad_ones_are_rejected(workspace, monkey
 
 def test_with_callbacks_a_take_costs_two_calls(workspace, monkeypatch):
     sim = simulator()
-    # A roomy timeout: a cold simulator's first encode must not read as a dropped download.
     connect(
-        monkeypatch,
-        workspace,
-        sim,
-        models=MODELS,
-        name="or",
-        profile="openrouter",
-        webhooks=True,
-        timeout=10.0,
+        monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter", webhooks=True
     )
     take = queue(workspace)
     drive(sim)
@@ -125,7 +104,9 @@ def test_with_callbacks_a_take_costs_two_calls(workspace, monkeypatch):
 
 def test_openrouter_cant_be_listed_so_a_lost_create_is_never_sent_twice(workspace, monkeypatch):
     sim = simulator(create_hang=0.0)
-    connect(monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter")
+    connect(
+        monkeypatch, workspace, sim, models=MODELS, name="or", profile="openrouter", timeout=LOST
+    )
     take = queue(workspace)
     from django.utils import timezone
 
@@ -135,7 +116,7 @@ def test_openrouter_cant_be_listed_so_a_lost_create_is_never_sent_twice(workspac
         create_calls=1,
         create_sent_at=timezone.now(),
     )
-    drive(sim, timeout=30)
+    drive(sim)
     take = refreshed(take)
     assert take.status == Status.FAILED and take.error_code == "outcome_unknown"
     assert not sim.creates and not take.charged

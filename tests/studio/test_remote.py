@@ -13,27 +13,10 @@ from django.utils import timezone
 from studio import ledger, takes
 from studio.engine import advance, pacing, sweep
 from studio.models import LedgerEntry, Status, Take, WebhookDelivery
-from studio.prompts import Shot
 from studio.providers import endpoints, http
-from tests.support.engine import connect, drive, simulator
+from tests.support.engine import LOST, connect, drive, queue, refreshed, simulator
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def queue(workspace, subject="a paper boat in a gutter", model="sora-2", seconds=4):
-    return takes.queue_take(
-        workspace,
-        Shot(subject=subject, camera="slow push-in"),
-        provider="sim",
-        model=model,
-        size="1280x720",
-        seconds=seconds,
-    )
-
-
-def refreshed(take: Take) -> Take:
-    take.refresh_from_db()
-    return take
 
 
 def assert_settled(take: Take, charged: Decimal) -> None:
@@ -103,8 +86,10 @@ def test_a_job_that_fails_mid_run_says_why(workspace, monkeypatch, word, status,
 
 @pytest.mark.parametrize("fault", ["create_500_after_accept", "create_hang"])
 def test_a_create_with_unknown_outcome_is_reconciled_not_repeated(workspace, monkeypatch, fault):
-    sim = simulator(**{fault: 1.0, "hang_seconds": 2.0})
-    connect(monkeypatch, workspace, sim, timeout=0.3)
+    # A hung create is never answered: the client's own timeout gives up on it (short, the
+    # grace period is twice it), and a small clip keeps the download well inside that timeout.
+    sim = simulator(**{fault: 1.0, "hang_seconds": 60.0, "asset_size": "320x180"})
+    connect(monkeypatch, workspace, sim, timeout=LOST)
     take = queue(workspace)
     drive(sim, until=lambda: refreshed(take).submit_uncertain or refreshed(take).is_terminal)
     setattr(sim.faults, fault, 0.0)
@@ -165,7 +150,7 @@ def test_rate_limits_and_5xx_bursts_are_ridden_out(workspace, monkeypatch):
     sim = simulator(random_429=0.3, retry_after=0.05, error_burst=0.2, burst_length=2)
     connect(monkeypatch, workspace, sim)
     batch = [queue(workspace, f"shot {n}") for n in range(4)]
-    drive(sim, timeout=60)
+    drive(sim)
     assert {refreshed(t).status for t in batch} == {Status.COMPLETED}
     assert len(sim.creates) == 4 and sim.early_retries == 0
     assert ledger.unbalanced_takes() == []

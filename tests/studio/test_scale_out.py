@@ -22,6 +22,13 @@ pytestmark = pytest.mark.slow
 POSTGRES = os.environ.get("SLATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SLATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
+QUEUE_TWO = """
+from django.core.management import call_command
+for subject in ("harbour at dawn", "gulls over the pier"):
+    call_command("generate", "--subject", subject, "--camera", "pan left", "--seconds", "12",
+                 "--workspace", "{slug}")
+"""
+
 
 def service_or_skip(name: str, check) -> None:
     try:
@@ -58,18 +65,18 @@ def test_progress_from_worker_processes_reaches_the_browser(tmp_path, database_u
     try:
         session, slug = signed_in(install, "mara")
         url = install.serve()
-        for subject in ("harbour at dawn", "gulls over the pier"):
-            queued = install.manage("generate", "--subject", subject, "--camera", "pan left",
-                                    "--seconds", "12", "--workspace", slug)  # fmt: skip
-            assert queued.returncode == 0, queued.stderr
         headers = {"Cookie": f"sessionid={session}", "Origin": url}
         with connect(f"ws{url[4:]}/ws/w/{slug}/", additional_headers=headers) as ws:
-            install.start("worker")
-            install.start("worker")
-            messages, deadline = [], time.monotonic() + 90
+            # Both workers are up before the takes are queued, both at once: each worker takes
+            # one because the other is busy, not because it happened to start first.
+            install.worker()
+            install.worker()
+            queued = install.manage("shell", "-v0", "-c", QUEUE_TWO.format(slug=slug))
+            assert queued.returncode == 0, queued.stderr
+            messages, deadline = [], time.monotonic() + 300  # bounds only a run going wrong
             while sum("badge-completed" in m for m in messages) < 2:
                 assert time.monotonic() < deadline, messages[-3:]
-                messages.append(ws.recv(timeout=30))
+                messages.append(ws.recv(timeout=120))
         ticks = [m for m in messages if m.startswith('<progress id="card-progress-')]
         claimed = [m for m in messages if "badge-in_progress" in m]
         assert len(ticks) >= 4 and claimed  # pushed from the worker processes, through Redis

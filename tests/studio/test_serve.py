@@ -25,7 +25,7 @@ def serve(tmp_path, *args: str) -> subprocess.CompletedProcess:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,  # bounds only a run going wrong
     )
 
 

@@ -14,17 +14,17 @@ from studio.engine import leases, local, sweep
 from studio.media import sha256_of
 from studio.models import Status, Take
 from studio.providers import ProviderError
+from tests.support import engine
+from tests.support.engine import refreshed
 
 
 @pytest.fixture
 def queue(workspace, shot, django_capture_on_commit_callbacks):
     def make(**settings) -> Take:
-        options = {"provider": "animatic", "size": "1280x720", "seconds": 4, "seed": 5}
-        options.update(settings)
+        settings.setdefault("seed", 5)
         with django_capture_on_commit_callbacks(execute=True):
-            take = takes.queue_take(workspace, shot, **options)
-        take.refresh_from_db()  # enqueueing set its task id
-        return take
+            take = engine.queue(workspace, shot=shot, provider="animatic", model="", **settings)
+        return refreshed(take)  # enqueueing set its task id
 
     return make
 

@@ -6,7 +6,9 @@ import httpx
 from django.test import Client
 from django_tasks_db.management.commands.db_worker import Worker
 
+from studio import takes
 from studio.models import TERMINAL_STATUSES, Take
+from studio.prompts import Shot
 from studio.providers import endpoints, http
 from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
 from tests.fakes.fal_api import FalSimulator
@@ -16,6 +18,46 @@ from tests.fakes.videos_api import DEFAULT_KEY, Faults, VideosSimulator
 KEY = DEFAULT_KEY
 SECRET = "whsec_" + "c2xhdGUtc2ltdWxhdG9yLXNlY3JldC0wMTIzNDU2Nzg5"  # base64 of a test secret
 FAST = {"typical_render": {"base": 0.3, "per_second": 0.0}}
+# The provider timeout where a test isn't about timeouts: roomy, because a simulator encodes a
+# clip on its first download (seconds on a busy machine), which must not read as a dropped
+# download. Tests of lost answers pass their own (the engine's grace period is twice it).
+ROOMY = 10.0
+# The provider timeout in tests of lost answers (a create that hangs, or whose answer may still
+# come): short, as the engine waits twice it before reconciling, yet seconds, so the test's
+# other requests never come near it.
+LOST = 2.0
+
+
+def queue(
+    workspace,
+    subject: str = "a paper boat in a gutter",
+    *,
+    provider: str = "sim",
+    model: str = "sora-2",
+    size: str = "1280x720",
+    seconds: int = 4,
+    camera: str = "slow push-in",
+    shot: Shot | None = None,
+    **settings,
+) -> Take:
+    """A take of ``subject`` (or of ``shot``) queued in ``workspace`` on ``provider``. A test
+    module fixes its provider's defaults once with ``functools.partial``; a test names only
+    what it varies (``seconds=8``, ``reference=...``)."""
+    return takes.queue_take(
+        workspace,
+        shot or Shot(subject=subject, camera=camera),
+        provider=provider,
+        model=model,
+        size=size,
+        seconds=seconds,
+        **settings,
+    )
+
+
+def refreshed(take: Take) -> Take:
+    """``take`` as the database has it now (in place, and returned, for use in a lambda)."""
+    take.refresh_from_db()
+    return take
 
 
 def simulator(**faults) -> VideosSimulator:
@@ -29,7 +71,7 @@ def connect(
     sim: VideosSimulator,
     *,
     webhooks=False,
-    timeout=1.0,
+    timeout=ROOMY,
     models=("sora-2", "sora-2-pro"),
     name="sim",
     profile="openai",
@@ -84,8 +126,9 @@ def worker() -> Worker:
     )
 
 
-def drive(sim: VideosSimulator, until=None, timeout: float = 20.0) -> None:
-    """Run due tasks and tick the simulator until ``until()`` (default: every take ended)."""
+def drive(sim: VideosSimulator, until=None, timeout: float = 60.0) -> None:
+    """Run due tasks and tick the simulator until ``until()`` (default: every take ended).
+    ``timeout`` only bounds a test that is going wrong: it is generous, a busy machine is slow."""
     until = until or (lambda: not Take.objects.exclude(status__in=TERMINAL_STATUSES).exists())
     runner = worker()
     deadline = time.monotonic() + timeout
@@ -109,7 +152,7 @@ def connect_fal(
     sim: FalSimulator,
     *,
     webhooks=False,
-    timeout=1.0,
+    timeout=ROOMY,
     models=("fal-ai/veo3.1", "fal-ai/kling-video/v3/pro/text-to-video"),
     name="fal",
     overrides=None,
@@ -156,7 +199,7 @@ def connect_comfy(monkeypatch, workspace, base_url: str, *, name="gpu", models=(
     """A ComfyUI endpoint in ``workspace`` for a (fake) server really listening on loopback."""
     from django.conf import settings
 
-    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", 2.0)
+    monkeypatch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", ROOMY)
     monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 2.0)
     return endpoints.add_endpoint(
         workspace,
@@ -172,9 +215,6 @@ def connect_comfy(monkeypatch, workspace, base_url: str, *, name="gpu", models=(
 def offline_take(workspace, *, kind, model, size, seconds, typical, **endpoint):
     """A take queued on an endpoint nothing listens at (for rules that need no provider),
     its model's typical render set to ``typical`` seconds."""
-    from studio import takes
-    from studio.prompts import Shot
-
     endpoints.add_endpoint(
         workspace,
         name=kind,
@@ -183,11 +223,4 @@ def offline_take(workspace, *, kind, model, size, seconds, typical, **endpoint):
         model_overrides={model: {"typical_render": {"base": typical, "per_second": 0}}},
         **endpoint,
     )
-    return takes.queue_take(
-        workspace,
-        Shot(subject="a lighthouse"),
-        provider=kind,
-        model=model,
-        size=size,
-        seconds=seconds,
-    )
+    return queue(workspace, "a lighthouse", provider=kind, model=model, size=size, seconds=seconds)

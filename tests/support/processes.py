@@ -1,10 +1,13 @@
 """Real Slate processes for tests: migrate, serve, worker, generate, each on its own data."""
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -50,11 +53,21 @@ class Install:
         self.processes.append(process)
         return process
 
+    def worker(self, **env: str) -> subprocess.Popen:
+        """A worker process, returned once it is taking tasks (its start, not a guess)."""
+        worker = self.start("worker", **env)
+        deadline = time.monotonic() + 120  # a busy machine starts Django slowly
+        while "Worker started" not in worker.log_path.read_text():
+            if time.monotonic() > deadline or worker.poll() is not None:
+                pytest.fail("the worker did not start:\n" + worker.log_path.read_text())
+            time.sleep(0.05)
+        return worker
+
     def serve(self, port: int | None = None, **env: str) -> str:
         port = port or free_port()
         server = self.start("serve", "--port", str(port), **env)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy machine starts Django slowly
         while True:
             try:
                 urllib.request.urlopen(f"{url}/login/", timeout=1).close()
@@ -91,11 +104,32 @@ class Install:
                 process.wait()
 
 
+_migrated: Path | None = None
+
+
+def migrated_sqlite() -> Path:
+    """A data folder freshly migrated by ``manage.py migrate``, once per test session: an
+    install copies it instead of migrating (which takes seconds, many on a busy machine)."""
+    global _migrated
+    if _migrated is None:
+        folder = Path(tempfile.mkdtemp(prefix="slate-migrated-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        done = Install(folder).manage("migrate", "-v0")
+        assert done.returncode == 0, done.stderr
+        _migrated = folder
+    return _migrated
+
+
 def make_install(var: Path, **env: str) -> Install:
+    """An install on a migrated database: its own copy of the session's migrated SQLite
+    file, or, on another database (``DATABASE_URL``), migrated there."""
     install = Install(var, **env)
-    var.mkdir(parents=True, exist_ok=True)
-    migrated = install.manage("migrate", "-v0")
-    assert migrated.returncode == 0, migrated.stderr
+    if "DATABASE_URL" in install.env:
+        var.mkdir(parents=True, exist_ok=True)
+        migrated = install.manage("migrate", "-v0")
+        assert migrated.returncode == 0, migrated.stderr
+    else:
+        shutil.copytree(migrated_sqlite(), var, dirs_exist_ok=True)
     return install
 
 
