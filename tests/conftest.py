@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-from studio.models import Membership, Role, Workspace
+from studio import takes
+from studio.engine import local
+from studio.models import Membership, Role, Status, Workspace
 from studio.prompts import Shot
 
 CI = os.environ.get("CI") == "true"
@@ -51,6 +53,27 @@ def shot():
         atmosphere="wind and distant waves",
         dialogue='"Almost there," he mutters.',
     )
+
+
+@pytest.fixture
+def client_for(client):
+    """Django's test client, logged in as the persona given."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def rendered_take(workspace, shot):
+    """A finished animatic take of ``shot``: a real MP4, poster and spritesheet."""
+    take = takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
+    local.run_take(take.pk)
+    take.refresh_from_db()
+    assert take.status == Status.COMPLETED and take.poster
+    return take
 
 
 def chromium_or_skip() -> str:

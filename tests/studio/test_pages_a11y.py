@@ -4,13 +4,8 @@ style."""
 
 from html.parser import HTMLParser
 
-import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
-
-from studio import takes
-from studio.engine import local
-from studio.models import Status
 
 VALID = {
     "subject": "a red fox",
@@ -89,35 +84,17 @@ def check(html: str) -> Page:
     return page
 
 
-@pytest.fixture
-def client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
-def finished(workspace, shot):
-    take = takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
-    local.run_take(take.pk)
-    take.refresh_from_db()
-    assert take.status == Status.COMPLETED and take.poster
-    return take
-
-
-def test_the_studio_with_a_finished_take(client_for, personas, finished):
+def test_the_studio_with_a_finished_take(client_for, personas, rendered_take):
     html = client_for(personas["editor"]).get(reverse("workspace", args=["harbour"]))
     page = check(html.content.decode())
     assert "Subject" in page.labels and "Provider" in page.labels and "Seed" in page.labels
-    assert f"Take #{finished.pk}: lighthouse keeper (Completed)" in page.links
+    assert f"Take #{rendered_take.pk}: lighthouse keeper (Completed)" in page.links
 
 
-def test_the_studio_for_a_viewer_and_a_take_page(client_for, personas, finished):
+def test_the_studio_for_a_viewer_and_a_take_page(client_for, personas, rendered_take):
     client = client_for(personas["viewer"])
     check(client.get(reverse("workspace", args=["harbour"])).content.decode())
-    check(client.get(reverse("take", args=[finished.pk])).content.decode())
+    check(client.get(reverse("take", args=[rendered_take.pk])).content.decode())
 
 
 def test_the_composer_with_errors_marks_the_fields(client_for, personas):

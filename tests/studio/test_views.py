@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from studio import takes
-from studio.engine import local
 from studio.models import Status, Take
 
 VALID = {
@@ -20,24 +19,6 @@ VALID = {
     "size": "1280x720",
     "seconds": "4",
 }
-
-
-@pytest.fixture
-def client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
-def rendered_take(workspace, shot):
-    take = takes.queue_take(workspace, shot, provider="animatic", size="1280x720", seconds=4)
-    local.run_take(take.pk)
-    take.refresh_from_db()
-    assert take.status == Status.COMPLETED
-    return take
 
 
 def test_compose_page_shows_the_smcla_fields_and_settings(client_for, personas):
