@@ -7,6 +7,7 @@
 from datetime import datetime
 
 from django.tasks import task
+from django.utils import timezone
 
 from .engine.advance import advance
 from .models import Take
@@ -19,7 +20,10 @@ def advance_take(take_id: int) -> str | None:
 
 
 def wake(take_id: int, run_after: datetime | None = None) -> None:
-    """Wake the take up now (or at ``run_after``) on a worker."""
-    task_ = advance_take.using(run_after=run_after) if run_after else advance_take
-    result = task_.enqueue(take_id)
+    """Wake the take up now (or at ``run_after``) on a worker.
+
+    "Now" is written as the time it is: the database queue takes due tasks in order of
+    ``run_after``, and a task without one sorts after every scheduled task, so a new take's
+    first step would wait behind another take's steps for as long as that take lives."""
+    result = advance_take.using(run_after=run_after or timezone.now()).enqueue(take_id)
     Take.objects.filter(pk=take_id).update(task_id=str(result.id))

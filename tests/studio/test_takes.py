@@ -273,3 +273,17 @@ def test_a_stopping_worker_hands_its_take_back_without_using_an_attempt(
     )
     assert tasks_for(take) == 2  # queued again for the next worker
     assert not take.video
+
+
+def test_a_new_take_is_not_starved_by_another_takes_scheduled_steps(queue):
+    """The queue takes due tasks by run_after: a take woken "now" must sort by now, not after
+    every task that was scheduled (a watched take re-schedules itself every fraction of a
+    second for as long as it renders)."""
+    from django_tasks_db.models import DBTaskResult
+
+    busy = queue()
+    newcomer = queue()
+    # Meanwhile the busy take's next step came due (scheduled by its last one).
+    DBTaskResult.objects.filter(id=busy.task_id).update(run_after=timezone.now())
+    ready = [str(task_id) for task_id in DBTaskResult.objects.ready().values_list("id", flat=True)]
+    assert ready == [newcomer.task_id, busy.task_id]  # in the order they came due
