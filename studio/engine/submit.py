@@ -85,20 +85,7 @@ def submit(take: Take) -> None:
         if take.retries >= MAX_RETRIES:
             fail(take.pk, owner, error)
             return
-        with transaction.atomic():
-            if transition(
-                take.pk,
-                Status.QUEUED,
-                frm=(Status.SUBMITTING,),
-                owner=owner,
-                lease_owner="",
-                lease_expires_at=None,
-                create_sent_at=None,  # nothing is out there: this create didn't arrive
-            ):
-                Take.objects.filter(pk=take.pk).update(
-                    next_check_at=schedule(take.pk, pacing.backoff(take, error)),
-                    retries=F("retries") + 1,
-                )
+        _requeue(take, owner, after=pacing.backoff(take, error), retries=F("retries") + 1)
         return
     except ProviderError as error:
         fail(take.pk, owner, error)
@@ -238,8 +225,9 @@ def reconcile(take: Take) -> None:
     _requeue(take, owner)
 
 
-def _requeue(take: Take, owner: str) -> None:
-    """Back to the queue for a fresh create: none of its creates exists at the provider."""
+def _requeue(take: Take, owner: str, *, after: float | None = None, **fields) -> None:
+    """Back to the queue for a fresh create (now, or ``after`` seconds): none of its creates
+    exists at the provider."""
     with transaction.atomic():
         if transition(
             take.pk,
@@ -249,9 +237,13 @@ def _requeue(take: Take, owner: str) -> None:
             lease_owner="",
             lease_expires_at=None,
             submit_uncertain=False,
-            create_sent_at=None,
+            create_sent_at=None,  # nothing is out there: no create of it arrived
+            **fields,
         ):
-            enqueue_on_commit(take.pk)
+            if after is None:
+                enqueue_on_commit(take.pk)
+            else:
+                Take.objects.filter(pk=take.pk).update(next_check_at=schedule(take.pk, after))
 
 
 def _named_by_callback(take: Take, owner: str) -> RemoteVideo | None:
