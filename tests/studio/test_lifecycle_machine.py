@@ -70,6 +70,12 @@ NO_MODERATION = {**OUTCOMES, "REFUSE": {"completed"}, "BLOCKME": {"completed"}}
 # clips (as fal's always does), so copying, probing and a thumbnail sheet per completed take
 # cost little, and hundreds of them run in seconds.
 SMALL = {"render_seconds": (1.0, 3.0), "asset_size": "320x180"}
+# Jobs that can't be listed (fal, OpenRouter): a take whose create answer was lost waits for
+# the callback ~4 typical renders of wall-clock time. This machine's renders take simulator
+# seconds while a busy machine spends real seconds on each step: a typical render of a minute
+# keeps that patience far above a run's wall-clock time (with 0.3 s, a loaded CI machine ended
+# a take "outcome unknown" before its callback came).
+PATIENT = {"typical_render": {"base": 60.0, "per_second": 0.0}}
 
 
 def provider(kind, monkeypatch, workspace, servers):
@@ -86,13 +92,19 @@ def provider(kind, monkeypatch, workspace, servers):
         sim = fal_simulator(**SMALL)
         sim.clock = FakeClock()
         connect_fal(
-            monkeypatch, workspace, sim, webhooks=True, name="sim", models=("fal-ai/veo3.1",)
+            monkeypatch,
+            workspace,
+            sim,
+            webhooks=True,
+            name="sim",
+            models=("fal-ai/veo3.1",),
+            overrides={"fal-ai/veo3.1": PATIENT},
         )
         return sim
     if kind == "openrouter":
         sim = OpenRouterSimulator(Faults(**SMALL))
         sim.clock = FakeClock()
-        connect(
+        endpoint = connect(
             monkeypatch,
             workspace,
             sim,
@@ -100,6 +112,8 @@ def provider(kind, monkeypatch, workspace, servers):
             models=("google/veo-3.1",),
             profile="openrouter",
         )
+        endpoint.model_overrides = {"google/veo-3.1": PATIENT}
+        endpoint.save()
         return sim
     sim = simulator(**SMALL)
     sim.clock = FakeClock()
