@@ -299,6 +299,8 @@ class Take(models.Model):
         """The status as a badge says it: a job still in the provider's queue isn't rendering."""
         if self.status == Status.IN_PROGRESS and self.stage == "queued":
             return "In queue"
+        if self.status == Status.IN_PROGRESS and self.stage == "sent":
+            return "Sent"  # its first look says whether it waits or runs
         return self.get_status_display()
 
     @property

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.text import capfirst
 
 from studio.models import Status, Take
 from studio.providers.endpoints import info_for
@@ -41,11 +40,19 @@ def clock(seconds: float) -> str:
 
 
 def queue_label(position: int | None) -> str:
+    """Only while the provider's own queue says the job waits (its place, where known)."""
     if position is None:
-        return "In the provider's queue"
+        return "In queue"
     if position == 0:
-        return "Next in the provider's queue"
-    return f"In the provider's queue · {position} ahead"
+        return "In queue · next"
+    return f"In queue · {position} ahead"
+
+
+def running_label(stage: str) -> str:
+    """What runs, as the backend names it: "Rendering · KSampler: step 3/20"."""
+    if not stage or stage == "rendering":
+        return "Rendering"
+    return f"Rendering · {stage}"
 
 
 def progress_of(take: Take) -> Progress:
@@ -64,8 +71,10 @@ def progress_of(take: Take) -> Progress:
         return Progress(take.progress, f"{take.progress}% rendered")
     if take.stage == "queued" or take.queue_position:
         label = queue_label(take.queue_position)
+    elif take.stage == "sent":  # submitted; its first look is under way
+        label = f"Sent to {take.provider}"
     else:
-        label = capfirst(take.stage or "rendering")
+        label = running_label(take.stage)
     started = take.create_sent_at or take.submitted_at or take.started_at
     return Progress(None, label, since=started, typical=_typical(take))
 

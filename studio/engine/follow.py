@@ -2,8 +2,11 @@
 
 A verified webhook wakes the take at once; otherwise, and as a safety net, it
 is looked at on the pace pacing.py sets. Providers with a live event stream
-(ComfyUI's websocket) are watched in slices, each change saved and pushed.
-A cancelled take whose job is running is asked to stop here too.
+(ComfyUI's websocket) are watched in slices, each change saved and pushed; a
+refused websocket is tried again at the next look. A job the provider forgot is
+submitted again once where its id is Slate's own (submit.submit_again), else the
+take fails in the provider's words. A cancelled take whose job is running is
+asked to stop here too.
 """
 
 import logging
@@ -33,6 +36,7 @@ from .download import download
 from .errors import FAILED_MESSAGE, expire, fail, refuse
 from .leases import LeaseKeeper, TakeLost, claim, lease_deadline, lease_is_free, new_lease_owner
 from .pacing import EVENT_HINTS, MIN_RENDER_WAIT, let_go, next_check_delay, retry_later
+from .submit import submit_again
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +61,7 @@ def check(take: Take) -> None:
         return
     try:
         client = calls.client(take, owner)
-        watchable = hasattr(client, "watch") and take.remote_data.get("live") != "unavailable"
+        watchable = hasattr(client, "watch")
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
         waiting = take.remote_status == "pending" and take.queue_position is not None
         # Otherwise live events first: the watch's own first look (once subscribed) is the
@@ -73,13 +77,16 @@ def check(take: Take) -> None:
         log.info("Take %s: %s", take.pk, leases.lost_because(take.pk))
         return
     except NotFound as error:
-        fail(
-            take.pk,
-            owner,
-            error,
-            message=FAILED_MESSAGE.format(detail="the provider no longer knows it"),
-            code="not_found",
-        )
+        if submit_again(take, owner):
+            return  # a restarted ComfyUI forgot it: sent again, once, under the same id
+        # The provider's own words (ComfyUI's ask whether the server was restarted).
+        if take.remote_data.get("resubmitted"):
+            detail = "{detail} Slate had already sent it again once."
+        elif take.endpoint.kind in endpoints.RESUBMIT_KINDS:
+            detail = "{detail}"
+        else:
+            detail = "the provider no longer knows it: {detail}"
+        fail(take.pk, owner, error, message=FAILED_MESSAGE.format(detail=detail), code="not_found")
         return
     except (Retryable, OutcomeUnknown) as error:
         retry_later(take, owner, error)
@@ -125,10 +132,9 @@ def _watch(take: Take, owner: str, client, video: RemoteVideo):
     try:
         ended = client.watch(video, on_update, settings.SLATE_WATCH_SECONDS, heartbeat)
     except LiveUnavailable as error:
-        # Don't knock again at every look: this take is followed by polling from now on.
-        log.info("Take %s: %s; polling instead", take.pk, error.message)
-        take.remote_data = {**take.remote_data, "live": "unavailable"}
-        Take.objects.filter(pk=take.pk, lease_owner=owner).update(remote_data=take.remote_data)
+        # This look polls; the next one knocks again (a proxy or a restarting server may
+        # refuse one handshake, and a take shouldn't be polled blind for the rest of its life).
+        log.info("Take %s: %s; polling this time", take.pk, error.message)
         return None
     except TakeLost:
         return WATCHED
@@ -141,6 +147,8 @@ def _watch(take: Take, owner: str, client, video: RemoteVideo):
 
 
 def follow(take: Take, owner: str, video: RemoteVideo) -> None:
+    if video.status not in ("queued", "in_progress"):
+        queue_moved(take)
     match video.status:
         case "completed":
             download(take, owner, video)
@@ -200,6 +208,24 @@ def follow(take: Take, owner: str, video: RemoteVideo) -> None:
             live.progress_changed(take.pk)
 
 
+def queue_moved(take: Take) -> None:
+    """A job on a server that renders one at a time ended: the takes waiting behind it there
+    move up, or start. Look at them now, not at the time their place suggested."""
+    if take.endpoint.kind not in endpoints.SERIAL_KINDS:
+        return
+    waiting = (
+        Take.objects.filter(
+            endpoint_id=take.endpoint_id, status=Status.IN_PROGRESS, remote_status="pending"
+        )
+        .filter(lease_is_free())
+        .exclude(pk=take.pk)
+    )
+    with transaction.atomic():
+        for take_id in waiting.values_list("pk", flat=True):
+            Take.objects.filter(pk=take_id).update(next_check_at=timezone.now())
+            enqueue_on_commit(take_id)
+
+
 def stop(take: Take) -> None:
     """A cancelled take whose provider job is running: ask it to stop, then wait until it has."""
     owner = claim(take, Status.CANCELLING)
@@ -220,6 +246,7 @@ def stop(take: Take) -> None:
     except ProviderError:
         stopped = True  # nothing more can be done about it; the take is cancelled here
     if stopped:
+        queue_moved(take)
         transition(
             take.pk,
             Status.CANCELLED,

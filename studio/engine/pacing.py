@@ -93,8 +93,11 @@ def retry_later(take: Take, owner: str, error: ProviderError, **fields) -> None:
     let_go(take.pk, owner, backoff(take, error), retries=F("retries") + 1, **fields)
 
 
-def first_check_delay(info: ModelInfo, seconds: int, webhooks: bool) -> float:
-    """With webhooks, only a late safety check; without, near the typical render time."""
+def first_check_delay(info: ModelInfo, seconds: int, webhooks: bool, live: bool = False) -> float:
+    """With live events (a ComfyUI websocket), at once: the look is a watch. With webhooks,
+    only a late safety check; without, near the typical render time."""
+    if live:
+        return 0.0
     typical = info.typical_render_seconds(seconds)
     return min(max(typical * (4.0 if webhooks else 0.9), FLOOR), CAP * 5)
 

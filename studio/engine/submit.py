@@ -10,7 +10,8 @@ period, and only when it says nothing was created is the take submitted
 again. A provider that can't be asked gets no second create: the take ends
 with a message saying so. A job is adopted by one take only (a unique
 constraint on account and job id), so two identical takes can never claim
-the same job.
+the same job. A job a restarted ComfyUI forgot goes back through the same
+create once, under the same id (``submit_again``): the server had it no more.
 """
 
 import logging
@@ -96,7 +97,12 @@ def submit(take: Take) -> None:
 
 def _adopt(take: Take, owner: str, video: RemoteVideo) -> None:
     """The provider has the job: remember it and plan the first check."""
-    delay = first_check_delay(endpoints.info_for(take), take.seconds, take.endpoint.has_webhooks)
+    delay = first_check_delay(
+        endpoints.info_for(take),
+        take.seconds,
+        take.endpoint.has_webhooks,
+        live=take.endpoint.kind in endpoints.LIVE_KINDS,
+    )
     # A webhook can beat the create's answer: it was kept, and counts now.
     events = WebhookDelivery.objects.filter(endpoint=take.endpoint, remote_id=video.id)
     hint = next(
@@ -225,14 +231,48 @@ def reconcile(take: Take) -> None:
     _requeue(take, owner)
 
 
-def _requeue(take: Take, owner: str, *, after: float | None = None, **fields) -> None:
+def submit_again(take: Take, owner: str) -> bool:
+    """A job the provider has forgotten (a restarted ComfyUI): back to the queue to be
+    submitted again under the same id (the take's own key), through the same exactly-once
+    create as the first time. Once only: ``remote_data`` remembers it, and a job lost a
+    second time ends the take. Whether it went back (False: not a provider whose jobs may
+    be sent again, or already sent again once)."""
+    if take.endpoint.kind not in endpoints.RESUBMIT_KINDS or take.remote_data.get("resubmitted"):
+        return False
+    log.warning("Take %s: the provider forgot job %s; submitting it again", take.pk, take.remote_id)
+    _requeue(
+        take,
+        owner,
+        frm=(Status.IN_PROGRESS,),
+        remote_id="",
+        remote_status="",
+        remote_data={"resubmitted": True},
+        progress=0,
+        progress_known=False,
+        stage="",
+        queue_position=None,
+        webhook_hint="",
+        next_check_at=None,
+        retries=0,
+    )
+    return True
+
+
+def _requeue(
+    take: Take,
+    owner: str,
+    *,
+    after: float | None = None,
+    frm: tuple[str, ...] = (Status.SUBMITTING,),
+    **fields,
+) -> None:
     """Back to the queue for a fresh create (now, or ``after`` seconds): none of its creates
     exists at the provider."""
     with transaction.atomic():
         if transition(
             take.pk,
             Status.QUEUED,
-            frm=(Status.SUBMITTING,),
+            frm=frm,
             owner=owner,
             lease_owner="",
             lease_expires_at=None,

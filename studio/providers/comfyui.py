@@ -25,6 +25,8 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import connect
 
 from . import addresses, workflows
 from .base import (
@@ -114,11 +116,13 @@ class ComfyUI(HttpProvider):
             raise OutcomeUnknown(
                 f"{error.message} (after the prompt was accepted)", "unreadable_answer"
             ) from error
+        # Whether it runs already or waits behind others, only the queue can say: the take
+        # is watched at once, and its first look asks (never "queued" on a guess).
         return RemoteVideo(
             id=str(data["prompt_id"]),
             status="queued",
-            raw_status="queued",
-            stage="queued",
+            raw_status="submitted",
+            stage="sent",
             data={
                 "number": data.get("number"),
                 "client_id": client_id(job.key),
@@ -138,7 +142,14 @@ class ComfyUI(HttpProvider):
                 key=lambda item: item[0],
             )
             if video.id in running:
-                return replace(video, status="in_progress", raw_status="running", stage="rendering")
+                stage = video.stage if video.raw_status == "running" else "rendering"
+                return replace(
+                    video,
+                    status="in_progress",
+                    raw_status="running",
+                    stage=stage,
+                    queue_position=None,
+                )
             ids = [item[1] for item in pending]
             if video.id in ids:
                 return replace(
@@ -150,7 +161,7 @@ class ComfyUI(HttpProvider):
                 )
             # Neither: it may have ended between the two questions. Ask history once more.
         raise NotFound(
-            "ComfyUI no longer knows this prompt (was the server restarted?)", "not_found"
+            "ComfyUI no longer knows this prompt: was the server restarted?", "not_found"
         )
 
     def find_created(self, job: Job, submission: Submission) -> list[RemoteVideo] | str:
@@ -210,11 +221,9 @@ class ComfyUI(HttpProvider):
     ) -> RemoteVideo | None:
         """Follow the prompt's websocket events for up to ``seconds``, calling ``on_update``
         with each change and ``heartbeat`` every second (either returns False to stop
-        watching). Returns the prompt's end state when an end event arrived, else None
-        (the caller checks history)."""
-        from websockets.exceptions import WebSocketException
-        from websockets.sync.client import connect
-
+        watching). Returns the prompt's end state when an end event arrived, its state
+        when it waits behind others in the queue (nothing to watch until its turn; the
+        caller looks again when the queue moves), else None (the caller checks history)."""
         scheme, netloc, path, _, _ = urlsplit(self.base)
         url = urlunsplit(
             (
@@ -242,6 +251,8 @@ class ComfyUI(HttpProvider):
                 current = self.retrieve(current)
                 if current.status in ("completed", "failed", "cancelled"):
                     return current
+                if current.raw_status == "pending":
+                    return current  # behind others: nothing to watch until its turn
                 if not on_update(current):
                     return None
                 while (left := deadline - time.monotonic()) > 0:
@@ -284,30 +295,34 @@ class ComfyUI(HttpProvider):
         def node_name(node) -> str:
             return names.get(str(node)) or f"node {node}"
 
+        def running(**changes) -> RemoteVideo:
+            # It executes: out of the queue, whatever the last look said.
+            return replace(
+                video, status="in_progress", raw_status="running", queue_position=None, **changes
+            )
+
         match kind:
             case "execution_start":
-                return False, replace(video, status="in_progress", stage="starting")
+                return False, running(stage="starting")
             case "executing" if data.get("node") is None:
                 return True, video  # older servers end with executing: null
             case "executing":
                 node = data.get("display_node") or data.get("node")
-                return False, replace(video, status="in_progress", stage=node_name(node)[:60])
+                return False, running(stage=node_name(node)[:60])
             case "progress":
                 value, most = data.get("value"), data.get("max")
                 if isinstance(value, int | float) and isinstance(most, int | float) and most > 0:
-                    return False, replace(
-                        video,
-                        status="in_progress",
+                    return False, running(
                         progress=int(100 * value / most),
                         stage=f"{node_name(data.get('node'))}: step {int(value)}/{int(most)}"[:60],
                     )
             case "progress_state":
                 nodes = data.get("nodes") or {}
-                running = [n for n in nodes.values() if n.get("state") == "running"]
-                if running:
-                    node = running[0].get("display_node_id") or running[0].get("node_id")
+                active = [n for n in nodes.values() if n.get("state") == "running"]
+                if active:
+                    node = active[0].get("display_node_id") or active[0].get("node_id")
                     if node is not None:
-                        return False, replace(video, status="in_progress", stage=node_name(node))
+                        return False, running(stage=node_name(node)[:60])
             case "execution_success" | "execution_error" | "execution_interrupted":
                 return True, video
         return False, video
@@ -375,24 +390,31 @@ class ComfyUI(HttpProvider):
         return f"{sub}/{name}" if sub else name
 
     def _failure(self, response: httpx.Response, idempotent: bool):
-        """ComfyUI's 400 names the nodes the graph failed on: say which, and why."""
+        """ComfyUI's 400 names the nodes the graph failed on: say every one, and why (a graph
+        missing three model files names all three; an unknown node keeps its id)."""
         if response.status_code == 400:
             try:
                 body = response.json()
             except ValueError:
                 body = {}
-            nodes = body.get("node_errors") if isinstance(body, dict) else None
+            body = body if isinstance(body, dict) else {}
             _, _, message = error_parts(response)
-            detail = ""
-            if isinstance(nodes, dict) and nodes:
-                node_id, info = next(iter(nodes.items()))
-                errors = info.get("errors") or [{}]
-                detail = " " + summary(
-                    f"Node {node_id} ({info.get('class_type', '?')}): "
-                    f"{errors[0].get('message', '')} {errors[0].get('details', '')}",
-                    300,
-                )
-            raise BadRequest(f"ComfyUI refused the workflow: {message}.{detail}", "bad_workflow")
+            error = body.get("error") if isinstance(body.get("error"), dict) else {}
+            said = [message.rstrip(". ")]  # its own full stop would double ours
+            if details := summary(error.get("details") or "", 120):
+                said.append(details)  # "Node ID '#5'": which node is meant
+            nodes = body.get("node_errors")
+            for node_id, info in nodes.items() if isinstance(nodes, dict) else ():
+                info = info if isinstance(info, dict) else {}
+                for problem in info.get("errors") or [{}]:
+                    problem = problem if isinstance(problem, dict) else {}
+                    words = " ".join(
+                        str(problem.get(key) or "") for key in ("message", "details")
+                    ).strip()
+                    said.append(f"Node {node_id} ({info.get('class_type', '?')}): {words}")
+            raise BadRequest(
+                summary(f"ComfyUI refused the workflow: {'. '.join(said)}", 600), "bad_workflow"
+            )
         return super()._failure(response, idempotent)
 
 

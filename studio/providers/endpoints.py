@@ -304,6 +304,12 @@ CANCELLABLE_KINDS = {"fal", "comfyui"}
 # Provider kinds that render one job at a time (one GPU): a job's place in the queue says
 # how long it will wait, a render's typical time for each one ahead.
 SERIAL_KINDS = {"comfyui"}
+# Provider kinds with a live event stream that costs nothing (a creator's own server): a job
+# is watched from the moment it is queued, not first looked at after a typical render.
+LIVE_KINDS = {"comfyui"}
+# Provider kinds whose job id is Slate's own key: a job the server lost (a restarted ComfyUI
+# forgets every prompt) may be submitted again under the same id, and is found by it after.
+RESUBMIT_KINDS = {"comfyui"}
 
 
 def webhook_url(endpoint: ProviderEndpoint, key: str = "") -> str:

@@ -1,15 +1,21 @@
 """A fake ComfyUI server (docs/backends.md §7), replaying the shapes recorded there.
 
-Routes: ``POST /prompt`` (validation like the real server: unknown nodes, and
-model files it doesn't have, are 400s with ``node_errors``), ``GET /history/{id}``
-(``{}`` until done), ``GET /queue``, ``POST /queue`` (delete), ``POST /interrupt``
-(cooperative: noticed between steps), ``POST /upload/image``, ``GET /view``,
-``GET /system_stats``, and the websocket ``/ws?clientId=`` with ``status``,
+Routes: ``POST /prompt`` (validation like the real server: an unknown node is a 400
+naming its id, and every model file it doesn't have is listed in ``node_errors``),
+``GET /history/{id}`` (``{}`` until done), ``GET /queue``, ``POST /queue`` (delete),
+``POST /interrupt`` (cooperative: noticed between steps), ``POST /upload/image``,
+``GET /view``, ``GET /system_stats``, ``GET /object_info`` (the nodes it has),
+``GET /models`` and ``GET /models/{folder}`` (the model files it has: ``models``),
+and the websocket ``/ws?clientId=`` with ``status``,
 ``execution_start``, ``executing``, ``progress``, ``progress_state``,
 ``executed``, ``execution_success``, ``execution_error`` and
 ``execution_interrupted`` events, sent to the client that queued the prompt.
 
-Prompts run one at a time, like the real server. The graph is really executed
+Prompts run one at a time, like the real server; one queued while nothing runs or
+waits starts at once, before ``POST /prompt`` answers (its ``execution_start`` goes
+to a client that hasn't connected yet). ``restart()`` forgets every prompt (queue,
+the one running, history) and drops every websocket, as a restarted server does;
+the files it wrote stay. The graph is really executed
 for the nodes the weight-free templates use: frames of the EmptyImage colour (or
 the uploaded image) at the asked size and count, encoded to H.264 at the asked
 fps, so the MP4 that comes back is what the template says. A prompt whose text
@@ -17,11 +23,13 @@ holds FAILME fails in a node; ``steps`` makes a render report sampler progress.
 """
 
 import asyncio
+import contextlib
 import io
 import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import av
 import numpy as np
@@ -42,10 +50,9 @@ KNOWN_NODES = {
     "LoadImage",
     "ImageScale",
     "RepeatImageBatch",
-    # Model nodes exist, but this server has no model files for them.
+    # Model nodes exist, but this server has no model files for them (``models``).
     "UNETLoader",
     "CLIPLoader",
-    "LTXAVTextEncoderLoader",
     "VAELoader",
     "CheckpointLoaderSimple",
     "CLIPTextEncode",
@@ -61,7 +68,16 @@ KNOWN_NODES = {
     "CFGGuider",
     "SamplerCustomAdvanced",
 }
-MODEL_INPUTS = {"unet_name", "clip_name", "vae_name", "ckpt_name", "text_encoder"}
+# LTX-2's text encoder loader came after 0.3.64: the shipped LTX-2 template can't run here.
+# The inputs that name a model file, and the folder under models/ each is looked up in.
+MODEL_INPUTS = {
+    "unet_name": "diffusion_models",
+    "clip_name": "text_encoders",
+    "vae_name": "vae",
+    "ckpt_name": "checkpoints",
+    "text_encoder": "text_encoders",
+}
+FOLDERS = ("checkpoints", "diffusion_models", "text_encoders", "vae", "loras")
 
 
 @dataclass
@@ -74,6 +90,7 @@ class ComfyFaults:
     garbage: bool = False  # answer every request with an HTML error page
     down: bool = False  # refuse connections (the test stops the server instead)
     no_websocket: bool = False  # refuse the websocket handshake (a proxy that drops them)
+    refuse_sockets: int = 0  # refuse this many websocket handshakes, then accept again
 
 
 @dataclass
@@ -89,6 +106,8 @@ class Job:
 @dataclass
 class ComfySimulator:
     faults: ComfyFaults = field(default_factory=ComfyFaults)
+    # The model files in each folder under models/ (none: the weight-free templates need none).
+    models: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self):
         self.pending: deque[Job] = deque()
@@ -102,6 +121,9 @@ class ComfySimulator:
         self.jobs: list[Job] = []
         self.interrupts = 0
         self.refused_sockets = 0
+        self.accepted_sockets = 0
+        self.restarts = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.wake: asyncio.Event | None = None
         self.worker: asyncio.Task | None = None
         self.app = Starlette(
@@ -114,6 +136,9 @@ class ComfySimulator:
                 Route("/upload/image", self.upload, methods=["POST"]),
                 Route("/view", self.view, methods=["GET"]),
                 Route("/system_stats", self.system_stats, methods=["GET"]),
+                Route("/object_info", self.object_info, methods=["GET"]),
+                Route("/models", self.model_folders, methods=["GET"]),
+                Route("/models/{folder}", self.model_files, methods=["GET"]),
                 WebSocketRoute("/ws", self.websocket),
             ]
         )
@@ -134,6 +159,7 @@ class ComfySimulator:
         return None
 
     def ensure_worker(self) -> None:
+        self.loop = asyncio.get_running_loop()
         if self.worker is None or self.worker.done():
             self.wake = asyncio.Event()
             self.worker = asyncio.get_running_loop().create_task(self.execute_forever())
@@ -156,8 +182,6 @@ class ComfySimulator:
     def creates(self) -> list:
         """Every prompt queued, as the other simulators list their jobs: id and prompt text
         (what the template's prompt slot received)."""
-        from types import SimpleNamespace
-
         return [
             SimpleNamespace(id=job.prompt_id, prompt=prompt_text(job.graph)) for job in self.jobs
         ]
@@ -175,48 +199,53 @@ class ComfySimulator:
         graph = body.get("prompt")
         if not isinstance(graph, dict):
             return self.invalid("invalid_prompt", "No prompt provided", {})
-        for node in graph.values():
+        for node_id, node in graph.items():
             if node.get("class_type") not in KNOWN_NODES:
                 return self.invalid(
                     "invalid_prompt",
                     f"Cannot execute because node {node.get('class_type')} does not exist.",
                     {},
+                    details=f"Node ID '#{node_id}'",
                 )
+        node_errors = {}
         for node_id, node in graph.items():
-            missing = MODEL_INPUTS & set(node.get("inputs", {}))
-            if missing:
-                name = sorted(missing)[0]
-                return self.invalid(
-                    "prompt_outputs_failed_validation",
-                    "Prompt outputs failed validation",
-                    {
-                        node_id: {
-                            "errors": [
-                                {
-                                    "type": "value_not_in_list",
-                                    "message": "Value not in list",
-                                    "details": f"{name}: '{node['inputs'][name]}' not in []",
-                                    "extra_info": {"input_name": name},
-                                }
-                            ],
-                            "dependent_outputs": [],
-                            "class_type": node["class_type"],
-                        }
-                    },
-                )
+            errors = [
+                {
+                    "type": "value_not_in_list",
+                    "message": "Value not in list",
+                    "details": f"{name}: '{value}' not in {self.models.get(folder, [])}",
+                    "extra_info": {"input_name": name},
+                }
+                for name, folder in MODEL_INPUTS.items()
+                if (value := node.get("inputs", {}).get(name)) is not None
+                and value not in self.models.get(folder, [])
+            ]
+            if errors:
+                node_errors[node_id] = {
+                    "errors": errors,
+                    "dependent_outputs": [],
+                    "class_type": node["class_type"],
+                }
+        if node_errors:
+            return self.invalid(
+                "prompt_outputs_failed_validation", "Prompt outputs failed validation", node_errors
+            )
         prompt_id = str(body.get("prompt_id") or f"auto-{self.counter}")
         self.counter += 1
         self.submitted.append(prompt_id)
         job = Job(prompt_id, self.counter, graph, str(body.get("client_id") or ""))
         self.jobs.append(job)
-        self.pending.append(job)
+        if self.running is None and not self.pending:
+            self.running = job  # nothing ahead: it runs before the answer is sent
+        else:
+            self.pending.append(job)
         self.wake.set()
         await self.broadcast_status()
         return JSONResponse({"prompt_id": prompt_id, "number": job.number, "node_errors": {}})
 
     @staticmethod
-    def invalid(kind: str, message: str, node_errors: dict) -> Response:
-        error = {"type": kind, "message": message, "details": "", "extra_info": {}}
+    def invalid(kind: str, message: str, node_errors: dict, details: str = "") -> Response:
+        error = {"type": kind, "message": message, "details": details, "extra_info": {}}
         return JSONResponse({"error": error, "node_errors": node_errors}, status_code=400)
 
     async def get_history(self, request: Request) -> Response:
@@ -297,11 +326,77 @@ class ComfySimulator:
             }
         )
 
+    async def object_info(self, request: Request) -> Response:
+        """The node catalogue: each node the server has, a model input listing its files."""
+        if bad := self.garbage():
+            return bad
+        return JSONResponse(
+            {
+                name: {
+                    "input": {"required": self.node_inputs(name)},
+                    "output": [],
+                    "name": name,
+                    "display_name": name,
+                    "category": "",
+                    "output_node": name.startswith("Save"),
+                }
+                for name in sorted(KNOWN_NODES)
+            }
+        )
+
+    def node_inputs(self, name: str) -> dict:
+        uses = {
+            "UNETLoader": ("unet_name",),
+            "CLIPLoader": ("clip_name",),
+            "VAELoader": ("vae_name",),
+            "CheckpointLoaderSimple": ("ckpt_name",),
+        }.get(name, ())
+        return {field: [self.models.get(MODEL_INPUTS[field], []), {}] for field in uses}
+
+    async def model_folders(self, request: Request) -> Response:
+        return JSONResponse(list(FOLDERS))
+
+    async def model_files(self, request: Request) -> Response:
+        folder = request.path_params["folder"]
+        if folder not in FOLDERS:
+            return Response(status_code=404)
+        return JSONResponse(sorted(self.models.get(folder, [])))
+
+    def restart(self) -> None:
+        """The server restarts: every prompt is forgotten (the queue, the one running, its
+        history) and every websocket dropped; the files it wrote stay on disk."""
+        if self.loop is None or self.loop.is_closed():
+            self.forget()
+            return
+        asyncio.run_coroutine_threadsafe(self.restarting(), self.loop).result(timeout=60)
+
+    async def restarting(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker
+            self.worker = None
+        for sockets in list(self.sockets.values()):
+            for socket in list(sockets):
+                with contextlib.suppress(Exception):
+                    await socket.close(code=1012)  # service restart
+        self.forget()
+
+    def forget(self) -> None:
+        self.pending.clear()
+        self.running = None
+        self.history.clear()
+        self.sockets.clear()
+        self.restarts += 1
+
     async def websocket(self, socket: WebSocket) -> None:
-        if self.faults.no_websocket:
+        self.loop = asyncio.get_running_loop()
+        if self.faults.no_websocket or self.faults.refuse_sockets > 0:
+            self.faults.refuse_sockets = max(self.faults.refuse_sockets - 1, 0)
             self.refused_sockets += 1
             await socket.close(code=1008)  # before accepting: the handshake gets a 403
             return
+        self.accepted_sockets += 1
         await socket.accept()
         client_id = socket.query_params.get("clientId", "")
         self.sockets.setdefault(client_id, set()).add(socket)
@@ -318,11 +413,11 @@ class ComfySimulator:
 
     async def execute_forever(self) -> None:
         while True:
-            if not self.pending:
+            if self.running is None and not self.pending:
                 self.wake.clear()
                 await self.wake.wait()
                 continue
-            job = self.pending.popleft()
+            job = self.running or self.pending.popleft()
             self.running = job
             try:
                 await self.execute(job)

@@ -3,15 +3,17 @@ filled slot by slot, progress from the websocket, cancel, and every bad input re
 
 import html
 import re
+from collections import defaultdict
 from functools import partial
 
 import av
 import pytest
 from django.urls import reverse
 
-from studio import ledger, takes
+from studio import ledger, live, takes
 from studio.engine import calls
 from studio.models import LedgerEntry, Status, Take
+from studio.progress import progress_of
 from studio.providers import endpoints, workflows
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.videos_api import serve
@@ -56,7 +58,7 @@ def test_the_smoke_template_renders_what_its_slots_say(workspace, monkeypatch, c
     assert take.charged == 0 and ledger.unbalanced_takes() == []
 
 
-def test_without_its_websocket_a_take_is_polled_and_the_socket_not_retried(
+def test_without_its_websocket_a_take_is_polled_knocking_again_at_each_look(
     workspace, monkeypatch, comfy
 ):
     comfy.faults.no_websocket, comfy.faults.render_seconds = True, 1.5
@@ -65,14 +67,116 @@ def test_without_its_websocket_a_take_is_polled_and_the_socket_not_retried(
     drive(comfy)
     take = refreshed(take)
     assert take.status == Status.COMPLETED, take.error_message
-    # Several looks while it rendered, one knock at the websocket.
-    assert take.remote_data["live"] == "unavailable" and comfy.refused_sockets == 1
-    assert take.provider_calls >= 5
+    assert take.provider_calls >= 5  # several looks while it rendered
+    assert comfy.refused_sockets >= 2 and comfy.accepted_sockets == 0
+
+
+def test_a_websocket_refused_once_is_tried_again_at_the_next_look(workspace, monkeypatch, comfy):
+    # A minute-long render in half-second steps: it is still running when the second look
+    # comes, however busy the machine is.
+    comfy.faults.refuse_sockets, comfy.faults.steps, comfy.faults.render_seconds = 1, 120, 60.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage)  # steps come by websocket only
+    assert comfy.refused_sockets == 1 and comfy.accepted_sockets >= 1
+    takes.cancel(take.pk)
+    drive(comfy)
+
+
+@pytest.fixture
+def pushed(monkeypatch):
+    """Every push of a take as it went out: (badge, progress label), by take."""
+    said = defaultdict(list)
+    push = live._push
+
+    def recording(take_id, *, progress_only):
+        take = Take.objects.get(pk=take_id)
+        said[take_id].append((take.status_label, progress_of(take).label))
+        push(take_id, progress_only=progress_only)
+
+    monkeypatch.setattr(live, "_push", recording)
+    return said
+
+
+def test_a_take_is_watched_from_the_moment_it_is_queued(workspace, monkeypatch, comfy, pushed):
+    """Nothing ahead: ComfyUI runs the prompt before it even answers. The take says so from
+    its first look, not after most of a typical render (a minute here) has gone by."""
+    comfy.faults.render_seconds = 1.2  # in its first node; then CreateVideo and SaveVideo
+    endpoint = connect_comfy(monkeypatch, workspace, comfy.base_url)
+    endpoint.model_overrides = {"smoke": {"typical_render": {"base": 60, "per_second": 0}}}
+    endpoint.save()
+    take = queue(workspace)
+    drive(comfy)
+    assert refreshed(take).status == Status.COMPLETED
+    pushed = pushed[take.pk]
+    sent = pushed.index(("Sent", "Sent to gpu"))
+    assert pushed[sent + 1] == ("Rendering", "Rendering"), pushed  # its first look, at once
+    assert ("Rendering", "Rendering · CreateVideo") in pushed  # then node by node
+    assert not [label for _, label in pushed if label.startswith("In queue")]  # none ahead
+
+
+def test_a_prompt_behind_another_reads_in_queue_only_until_it_runs(
+    workspace, monkeypatch, comfy, pushed
+):
+    """Its place comes from ComfyUI's own queue; when the prompt ahead ends, it is looked at
+    at once (not when a typical render per prompt ahead would have passed: minutes here)."""
+    comfy.faults.steps, comfy.faults.render_seconds = 120, 60.0
+    endpoint = connect_comfy(monkeypatch, workspace, comfy.base_url)
+    endpoint.model_overrides = {"smoke": {"typical_render": {"base": 600, "per_second": 0}}}
+    endpoint.save()
+    first = queue(workspace, subject="first")
+    drive(comfy, until=lambda: "step" in refreshed(first).stage)
+    second = queue(workspace, subject="second")
+    drive(comfy, until=lambda: refreshed(second).stage == "queued")
+    assert (refreshed(second).status_label, progress_of(second).label) == (
+        "In queue",
+        "In queue · next",
+    )
+    takes.cancel(first.pk)  # it stops within a step, and the second's turn comes
+    drive(comfy, until=lambda: refreshed(second).status_label == "Rendering")
+    comfy.faults.render_seconds = 0.5  # the rest of its steps at once
+    drive(comfy)
+    assert refreshed(second).status == Status.COMPLETED
+    badges = [badge for badge, _ in pushed[second.pk]]
+    assert "In queue" in badges and "In queue" not in badges[badges.index("Rendering") :]
+
+
+def test_a_prompt_a_restarted_server_forgot_is_sent_again_once_under_its_own_id(
+    workspace, monkeypatch, comfy
+):
+    comfy.faults.steps, comfy.faults.render_seconds = 120, 60.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage)
+    comfy.faults.steps, comfy.faults.render_seconds = 0, 0.3
+    comfy.restart()
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    key = str(take.client_key)
+    assert comfy.submitted == [key, key] and take.remote_id == key
+    assert take.create_calls == 2 and take.charged == 0
+    assert ledger.unbalanced_takes() == []
+
+
+def test_a_prompt_lost_twice_fails_in_comfyuis_words(workspace, monkeypatch, comfy):
+    comfy.faults.steps, comfy.faults.render_seconds = 120, 60.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage)
+    comfy.restart()
+    drive(comfy, until=lambda: len(comfy.submitted) == 2 and "step" in refreshed(take).stage)
+    comfy.restart()
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.FAILED and take.error_code == "not_found"
+    assert "ComfyUI no longer knows this prompt: was the server restarted?" in take.error_message
+    assert "sent it again once" in take.error_message
+    assert comfy.submitted == [str(take.client_key)] * 2 and not take.charged
+    assert ledger.unbalanced_takes() == []
 
 
 def test_sampler_progress_reaches_the_take_as_it_renders(workspace, monkeypatch, comfy):
-    from studio import live
-
     comfy.faults.steps, comfy.faults.render_seconds = 6, 1.2
     connect_comfy(monkeypatch, workspace, comfy.base_url)
     take = queue(workspace)
@@ -181,8 +285,26 @@ def test_a_template_whose_model_files_are_missing_fails_saying_which(workspace, 
     drive(comfy)
     take = refreshed(take)
     assert take.status == Status.FAILED
-    assert "UNETLoader" in take.error_message and "wan2.2_ti2v_5B" in take.error_message
+    for node, name in [
+        ("37 (UNETLoader)", "wan2.2_ti2v_5B_fp16.safetensors"),
+        ("38 (CLIPLoader)", "umt5_xxl_fp8_e4m3fn_scaled.safetensors"),
+        ("39 (VAELoader)", "wan2.2_vae.safetensors"),
+    ]:  # every one, not only the first
+        assert f"Node {node}: Value not in list" in take.error_message
+        assert name in take.error_message
     assert comfy.submitted == [] and not take.charged  # refused, so never queued there
+
+
+def test_a_node_the_server_lacks_is_named_with_its_id(workspace, monkeypatch, comfy):
+    connect_comfy(monkeypatch, workspace, comfy.base_url, models=("ltx-2",))
+    take = queue(workspace, model="ltx-2", size="1280x704", seconds=5)
+    drive(comfy)
+    take = refreshed(take)
+    assert take.status == Status.FAILED and ".." not in take.error_message
+    assert (
+        "ComfyUI refused the workflow: Cannot execute because node LTXAVTextEncoderLoader "
+        "does not exist. Node ID '#2')" in take.error_message
+    )
 
 
 def test_a_prompt_is_found_again_by_its_own_id(workspace, monkeypatch, comfy):

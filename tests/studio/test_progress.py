@@ -53,7 +53,7 @@ def test_a_provider_without_percentages_shows_its_queue_and_the_clock(fal_take):
     )
     view = progress_of(take)
     took = time.monotonic() - started  # a busy machine may pause anywhere in between
-    assert view.percent is None and view.label == "In the provider's queue · 3 ahead"
+    assert view.percent is None and view.label == "In queue · 3 ahead"
     assert view.typical == 90 and view.elapsed in {clock(72 + s) for s in range(int(took) + 2)}
     html = fragments(take)
     assert "value=" not in html  # an indeterminate bar: no number was invented
@@ -72,7 +72,7 @@ def test_a_running_stage_is_named_as_the_backend_names_it(fal_take):
         queue_position=None,
         create_sent_at=timezone.now(),
     )
-    assert progress_of(take).label == "KSampler: step 3/20"
+    assert progress_of(take).label == "Rendering · KSampler: step 3/20"
     take = moved(take, stage="rendering")
     assert progress_of(take).label == "Rendering" and "value=" not in fragments(take)
     assert take.status_label == "Rendering"
@@ -103,7 +103,8 @@ def test_a_progress_push_redraws_the_badges_when_the_stage_moves_on(fal_take):
     """ "In queue" to "Rendering" is no change of state, only of stage: the badges on the
     card, its thumbnail and the take page still follow."""
     queued = moved(fal_take, status=Status.IN_PROGRESS, progress_known=False, stage="queued")
-    assert fragments(queued).count(">In queue<") == 4  # card, thumbnail, stage and actions
+    # The badges on the card, thumbnail, stage and actions, and both progress labels.
+    assert fragments(queued).count(">In queue<") == 6
     running = moved(queued, stage="executing")
     html = fragments(running)
     assert "In queue" not in html and html.count(">Rendering<") == 4
