@@ -76,6 +76,8 @@ class ComfyUI(HttpProvider):
         # Core ComfyUI has no auth; a key is sent for a reverse proxy in front of it.
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         super().__init__(base_url=base_url, headers=headers, **transport)
+        self._nodes: set[str] | None = None  # asked once per client (lacks)
+        self._files: dict[str, set[str]] = {}
 
     # --- the contract -------------------------------------------------------------
 
@@ -209,6 +211,30 @@ class ComfyUI(HttpProvider):
         stats = self._json(self._send("GET", "/system_stats"))
         version = (stats.get("system") or {}).get("comfyui_version") or "unknown version"
         return f"ComfyUI {summary(version, 40)} answers"
+
+    def lacks(self, workflow: workflows.Workflow) -> list[str]:
+        """What this server doesn't have for ``workflow``: nodes its ``/object_info`` doesn't
+        list, model files ``/models/<folder>`` doesn't list. Empty: it has everything."""
+        if self._nodes is None:
+            self._nodes = set(self._json(self._send("GET", "/object_info")))
+        missing = [
+            f"node {kind} (#{node_id})"
+            for kind, node_id in sorted(workflow.nodes.items())
+            if kind not in self._nodes
+        ]
+        for folder, names in workflow.model_files().items():
+            if folder not in self._files:
+                try:
+                    listed = self._send("GET", f"/models/{folder}").json()
+                except NotFound:
+                    listed = []  # a folder this server doesn't know: none of its files
+                except ValueError as error:
+                    raise Retryable(f"/models/{folder} isn't JSON.", "bad_response") from error
+                if not isinstance(listed, list):
+                    raise Retryable(f"/models/{folder} isn't a list of files.", "bad_response")
+                self._files[folder] = {str(name) for name in listed}
+            missing += [f"{folder}/{name}" for name in names if name not in self._files[folder]]
+        return missing
 
     # --- live progress -------------------------------------------------------------
 

@@ -343,6 +343,29 @@ def check_address(base_url: str, workspace: Workspace | None = None) -> None:
         raise EndpointInvalid(error.message) from error
 
 
+def check_templates(endpoint: ProviderEndpoint) -> dict[str, list[str] | str]:
+    """A ComfyUI endpoint's workflow templates (those its models use), each with what the
+    server lacks for it (nodes, model files; an empty list: nothing), or a sentence saying
+    why it couldn't be checked."""
+    if endpoint.kind != "comfyui":
+        return {}
+    names = set()
+    for model in endpoint.model_ids:
+        info = model_info(endpoint.kind, model, endpoint.model_overrides.get(model))
+        if info:
+            names.update(name for name in (info.workflow, info.wire.get("image_model")) if name)
+    client = client_for(endpoint, max_retries=0)
+    found = {}
+    for name in sorted(names):
+        try:
+            found[name] = client.lacks(workflows.load(name))
+        except workflows.WorkflowInvalid as error:
+            found[name] = str(error)
+        except ProviderError as error:
+            found[name] = f"the server couldn't be asked ({http.summary(error, 200)})"
+    return found
+
+
 def check_endpoint(endpoint: ProviderEndpoint) -> str:
     """Ask the endpoint for one video: a sentence saying whether it answers."""
     try:

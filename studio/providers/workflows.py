@@ -7,12 +7,18 @@ negative_prompt, seed, width, height, frames, fps, image, filename_prefix.
 prompt, width, height and frames are required; a template missing one, or
 pointing a slot at a node or input the graph doesn't have, is refused with a
 sentence saying which.
+
+What a template needs from a server: its nodes (every ``class_type`` in the
+graph) and its model files, declared in ``[files]`` as the node inputs that
+name a file, by the folder under ComfyUI's ``models/`` it must be in
+(``vae = ["39", "vae_name"]``). ``provider check`` compares both with the
+server's ``/object_info`` and ``/models/<folder>``.
 """
 
 import copy
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -43,6 +49,19 @@ class Workflow:
     graph: dict
     slots: dict[str, tuple[tuple[str, str], ...]]
     frames_offset: int = 0
+    files: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> dict[str, str]:
+        """Each node class the graph uses, and the id of one node of it."""
+        return {node["class_type"]: node_id for node_id, node in reversed(self.graph.items())}
+
+    def model_files(self) -> dict[str, list[str]]:
+        """The model files the graph names, by folder under ComfyUI's models/."""
+        return {
+            folder: sorted({str(self.graph[node]["inputs"][name]) for node, name in places})
+            for folder, places in self.files.items()
+        }
 
     def fill(self, values: dict) -> dict:
         """A copy of the graph with Slate's values in their slots (absent slots skipped)."""
@@ -79,30 +98,38 @@ def parse(name: str, graph, spec: dict) -> Workflow:
     for slot, where in raw.items():
         if slot not in REQUIRED + OPTIONAL:
             raise WorkflowInvalid(f"Workflow “{name}”: unknown slot “{slot}”.")
-        places = [where] if where and isinstance(where[0], str) else where
-        checked = []
-        for place in places:
-            if not (isinstance(place, list | tuple) and len(place) == 2):
-                raise WorkflowInvalid(
-                    f'Workflow “{name}”, slot {slot}: write it as ["node id", "input"].'
-                )
-            node, field = str(place[0]), str(place[1])
-            if node not in graph:
-                raise WorkflowInvalid(f"Workflow “{name}”, slot {slot}: there is no node {node}.")
-            if field not in graph[node]["inputs"]:
-                raise WorkflowInvalid(
-                    f"Workflow “{name}”, slot {slot}: node {node} "
-                    f"({graph[node]['class_type']}) has no input “{field}”."
-                )
-            checked.append((node, field))
-        slots[slot] = tuple(checked)
+        slots[slot] = _places(name, f"slot {slot}", graph, where)
+    files = {
+        str(folder): _places(name, f"files {folder}", graph, where)
+        for folder, where in (spec.get("files") or {}).items()
+    }
     return Workflow(
         name=name,
         label=str(spec.get("label") or name),
         graph=graph,
         slots=slots,
         frames_offset=int(spec.get("frames_offset", 0)),
+        files=files,
     )
+
+
+def _places(name: str, what: str, graph: dict, where) -> tuple[tuple[str, str], ...]:
+    """One ``["node id", "input"]`` or a list of them, each checked against the graph."""
+    places = [where] if where and isinstance(where[0], str) else where
+    checked = []
+    for place in places:
+        if not (isinstance(place, list | tuple) and len(place) == 2):
+            raise WorkflowInvalid(f'Workflow “{name}”, {what}: write it as ["node id", "input"].')
+        node, field = str(place[0]), str(place[1])
+        if node not in graph:
+            raise WorkflowInvalid(f"Workflow “{name}”, {what}: there is no node {node}.")
+        if field not in graph[node]["inputs"]:
+            raise WorkflowInvalid(
+                f"Workflow “{name}”, {what}: node {node} "
+                f"({graph[node]['class_type']}) has no input “{field}”."
+            )
+        checked.append((node, field))
+    return tuple(checked)
 
 
 @cache

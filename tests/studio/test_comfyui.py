@@ -8,6 +8,7 @@ from functools import partial
 
 import av
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from studio import ledger, live, takes
@@ -418,6 +419,43 @@ def test_every_shipped_template_is_valid():
 def test_the_check_names_the_server_version(workspace, monkeypatch, comfy):
     endpoint = connect_comfy(monkeypatch, workspace, comfy.base_url)
     assert "ComfyUI 0.3.64 answers" in endpoints.check_endpoint(endpoint)
+
+
+def check(capsys, *args) -> tuple[int, list[str]]:
+    try:
+        call_command("provider", "check", *args)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_provider_check_says_per_template_what_the_server_lacks(
+    workspace, monkeypatch, comfy, capsys
+):
+    comfy.models = {"diffusion_models": ["wan2.2_ti2v_5B_fp16.safetensors"]}
+    models = ("smoke", "wan-2.2-ti2v-5b", "ltx-2")
+    connect_comfy(monkeypatch, workspace, comfy.base_url, models=models)
+    code, lines = check(capsys, "gpu", "--workspace", workspace.slug)
+    assert code == 1 and lines[0] == "“gpu” answers: ComfyUI 0.3.64 answers."
+    assert lines[1:] == [
+        "Template “ltx-2”: the server lacks node LTXAVTextEncoderLoader (#2), "
+        "checkpoints/ltx-2-19b-dev-fp8.safetensors, text_encoders/gemma_3_12B_it.safetensors.",
+        "Template “smoke”: ready.",
+        "Template “smoke-image”: ready.",
+        "Template “wan-2.2-ti2v-5b”: the server lacks "
+        "text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors, vae/wan2.2_vae.safetensors.",
+    ]
+    comfy.models = {
+        "diffusion_models": ["wan2.2_ti2v_5B_fp16.safetensors"],
+        "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
+        "vae": ["wan2.2_vae.safetensors"],
+    }
+    endpoint = workspace.endpoints.get()
+    endpoint.model_ids = ["wan-2.2-ti2v-5b"]
+    endpoint.save()
+    code, lines = check(capsys, "gpu", "--workspace", workspace.slug)
+    assert code == 0 and lines[1:] == ["Template “wan-2.2-ti2v-5b”: ready."]
 
 
 def test_a_prompt_waiting_behind_others_is_looked_at_by_its_place_not_watched(workspace):

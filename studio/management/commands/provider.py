@@ -94,6 +94,17 @@ class Command(OneLineErrorsCommand):
             self.stdout.write(message)
             if "did not answer" in message:
                 sys.exit(1)
+            # A ComfyUI server: what each template its models use needs and the server lacks.
+            lacking = False
+            for template, missing in endpoints.check_templates(endpoint).items():
+                if isinstance(missing, str):
+                    said = f"can't be checked: {missing.rstrip('.')}."
+                else:
+                    said = f"the server lacks {', '.join(missing)}." if missing else "ready."
+                lacking = lacking or bool(missing)
+                self.stdout.write(f"Template “{template}”: {said}")
+            if lacking:
+                sys.exit(1)
         else:
             try:
                 endpoints.remove_endpoint(endpoint)
