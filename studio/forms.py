@@ -107,6 +107,19 @@ class ShotForm(forms.Form):
         self.fields["size"].initial = self.info.default_size
         self.fields["seconds"].initial = self.info.default_seconds
 
+    def keep_choices_valid(self) -> None:
+        """After the provider or model changed (the settings panel): a size or length the
+        new model doesn't render becomes its default, so the panel never shows a choice
+        that can't be generated (a ComfyUI model after Sora's 1280x720 × 8 s, say)."""
+        if self.target is None or not self.is_bound:
+            return
+        size = str(self.data.get("size") or "").lower().replace("×", "x")
+        if size not in self.info.size_values:
+            self.data["size"] = self.info.default_size
+        seconds = str(self.data.get("seconds") or "").removesuffix("s").strip()
+        if whole_number(seconds, max_digits=4) not in self.info.seconds:
+            self.data["seconds"] = str(self.info.default_seconds)
+
     def _find(self, provider: str, model: str | None) -> Target | None:
         matching = [t for t in self.targets if t.provider == provider]
         if not model and matching:

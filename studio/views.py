@@ -106,6 +106,7 @@ def compose_settings(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug)
     data = request.POST.copy()
     form = ShotForm(data, workspace=membership.workspace)
+    form.keep_choices_valid()
     platform = data.get("platform", "")
     if size := form.info.size_for(platform):
         data["size"] = size  # a platform button picks the model's size of that shape

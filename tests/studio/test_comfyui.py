@@ -338,6 +338,25 @@ def generate(client, **extra):
     return re.findall(r'class="error"[^>]*>([^<]*)<', html.unescape(page.content.decode()))
 
 
+def test_switching_to_a_comfyui_model_resets_what_it_cannot_render(
+    client, personas, workspace, monkeypatch
+):
+    connect_comfy(monkeypatch, workspace, "http://127.0.0.1:9", models=("smoke", "ltx-2"))
+    client.force_login(personas["editor"])
+    panel = client.post(
+        reverse("compose_settings", args=["harbour"]),
+        {"provider": "gpu", "model": "ltx-2", "size": "640x360", "seconds": "2"},
+    ).content.decode()  # smoke's size and length, then the model switched
+    assert 'value="1280x704" checked' in panel and 'value="5" checked' in panel
+    assert "free local preview" not in panel
+    assert "$0.00</strong> · LTX-2" in panel and "on your own GPU (gpu)" in panel
+    kept = client.post(
+        reverse("compose_settings", args=["harbour"]),
+        {"provider": "gpu", "model": "ltx-2", "size": "704x1280", "seconds": "8"},
+    ).content.decode()
+    assert 'value="704x1280" checked' in kept and 'value="8" checked' in kept  # valid: kept
+
+
 def test_a_server_that_is_down_or_garbage_queues_nothing(
     client, personas, workspace, monkeypatch, comfy
 ):
