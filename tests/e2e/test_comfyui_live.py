@@ -55,9 +55,7 @@ def queue(studio, slug: str, subject: str) -> int:
     return json.loads(done.stdout)["id"]
 
 
-def test_comfyui_steps_reach_the_browser_and_a_cancel_charges_nothing(studio, page, gpu):
-    sim, base_url = gpu
-    slug = sign_up(page, studio, "ines")
+def add_gpu(studio, slug: str, base_url: str) -> None:
     added = studio.manage(
         "provider",
         "add",
@@ -74,6 +72,12 @@ def test_comfyui_steps_reach_the_browser_and_a_cancel_charges_nothing(studio, pa
         json.dumps({"smoke": {"price": {"default": "0.05"}}}),
     )
     assert added.returncode == 0, added.stderr
+
+
+def test_comfyui_steps_reach_the_browser_and_a_cancel_charges_nothing(studio, page, gpu):
+    sim, base_url = gpu
+    slug = sign_up(page, studio, "ines")
+    add_gpu(studio, slug, base_url)
     page.wait_for_selector(".studio[data-live=open]")
 
     # Progress: the card's bar climbs step by step, pushed, without a reload.
@@ -109,3 +113,25 @@ def test_comfyui_steps_reach_the_browser_and_a_cancel_charges_nothing(studio, pa
     assert sim.interrupts >= 1 or any(job.interrupted for job in sim.jobs)
     assert ledger(studio, second) == ["hold", "release"]
     assert page.errors == []
+
+
+def test_a_waiting_takes_badge_turns_from_in_queue_to_rendering_without_a_reload(studio, page, gpu):
+    """The badge follows ComfyUI's own queue: "In queue" while its prompt waits behind
+    another, "Rendering" once it runs, pushed to the open page."""
+    sim, base_url = gpu
+    sim.faults.render_seconds, sim.faults.steps = 120.0, 240  # until the test moves it on
+    slug = sign_up(page, studio, "noor")
+    add_gpu(studio, slug, base_url)
+    page.wait_for_selector(".studio[data-live=open]")
+    page.evaluate("window.__noReload = true")
+    first = queue(studio, slug, "a slow tide")
+    page.wait_for_selector(f"#card-badge-{first}:has-text('Rendering')", timeout=60_000)
+    second = queue(studio, slug, "a heron waiting")
+    page.wait_for_selector(f"#card-badge-{second}:has-text('In queue')", timeout=60_000)
+    assert "In queue · next" in page.inner_text(f"#card-progress-label-{second}")
+    sim.running.interrupted = True  # the first stops at its next step: the second's turn
+    page.wait_for_selector(f"#card-badge-{second}:has-text('Rendering')", timeout=60_000)
+    assert page.inner_text(f"#card-thumb-status-{second}") == "Rendering"
+    sim.faults.render_seconds = 0.5  # the rest of its steps at once
+    page.wait_for_selector(f"#take-card-{second} .badge-completed", timeout=60_000)
+    assert page.evaluate("window.__noReload === true")  # all of it pushed, never reloaded
