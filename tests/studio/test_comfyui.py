@@ -8,6 +8,7 @@ from functools import partial
 
 import av
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -125,6 +126,7 @@ def test_a_prompt_behind_another_reads_in_queue_only_until_it_runs(
     endpoint = connect_comfy(monkeypatch, workspace, comfy.base_url)
     endpoint.model_overrides = {"smoke": {"typical_render": {"base": 600, "per_second": 0}}}
     endpoint.save()
+    monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 0.5)  # two takes share one thread
     first = queue(workspace, subject="first")
     drive(comfy, until=lambda: "step" in refreshed(first).stage)
     second = queue(workspace, subject="second")
@@ -133,7 +135,7 @@ def test_a_prompt_behind_another_reads_in_queue_only_until_it_runs(
         "In queue",
         "In queue · next",
     )
-    takes.cancel(first.pk)  # it stops within a step, and the second's turn comes
+    comfy.running.interrupted = True  # stopped on the server: the second's turn comes
     drive(comfy, until=lambda: refreshed(second).status_label == "Rendering")
     comfy.faults.render_seconds = 0.5  # the rest of its steps at once
     drive(comfy)
