@@ -62,7 +62,8 @@ def check(take: Take) -> None:
     try:
         client = calls.client(take, owner)
         watchable = hasattr(client, "watch")
-        # Behind others on its GPU: nothing to watch yet, one look, paced by its place.
+        # Behind others on its GPU: nothing to watch yet, one look, paced by its place (and
+        # looked at again as soon as the prompt ahead of it ends: queue_moved).
         waiting = take.remote_status == "pending" and take.queue_position is not None
         # Otherwise live events first: the watch's own first look (once subscribed) is the
         # check, so a slice costs no more calls than a poll.

@@ -1,8 +1,9 @@
 """When to look at a take next, and letting go of it until then.
 
-Without webhooks a job is checked near the model's typical render time, then at
-the remaining time its progress suggests, honouring the provider's own hint
-(`openai-poll-after-ms`). Every wait that repeats grows (jittered) and is
+A job with a live event stream (ComfyUI's websocket) is watched from the moment
+it is queued. Without webhooks a job is checked near the model's typical render
+time, then at the remaining time its progress suggests, honouring the provider's
+own hint (`openai-poll-after-ms`). Every wait that repeats grows (jittered) and is
 capped; a take whose provider never finishes ends failed, with a reason,
 instead of hanging.
 """
