@@ -12,10 +12,11 @@ and the websocket ``/ws?clientId=`` with ``status``,
 ``execution_interrupted`` events, sent to the client that queued the prompt.
 
 Prompts run one at a time, like the real server; one queued while nothing runs or
-waits starts at once, before ``POST /prompt`` answers (its ``execution_start`` goes
-to a client that hasn't connected yet). ``restart()`` forgets every prompt (queue,
-the one running, history) and drops every websocket, as a restarted server does;
-the files it wrote stay. The graph is really executed
+waits is running (``queue_running``) before ``POST /prompt`` answers, so its first
+events go out before its client can have connected. ``restart()`` forgets every
+prompt (queue, the one running, history) and drops every websocket, as a restarted
+server does; the files it wrote stay. ``refuse_sockets`` refuses that many websocket
+handshakes, then accepts again; ``no_websocket`` refuses them all. The graph is really executed
 for the nodes the weight-free templates use: frames of the EmptyImage colour (or
 the uploaded image) at the asked size and count, encoded to H.264 at the asked
 fps, so the MP4 that comes back is what the template says. A prompt whose text
