@@ -1,11 +1,15 @@
 """When to look at a take next, and letting go of it until then.
 
 A job with a live event stream (ComfyUI's websocket) is watched from the moment
-it is queued. Without webhooks a job is checked near the model's typical render
-time, then at the remaining time its progress suggests, honouring the provider's
-own hint (`openai-poll-after-ms`). Every wait that repeats grows (jittered) and is
-capped; a take whose provider never finishes ends failed, with a reason,
-instead of hanging.
+it is queued. Without webhooks a finished job is seen within the lag bound,
+max(5 s, 25 % of its run time so far): the first look comes within 5 s, and no
+wait is longer than the bound, except where the provider reports a percentage
+(10 % or more): then the look comes when that pace says the job ends, which keeps
+a take to a handful of calls. Without a percentage the bound costs about one look
+per quarter of the run time. The provider's own hint (`openai-poll-after-ms`) is
+honoured. Every wait that repeats after an error grows (jittered) and is capped;
+a take whose provider never finishes ends failed, with a reason, instead of
+hanging.
 """
 
 import logging
@@ -32,6 +36,8 @@ FLOOR = 0.2  # seconds: never check sooner than this
 CAP = 120.0  # seconds: never wait longer than this between checks
 MAX_RETRIES = 12  # waits in a row before a take that keeps failing to move ends failed
 MIN_RENDER_WAIT = 3600.0  # seconds a render may take at least before Slate gives up on it
+LAG_FLOOR = 5.0  # seconds: without webhooks, a finished job is seen within this …
+LAG_SHARE = 0.25  # … or this share of its run time, whichever is longer
 
 # What a verified webhook's event says about the job: look now instead of at the pace.
 EVENT_HINTS = {
@@ -100,7 +106,14 @@ def first_check_delay(info: ModelInfo, seconds: int, webhooks: bool, live: bool 
     if live:
         return 0.0
     typical = info.typical_render_seconds(seconds)
-    return min(max(typical * (4.0 if webhooks else 0.9), FLOOR), CAP * 5)
+    if not webhooks:  # a job may end long before its typical render: see it within the bound
+        return min(max(typical * 0.9, FLOOR), LAG_FLOOR)
+    return min(max(typical * 4.0, FLOOR), CAP * 5)
+
+
+def lag_bound(age: float) -> float:
+    """How late a finished job may be seen, ``age`` seconds after its create."""
+    return max(LAG_FLOOR, LAG_SHARE * age)
 
 
 def next_check_delay(info: ModelInfo, take: Take, video: RemoteVideo, webhooks: bool) -> float:
@@ -122,15 +135,17 @@ def next_check_delay(info: ModelInfo, take: Take, video: RemoteVideo, webhooks: 
     # A reported percentage is read against the job's own age (from the create that made
     # it; an earlier, lost create doesn't count) ...
     created = video.created_at or take.create_sent_at or take.submitted_at or take.created_at
+    age = (now - created).total_seconds()
     progress = video.progress or 0
     if 0 < progress < 100:
-        remaining = (now - created).total_seconds() * (100 - progress) / progress
-        if progress < 10:  # a pace read off the first few percent is mostly noise
-            remaining = min(remaining, typical)
+        remaining = age * (100 - progress) / progress
+        if progress >= 10:  # a pace worth trusting: look when it says the job ends
+            return min(max(remaining, FLOOR), CAP)
+        remaining = min(remaining, typical)  # read off the first few percent: mostly noise
     else:
         # ... without one, the typical render runs from when it was first seen running: a wait
         # in the provider's queue is no part of a render.
         running = take.remote_data.get("running_since")
         started = datetime.fromisoformat(running) if running else created
         remaining = max(typical - (now - started).total_seconds(), typical * 0.25)
-    return min(max(remaining, typical * 0.1, FLOOR), CAP)
+    return min(max(remaining, typical * 0.1, FLOOR), lag_bound(age), CAP)
