@@ -1,0 +1,115 @@
+"""Members of a workspace: who they are, and the owner's changes to them.
+
+Every change locks the workspace's row first, so two owners demoting each other at the same
+moment can't leave a workspace with no owner. Membership rows are saved or deleted one by
+one: the membership signal (studio/live.py) tells the member's open sockets at once.
+"""
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from studio import workspaces
+from studio.models import Membership, Role, Take, Workspace
+
+from .invites import require_owner
+from .models import Refused
+
+LAST_OWNER = (
+    "{name} needs an owner: make someone else an owner first (Transfer ownership), then {then}."
+)
+
+
+def members_of(workspace: Workspace) -> list[Membership]:
+    """Everyone in the workspace, owners first, each with ``last_active``: their latest
+    log-in or take in this workspace, whichever is later (None if neither)."""
+    last_take = (
+        Take.objects.filter(workspace=workspace, created_by=OuterRef("user"))
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    found = workspace.memberships.select_related("user").annotate(last_take_at=Subquery(last_take))
+    order = {Role.OWNER: 0, Role.EDITOR: 1, Role.VIEWER: 2}
+    people = sorted(found, key=lambda m: (order.get(m.role, 3), m.user.get_username().lower()))
+    for m in people:
+        m.last_active = max(filter(None, (m.user.last_login, m.last_take_at)), default=None)
+    return people
+
+
+def _locked(membership: Membership) -> Workspace:
+    return Workspace.objects.select_for_update().get(pk=membership.workspace_id)
+
+
+def _target(workspace: Workspace, member_id: int) -> Membership:
+    target = workspace.memberships.select_related("user").filter(pk=member_id).first()
+    if target is None:
+        raise Refused("That person is no longer a member of this workspace.")
+    return target
+
+
+def _other_owners(workspace: Workspace, membership: Membership) -> bool:
+    return workspace.memberships.filter(role=Role.OWNER).exclude(pk=membership.pk).exists()
+
+
+@transaction.atomic
+def change_role(actor: Membership, member_id: int, role: str) -> Membership:
+    """An owner sets a member's role (their own too, while another owner remains)."""
+    require_owner(actor, "change roles")
+    if role not in Role.values:
+        raise Refused(f"“{role}” is not a role: owner, editor or viewer.")
+    workspace = _locked(actor)
+    target = _target(workspace, member_id)
+    if target.role == Role.OWNER and role != Role.OWNER and not _other_owners(workspace, target):
+        then = "change your role" if target.pk == actor.pk else "change theirs"
+        raise Refused(LAST_OWNER.format(name=workspace.name, then=then))
+    if target.role != role:
+        target.role = role
+        target.save(update_fields=["role"])
+    return target
+
+
+@transaction.atomic
+def remove(actor: Membership, member_id: int) -> Membership:
+    """An owner removes someone; their open pages of the workspace stop at once."""
+    require_owner(actor, "remove members")
+    workspace = _locked(actor)
+    target = _target(workspace, member_id)
+    if target.pk == actor.pk:
+        raise Refused("To remove yourself, use Leave workspace.")
+    workspaces.remove_member(workspace, target.user)
+    return target
+
+
+@transaction.atomic
+def transfer_ownership(actor: Membership, member_id: int) -> Membership:
+    """Make another member an owner and step down to editor."""
+    require_owner(actor, "transfer ownership")
+    workspace = _locked(actor)
+    target = _target(workspace, member_id)
+    if target.pk == actor.pk:
+        raise Refused("You already own this workspace; choose someone else.")
+    target.role = Role.OWNER
+    target.save(update_fields=["role"])
+    actor.role = Role.EDITOR
+    actor.save(update_fields=["role"])
+    return target
+
+
+@transaction.atomic
+def leave(membership: Membership) -> None:
+    """Leave a workspace; its last owner can't (it would be left with nobody to run it)."""
+    workspace = _locked(membership)
+    if membership.role == Role.OWNER and not _other_owners(workspace, membership):
+        raise Refused(LAST_OWNER.format(name=workspace.name, then="leave"))
+    workspaces.remove_member(workspace, membership.user)
+
+
+@transaction.atomic
+def rename(actor: Membership, *, name: str, slug: str) -> Workspace:
+    """An owner changes the workspace's name and slug (the slug is its address: /w/SLUG/)."""
+    require_owner(actor, "change the workspace's settings")
+    workspace = _locked(actor)
+    if Workspace.objects.filter(slug=slug).exclude(pk=workspace.pk).exists():
+        raise Refused(f"The address /w/{slug}/ is taken; choose another slug.")
+    workspace.name, workspace.slug = name, slug
+    workspace.save(update_fields=["name", "slug"])
+    return workspace
