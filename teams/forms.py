@@ -58,5 +58,5 @@ class ChangeEmailForm(forms.Form):
     def clean_password(self):
         password = self.cleaned_data["password"]
         if not self.user.check_password(password):
-            raise forms.ValidationError("That isn't your password.")
+            raise forms.ValidationError("That is not your password.")
         return password

@@ -14,8 +14,8 @@ from studio import access
 from studio.forms import SignupForm
 from studio.models import Membership, Role, Workspace
 
-from . import invites, members
-from .forms import InviteEmailForm, InviteLinkForm, RoleForm, WorkspaceForm
+from . import accounts, invites, members
+from .forms import ChangeEmailForm, InviteEmailForm, InviteLinkForm, RoleForm, WorkspaceForm
 from .models import Refused
 
 
@@ -120,7 +120,7 @@ def _invite_page(request, token: str, *, form=None, problem: str = "", status: i
         "token": token,
         "problem": problem,
         "member": member,
-        "form": form or SignupForm(),
+        "form": form or SignupForm(initial={"email": invite.email if invite else ""}),
     }
     return render(request, "teams/invite.html", context, status=status)
 
@@ -239,3 +239,16 @@ def workspace_settings(request, slug: str) -> HttpResponse:
             messages.success(request, "Settings saved.")
             return redirect("teams:members", slug=workspace.slug)
     return _members_page(request, membership, status=400, settings_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request) -> HttpResponse:
+    """The signed-in person's account: their email, and a way to their password."""
+    form = ChangeEmailForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accounts.change_email(request.user, form.cleaned_data["email"])
+        messages.success(request, "Email saved: password resets go there now.")
+        return redirect("teams:account")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "teams/account/account.html", {"form": form}, status=status)
