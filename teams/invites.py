@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Membership, Role
+from studio.models import Membership, Role, Workspace
 
 from .models import INVITE_ROLES, MAX_INVITE_DAYS, MAX_INVITE_USES, Invite, Refused
 
@@ -36,15 +36,17 @@ def require_owner(membership: Membership, what: str = "invite people") -> None:
 
 
 def create_invite(
-    membership: Membership,
+    workspace: Workspace,
     *,
     role: str,
     expires_in: timedelta = DEFAULT_EXPIRY,
     uses: int = 1,
     email: str = "",
+    by: Membership | None = None,
 ) -> Invite:
-    """A new invite to the membership's workspace, made by that (owner) member."""
-    require_owner(membership)
+    """A new invite to ``workspace``, made by the owner ``by`` (None: the install's shell)."""
+    if by is not None:
+        require_owner(by)
     if role not in INVITE_ROLES:
         raise Refused("An invite makes an editor or a viewer; owners are made by a transfer.")
     if not 1 <= uses <= MAX_INVITE_USES:
@@ -52,10 +54,10 @@ def create_invite(
     if not timedelta(hours=1) <= expires_in <= timedelta(days=MAX_INVITE_DAYS):
         raise Refused(f"An invite lasts from an hour to {MAX_INVITE_DAYS} days.")
     return Invite.objects.create(
-        workspace=membership.workspace,
+        workspace=workspace,
         role=role,
         email=email,
-        created_by=membership.user,
+        created_by=by.user if by else None,
         expires_at=timezone.now() + expires_in,
         max_uses=uses,
     )
@@ -69,11 +71,17 @@ def invite_url(invite: Invite, base: str = "") -> str:
 
 
 def email_invite(
-    membership: Membership, *, email: str, role: str, expires_in: timedelta, base: str = ""
+    workspace: Workspace,
+    *,
+    email: str,
+    role: str,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    base: str = "",
+    by: Membership | None = None,
 ) -> Invite:
     """A single-use invite, mailed to ``email`` once it is stored."""
     with transaction.atomic():
-        invite = create_invite(membership, role=role, expires_in=expires_in, email=email)
+        invite = create_invite(workspace, role=role, expires_in=expires_in, email=email, by=by)
         transaction.on_commit(partial(_mail, invite, invite_url(invite, base)))
     return invite
 

@@ -51,15 +51,19 @@ def _other_owners(workspace: Workspace, membership: Membership) -> bool:
 
 
 @transaction.atomic
-def change_role(actor: Membership, member_id: int, role: str) -> Membership:
-    """An owner sets a member's role (their own too, while another owner remains)."""
-    require_owner(actor, "change roles")
+def change_role(
+    workspace: Workspace, member_id: int, role: str, *, by: Membership | None = None
+) -> Membership:
+    """An owner (``by``; None: the install's shell) sets a member's role, their own too while
+    another owner remains."""
+    if by is not None:
+        require_owner(by, "change roles")
     if role not in Role.values:
         raise Refused(f"“{role}” is not a role: owner, editor or viewer.")
-    workspace = _locked(actor)
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
     target = _target(workspace, member_id)
     if target.role == Role.OWNER and role != Role.OWNER and not _other_owners(workspace, target):
-        then = "change your role" if target.pk == actor.pk else "change theirs"
+        then = "change your role" if by and target.pk == by.pk else "change theirs"
         raise Refused(LAST_OWNER.format(name=workspace.name, then=then))
     if target.role != role:
         target.role = role

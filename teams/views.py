@@ -58,7 +58,8 @@ def create_link(request, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             invites.create_invite(
-                membership,
+                membership.workspace,
+                by=membership,
                 role=data["role"],
                 expires_in=timedelta(days=data["days"]),
                 uses=data["uses"],
@@ -80,7 +81,8 @@ def create_email_invite(request, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             invites.email_invite(
-                membership,
+                membership.workspace,
+                by=membership,
                 email=data["email"],
                 role=data["role"],
                 expires_in=timedelta(days=data["days"]),
@@ -180,7 +182,10 @@ def change_role(request, slug: str, member_id: int) -> HttpResponse:
         return redirect("teams:members", slug=slug)
     role = form.cleaned_data["role"]
     return _done(
-        request, slug, lambda: members.change_role(membership, member_id, role), "Role changed."
+        request,
+        slug,
+        lambda: members.change_role(membership.workspace, member_id, role, by=membership),
+        "Role changed.",
     )
 
 

@@ -67,7 +67,7 @@ def test_bad_invite_input_is_refused_and_stores_nothing(client_for, personas, da
 
 
 def test_a_new_person_signs_up_through_a_link_and_joins_with_its_role(client, personas, workspace):
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.VIEWER)
+    invite = invites.create_invite(workspace, by=owner_of(workspace, personas), role=Role.VIEWER)
     page = client.get(reverse("teams:invite", args=[invite.token]))
     assert page.status_code == 200 and b"Join Harbour Films" in page.content
     response = client.post(
@@ -87,7 +87,7 @@ def test_signing_up_through_an_invite_works_when_open_signup_is_off(
     client, personas, workspace, settings
 ):
     settings.SLATE_OPEN_SIGNUP = False
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR)
+    invite = invites.create_invite(workspace, by=owner_of(workspace, personas), role=Role.EDITOR)
     response = client.post(
         reverse("teams:invite_signup", args=[invite.token]),
         {"username": "nadia", "password1": PASSWORD, "password2": PASSWORD},
@@ -97,7 +97,7 @@ def test_signing_up_through_an_invite_works_when_open_signup_is_off(
 
 
 def test_an_existing_account_logs_in_then_joins(client, personas, workspace):
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR)
+    invite = invites.create_invite(workspace, by=owner_of(workspace, personas), role=Role.EDITOR)
     page = client.get(reverse("teams:invite", args=[invite.token])).content.decode()
     assert f"/login/?next=/invite/{invite.token}/" in page
     make_user("kai")
@@ -108,7 +108,7 @@ def test_an_existing_account_logs_in_then_joins(client, personas, workspace):
 
 
 def test_a_member_is_told_they_already_belong_and_spends_no_use(client_for, personas, workspace):
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.VIEWER)
+    invite = invites.create_invite(workspace, by=owner_of(workspace, personas), role=Role.VIEWER)
     client = client_for(personas["editor"])
     page = client.get(reverse("teams:invite", args=[invite.token]))
     assert b"already a member of Harbour Films" in page.content
@@ -120,7 +120,7 @@ def test_a_member_is_told_they_already_belong_and_spends_no_use(client_for, pers
 
 
 def test_an_expired_invite_says_so_and_stores_nothing(client, client_for, personas, workspace):
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR)
+    invite = invites.create_invite(workspace, by=owner_of(workspace, personas), role=Role.EDITOR)
     Invite.objects.filter(pk=invite.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     page = client.get(reverse("teams:invite", args=[invite.token]))
     assert page.status_code == 410 and b"This invite has expired" in page.content
@@ -139,7 +139,9 @@ def test_an_expired_invite_says_so_and_stores_nothing(client, client_for, person
 
 
 def test_a_used_up_invite_says_so(client_for, personas, workspace):
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR, uses=2)
+    invite = invites.create_invite(
+        workspace, by=owner_of(workspace, personas), role=Role.EDITOR, uses=2
+    )
     for name in ("a", "b"):
         invites.accept(invite.token, make_user(name))
     response = client_for(personas["outsider"]).post(
@@ -151,7 +153,7 @@ def test_a_used_up_invite_says_so(client_for, personas, workspace):
 
 def test_a_withdrawn_or_unknown_invite_is_refused(client, client_for, personas, workspace):
     owner = client_for(personas["owner"])
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR)
+    invite = invites.create_invite(workspace, by=owner_of(workspace, personas), role=Role.EDITOR)
     owner.post(reverse("teams:revoke_invite", args=["harbour", invite.pk]))
     client.logout()
     assert client.get(reverse("teams:invite", args=[invite.token])).status_code == 410
@@ -206,7 +208,9 @@ def test_a_use_taken_by_someone_else_after_the_check_is_not_taken_twice(
     """The race, interleaved by hand: another request spends the last use between this
     one's check and its update. The conditional UPDATE finds nothing left, so nothing is
     stored. (Threads can't race on the suite's in-memory SQLite: it locks, never waits.)"""
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR, uses=1)
+    invite = invites.create_invite(
+        workspace, by=owner_of(workspace, personas), role=Role.EDITOR, uses=1
+    )
     checked = invites.already_member
 
     def meanwhile(found, user):
@@ -220,6 +224,8 @@ def test_a_use_taken_by_someone_else_after_the_check_is_not_taken_twice(
 
 
 def test_the_database_never_holds_more_uses_than_allowed(personas, workspace):
-    invite = invites.create_invite(owner_of(workspace, personas), role=Role.EDITOR, uses=1)
+    invite = invites.create_invite(
+        workspace, by=owner_of(workspace, personas), role=Role.EDITOR, uses=1
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Invite.objects.filter(pk=invite.pk).update(uses=2)

@@ -101,7 +101,7 @@ def test_the_last_owner_cannot_demote_themselves_or_leave(client_for, personas, 
 def test_with_a_second_owner_an_owner_may_step_down(personas, workspace):
     Membership.objects.filter(workspace=workspace, user=personas["editor"]).update(role=Role.OWNER)
     me = member(workspace, personas["owner"])
-    members.change_role(me, me.pk, Role.VIEWER)
+    members.change_role(workspace, me.pk, Role.VIEWER, by=me)
     assert role_of(workspace, personas["owner"]) == Role.VIEWER
 
 

@@ -9,7 +9,7 @@ from tests.studio.test_pages_a11y import check
 
 def test_the_members_page_for_owners_and_viewers(client_for, personas, workspace):
     owner = Membership.objects.get(user=personas["owner"])
-    invites.create_invite(owner, role=Role.EDITOR, email="x@example.com")
+    invites.create_invite(workspace, by=owner, role=Role.EDITOR, email="x@example.com")
     url = reverse("teams:members", args=["harbour"])
     page = check(client_for(personas["owner"]).get(url).content.decode())
     assert "Role of viewer" in page.labels and "Email address" in page.labels
@@ -27,7 +27,7 @@ def test_the_members_page_with_errors_marks_the_fields(client_for, personas):
 
 def test_the_invite_page_for_visitors_and_members(client, client_for, personas, workspace):
     owner = Membership.objects.get(user=personas["owner"])
-    invite = invites.create_invite(owner, role=Role.VIEWER)
+    invite = invites.create_invite(workspace, by=owner, role=Role.VIEWER)
     url = reverse("teams:invite", args=[invite.token])
     page = check(client.get(url).content.decode())
     assert "Username" in page.labels and "Log in to join" in page.links
