@@ -36,11 +36,13 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class WorkspaceForm(forms.ModelForm):
-    class Meta:
-        model = Workspace
-        fields = ("name", "slug")
-        help_texts = {"slug": "the workspace's address: /w/SLUG/ (old links stop working)"}
+class WorkspaceForm(forms.Form):
+    # Limits from the model: one home for each. Whether the slug is free is members.rename's.
+    name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
+    slug = forms.SlugField(
+        max_length=Workspace._meta.get_field("slug").max_length,
+        help_text="the workspace's address: /w/SLUG/ (old links stop working)",
+    )
 
 
 class ChangeEmailForm(forms.Form):

@@ -15,7 +15,15 @@ from django.utils import timezone
 
 from studio.models import Membership, Role, Workspace
 
-from .models import INVITE_ROLES, MAX_INVITE_DAYS, MAX_INVITE_USES, Invite, Refused
+from . import audit
+from .models import (
+    INVITE_ROLES,
+    MAX_INVITE_DAYS,
+    MAX_INVITE_USES,
+    AuditAction,
+    Invite,
+    Refused,
+)
 
 DEFAULT_EXPIRY = timedelta(days=7)
 _DURATION = re.compile(r"\s*(\d{1,4})\s*([hdw])\s*", re.IGNORECASE)
@@ -43,8 +51,10 @@ def create_invite(
     uses: int = 1,
     email: str = "",
     by: Membership | None = None,
+    address: str | None = None,
 ) -> Invite:
-    """A new invite to ``workspace``, made by the owner ``by`` (None: the install's shell)."""
+    """A new invite to ``workspace``, made by the owner ``by`` (None: the install's shell)
+    from the client ``address``."""
     if by is not None:
         require_owner(by)
     if role not in INVITE_ROLES:
@@ -53,14 +63,25 @@ def create_invite(
         raise Refused(f"An invite can be used from 1 to {MAX_INVITE_USES} times.")
     if not timedelta(hours=1) <= expires_in <= timedelta(days=MAX_INVITE_DAYS):
         raise Refused(f"An invite lasts from an hour to {MAX_INVITE_DAYS} days.")
-    return Invite.objects.create(
-        workspace=workspace,
-        role=role,
-        email=email,
-        created_by=by.user if by else None,
-        expires_at=timezone.now() + expires_in,
-        max_uses=uses,
-    )
+    with transaction.atomic():
+        invite = Invite.objects.create(
+            workspace=workspace,
+            role=role,
+            email=email,
+            created_by=by.user if by else None,
+            expires_at=timezone.now() + expires_in,
+            max_uses=uses,
+        )
+        audit.record(
+            workspace,
+            AuditAction.INVITE_CREATED,
+            by=by.user if by else None,
+            target=email or "link",
+            detail=f"{invite.get_role_display().lower()}, {uses} use{'s' if uses != 1 else ''}, "
+            f"expires {invite.expires_at:%Y-%m-%d %H:%M} UTC",
+            address=address,
+        )
+    return invite
 
 
 def invite_url(invite: Invite, base: str = "") -> str:
@@ -78,10 +99,13 @@ def email_invite(
     expires_in: timedelta = DEFAULT_EXPIRY,
     base: str = "",
     by: Membership | None = None,
+    address: str | None = None,
 ) -> Invite:
     """A single-use invite, mailed to ``email`` once it is stored."""
     with transaction.atomic():
-        invite = create_invite(workspace, role=role, expires_in=expires_in, email=email, by=by)
+        invite = create_invite(
+            workspace, role=role, expires_in=expires_in, email=email, by=by, address=address
+        )
         transaction.on_commit(partial(_mail, invite, invite_url(invite, base)))
     return invite
 
@@ -117,7 +141,7 @@ def already_member(invite: Invite, user) -> bool:
     return Membership.objects.filter(workspace=invite.workspace, user=user).exists()
 
 
-def accept(token: str, user) -> Membership:
+def accept(token: str, user, address: str | None = None) -> Membership:
     """Join the invite's workspace with its role, spending one use.
 
     Race-safe: the use is taken by one conditional UPDATE (uses < max_uses, not expired,
@@ -140,29 +164,48 @@ def accept(token: str, user) -> Membership:
             raise Refused(problem(find(token)) or "This invite has just been used up.")
         try:
             with transaction.atomic():
-                return Membership.objects.create(
+                membership = Membership.objects.create(
                     user=user, workspace=invite.workspace, role=invite.role
                 )
         except IntegrityError:  # the same person joined from another tab a moment ago
             raise Refused(f"You're already a member of {invite.workspace.name}.") from None
+        audit.record(
+            invite.workspace,
+            AuditAction.INVITE_ACCEPTED,
+            by=user,
+            target=user.get_username(),
+            detail=f"as {invite.get_role_display().lower()}"
+            + (f", invited as {invite.email}" if invite.email else ""),
+            address=address,
+        )
+        return membership
 
 
-def sign_up_and_accept(token: str, form) -> tuple[object, Membership]:
+def sign_up_and_accept(token: str, form, address: str | None = None) -> tuple[object, Membership]:
     """A new account made through an invite (``form``: a valid sign-up form), joined to the
     invite's workspace. One transaction: a refused invite leaves no account behind."""
     with transaction.atomic():
         if why := problem(find(token)):
             raise Refused(why)
         user = form.save()
-        return user, accept(token, user)
+        return user, accept(token, user, address)
 
 
-def revoke(membership: Membership, invite_id: int) -> Invite | None:
+@transaction.atomic
+def revoke(membership: Membership, invite_id: int, address: str | None = None) -> Invite | None:
     require_owner(membership, "withdraw invites")
     invite = membership.workspace.invites.filter(pk=invite_id, revoked_at__isnull=True).first()
     if invite is not None:
         invite.revoked_at = timezone.now()
         invite.save(update_fields=["revoked_at"])
+        audit.record(
+            membership.workspace,
+            AuditAction.INVITE_REVOKED,
+            by=membership.user,
+            target=invite.email or "link",
+            detail=invite.get_role_display().lower(),
+            address=address,
+        )
     return invite
 
 

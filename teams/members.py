@@ -11,8 +11,9 @@ from django.db.models import OuterRef, Subquery
 from studio import workspaces
 from studio.models import Membership, Role, Take, Workspace
 
+from . import audit
 from .invites import require_owner
-from .models import Refused
+from .models import AuditAction, Refused
 
 LAST_OWNER = (
     "{name} needs an owner: make someone else an owner first (Transfer ownership), then {then}."
@@ -52,7 +53,12 @@ def _other_owners(workspace: Workspace, membership: Membership) -> bool:
 
 @transaction.atomic
 def change_role(
-    workspace: Workspace, member_id: int, role: str, *, by: Membership | None = None
+    workspace: Workspace,
+    member_id: int,
+    role: str,
+    *,
+    by: Membership | None = None,
+    address: str | None = None,
 ) -> Membership:
     """An owner (``by``; None: the install's shell) sets a member's role, their own too while
     another owner remains."""
@@ -66,13 +72,22 @@ def change_role(
         then = "change your role" if by and target.pk == by.pk else "change theirs"
         raise Refused(LAST_OWNER.format(name=workspace.name, then=then))
     if target.role != role:
+        detail = f"{target.get_role_display().lower()} → {Role(role).label.lower()}"
         target.role = role
         target.save(update_fields=["role"])
+        audit.record(
+            workspace,
+            AuditAction.ROLE_CHANGED,
+            by=by.user if by else None,
+            target=target.user.get_username(),
+            detail=detail,
+            address=address,
+        )
     return target
 
 
 @transaction.atomic
-def remove(actor: Membership, member_id: int) -> Membership:
+def remove(actor: Membership, member_id: int, address: str | None = None) -> Membership:
     """An owner removes someone; their open pages of the workspace stop at once."""
     require_owner(actor, "remove members")
     workspace = _locked(actor)
@@ -80,11 +95,19 @@ def remove(actor: Membership, member_id: int) -> Membership:
     if target.pk == actor.pk:
         raise Refused("To remove yourself, use Leave workspace.")
     workspaces.remove_member(workspace, target.user)
+    audit.record(
+        workspace,
+        AuditAction.MEMBER_REMOVED,
+        by=actor.user,
+        target=target.user.get_username(),
+        detail=f"was {target.get_role_display().lower()}",
+        address=address,
+    )
     return target
 
 
 @transaction.atomic
-def transfer_ownership(actor: Membership, member_id: int) -> Membership:
+def transfer_ownership(actor: Membership, member_id: int, address: str | None = None) -> Membership:
     """Make another member an owner and step down to editor."""
     require_owner(actor, "transfer ownership")
     workspace = _locked(actor)
@@ -95,25 +118,54 @@ def transfer_ownership(actor: Membership, member_id: int) -> Membership:
     target.save(update_fields=["role"])
     actor.role = Role.EDITOR
     actor.save(update_fields=["role"])
+    audit.record(
+        workspace,
+        AuditAction.OWNERSHIP_TRANSFERRED,
+        by=actor.user,
+        target=target.user.get_username(),
+        detail=f"{actor.user.get_username()} is now an editor",
+        address=address,
+    )
     return target
 
 
 @transaction.atomic
-def leave(membership: Membership) -> None:
+def leave(membership: Membership, address: str | None = None) -> None:
     """Leave a workspace; its last owner can't (it would be left with nobody to run it)."""
     workspace = _locked(membership)
     if membership.role == Role.OWNER and not _other_owners(workspace, membership):
         raise Refused(LAST_OWNER.format(name=workspace.name, then="leave"))
     workspaces.remove_member(workspace, membership.user)
+    audit.record(
+        workspace,
+        AuditAction.MEMBER_LEFT,
+        by=membership.user,
+        target=membership.user.get_username(),
+        detail=f"was {membership.get_role_display().lower()}",
+        address=address,
+    )
 
 
 @transaction.atomic
-def rename(actor: Membership, *, name: str, slug: str) -> Workspace:
+def rename(actor: Membership, *, name: str, slug: str, address: str | None = None) -> Workspace:
     """An owner changes the workspace's name and slug (the slug is its address: /w/SLUG/)."""
     require_owner(actor, "change the workspace's settings")
     workspace = _locked(actor)
     if Workspace.objects.filter(slug=slug).exclude(pk=workspace.pk).exists():
         raise Refused(f"The address /w/{slug}/ is taken; choose another slug.")
-    workspace.name, workspace.slug = name, slug
-    workspace.save(update_fields=["name", "slug"])
+    changes = [
+        f"{field}: {old} → {new}"
+        for field, old, new in (("name", workspace.name, name), ("slug", workspace.slug, slug))
+        if old != new
+    ]
+    if changes:
+        workspace.name, workspace.slug = name, slug
+        workspace.save(update_fields=["name", "slug"])
+        audit.record(
+            workspace,
+            AuditAction.SETTINGS_CHANGED,
+            by=actor.user,
+            detail="; ".join(changes),
+            address=address,
+        )
     return workspace

@@ -56,3 +56,38 @@ class Invite(models.Model):
 
 class Refused(Exception):
     """A team change the rules don't allow; the message says why, to the person who tried."""
+
+
+class AuditAction(models.TextChoices):
+    INVITE_CREATED = "invite_created", "Invite made"
+    INVITE_REVOKED = "invite_revoked", "Invite withdrawn"
+    INVITE_ACCEPTED = "invite_accepted", "Joined by invite"
+    ROLE_CHANGED = "role_changed", "Role changed"
+    MEMBER_REMOVED = "member_removed", "Member removed"
+    MEMBER_LEFT = "member_left", "Left"
+    OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership transferred"
+    SETTINGS_CHANGED = "settings_changed", "Settings changed"
+
+
+class AuditEntry(models.Model):
+    """One change to a team: who did it (None: the shell), to whom, from which address.
+
+    Names are copied, not only linked, so the log still reads after an account is deleted."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit")
+    action = models.CharField(max_length=30, choices=AuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    target = models.CharField(max_length=254, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} in {self.workspace_id} by {self.actor_name or 'shell'}"

@@ -92,4 +92,6 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/members/<int:member_id>/transfer/", views.transfer, name="transfer"),
     path("w/<slug:slug>/settings/", views.workspace_settings, name="settings"),
+    path("w/<slug:slug>/audit/", views.audit_log, name="audit"),
+    path("w/<slug:slug>/audit.csv", views.audit_csv, name="audit_csv"),
 ]

@@ -6,17 +6,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from studio import access
 from studio.forms import SignupForm
-from studio.models import Membership, Role, Workspace
+from studio.models import Membership, Role
 
-from . import accounts, invites, members
+from . import accounts, audit, invites, members
 from .forms import ChangeEmailForm, InviteEmailForm, InviteLinkForm, RoleForm, WorkspaceForm
 from .models import Refused
+
+
+def _address(request) -> str | None:
+    """The client's address as the server saw it (behind a proxy: as the proxy passes it)."""
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _base(request) -> str:
@@ -34,7 +39,8 @@ def _members_page(request, membership: Membership, status: int = 200, **forms) -
         "roles": Role.choices,
         "link_form": forms.get("link_form") or InviteLinkForm(),
         "email_form": forms.get("email_form") or InviteEmailForm(),
-        "settings_form": forms.get("settings_form") or WorkspaceForm(instance=workspace),
+        "settings_form": forms.get("settings_form")
+        or WorkspaceForm(initial={"name": workspace.name, "slug": workspace.slug}),
         "invites": [(i, invites.invite_url(i, _base(request))) for i in invites.pending(workspace)]
         if is_owner
         else [],
@@ -63,6 +69,7 @@ def create_link(request, slug: str) -> HttpResponse:
                 role=data["role"],
                 expires_in=timedelta(days=data["days"]),
                 uses=data["uses"],
+                address=_address(request),
             )
         except Refused as error:
             form.add_error(None, str(error))
@@ -87,6 +94,7 @@ def create_email_invite(request, slug: str) -> HttpResponse:
                 role=data["role"],
                 expires_in=timedelta(days=data["days"]),
                 base=_base(request),
+                address=_address(request),
             )
         except Refused as error:
             form.add_error(None, str(error))
@@ -100,7 +108,7 @@ def create_email_invite(request, slug: str) -> HttpResponse:
 @require_POST
 def revoke_invite(request, slug: str, invite_id: int) -> HttpResponse:
     membership = access.get_membership(request.user, slug, own=True)
-    if invites.revoke(membership, invite_id):
+    if invites.revoke(membership, invite_id, _address(request)):
         messages.success(request, "Invite withdrawn: its link no longer works.")
     return redirect("teams:members", slug=slug)
 
@@ -137,7 +145,7 @@ def invite(request, token: str) -> HttpResponse:
 @require_POST
 def accept_invite(request, token: str) -> HttpResponse:
     try:
-        membership = invites.accept(token, request.user)
+        membership = invites.accept(token, request.user, _address(request))
     except Refused as error:
         return _invite_page(request, token, problem=str(error), status=409)
     messages.success(request, f"Welcome to {membership.workspace.name}.")
@@ -153,7 +161,7 @@ def invite_signup(request, token: str) -> HttpResponse:
     if not form.is_valid():
         return _invite_page(request, token, form=form, status=400)
     try:
-        user, membership = invites.sign_up_and_accept(token, form)
+        user, membership = invites.sign_up_and_accept(token, form, _address(request))
     except Refused as error:
         return _invite_page(request, token, form=form, problem=str(error), status=409)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -184,7 +192,9 @@ def change_role(request, slug: str, member_id: int) -> HttpResponse:
     return _done(
         request,
         slug,
-        lambda: members.change_role(membership.workspace, member_id, role, by=membership),
+        lambda: members.change_role(
+            membership.workspace, member_id, role, by=membership, address=_address(request)
+        ),
         "Role changed.",
     )
 
@@ -196,7 +206,7 @@ def remove_member(request, slug: str, member_id: int) -> HttpResponse:
     return _done(
         request,
         slug,
-        lambda: members.remove(membership, member_id),
+        lambda: members.remove(membership, member_id, _address(request)),
         "Removed: their open pages of this workspace have closed.",
     )
 
@@ -208,7 +218,7 @@ def transfer(request, slug: str, member_id: int) -> HttpResponse:
     return _done(
         request,
         slug,
-        lambda: members.transfer_ownership(membership, member_id),
+        lambda: members.transfer_ownership(membership, member_id, _address(request)),
         "Ownership transferred: you are now an editor.",
     )
 
@@ -218,7 +228,7 @@ def transfer(request, slug: str, member_id: int) -> HttpResponse:
 def leave(request, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug)
     try:
-        members.leave(membership)
+        members.leave(membership, _address(request))
     except Refused as error:
         messages.error(request, str(error))
         return redirect("teams:members", slug=slug)
@@ -230,13 +240,14 @@ def leave(request, slug: str) -> HttpResponse:
 @require_POST
 def workspace_settings(request, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug, own=True)
-    current = membership.workspace
-    # A copy: a form that fails validation must not rename the workspace the page shows.
-    form = WorkspaceForm(request.POST, instance=Workspace(pk=current.pk, name=current.name))
+    form = WorkspaceForm(request.POST)
     if form.is_valid():
         try:
             workspace = members.rename(
-                membership, name=form.cleaned_data["name"], slug=form.cleaned_data["slug"]
+                membership,
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                address=_address(request),
             )
         except Refused as error:
             form.add_error("slug", str(error))
@@ -257,3 +268,28 @@ def account(request) -> HttpResponse:
         return redirect("teams:account")
     status = 400 if request.method == "POST" else 200
     return render(request, "teams/account/account.html", {"form": form}, status=status)
+
+
+@login_required
+@require_safe
+def audit_log(request, slug: str) -> HttpResponse:
+    """Owners read who changed the team, when, and from where."""
+    membership = access.get_membership(request.user, slug, own=True)
+    context = {
+        "workspace": membership.workspace,
+        "entries": audit.entries(membership.workspace),
+        "page_size": audit.AUDIT_PAGE,
+    }
+    return render(request, "teams/audit.html", context)
+
+
+@login_required
+@require_safe
+def audit_csv(request, slug: str) -> HttpResponse:
+    """The whole log as CSV, streamed (it only grows)."""
+    membership = access.get_membership(request.user, slug, own=True)
+    rows = audit.entries(membership.workspace, limit=None).iterator()
+    response = StreamingHttpResponse(audit.csv_lines(rows), content_type="text/csv")
+    name = f"slate-{membership.workspace.slug}-audit.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

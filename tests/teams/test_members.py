@@ -149,6 +149,9 @@ def test_an_owner_renames_the_workspace_and_its_slug(client_for, personas, works
     assert response["Location"] == "/w/harbour-co/members/"
     workspace.refresh_from_db()
     assert (workspace.name, workspace.slug) == ("Harbour & Co", "harbour-co")
+    client.post(reverse("teams:settings", args=["harbour-co"]), {"name": "H", "slug": "harbour-co"})
+    workspace.refresh_from_db()
+    assert (workspace.name, workspace.slug) == ("H", "harbour-co")  # the slug kept as it was
 
 
 @pytest.mark.parametrize(
