@@ -114,6 +114,9 @@ def transfer_ownership(actor: Membership, member_id: int, address: str | None = 
     target = _target(workspace, member_id)
     if target.pk == actor.pk:
         raise Refused("You already own this workspace; choose someone else.")
+    if target.role == Role.OWNER:
+        name = target.user.get_username()
+        raise Refused(f"{name} is already an owner; to step down, change your own role.")
     target.role = Role.OWNER
     target.save(update_fields=["role"])
     actor.role = Role.EDITOR

@@ -213,3 +213,25 @@ def test_a_person_with_no_workspace_left_gets_a_studio_of_their_own(client_for, 
     client = client_for(lone)
     client.post(reverse("teams:leave", args=["harbour"]))
     assert client.get("/")["Location"].startswith("/w/")
+
+
+def test_ownership_is_not_transferred_to_an_owner(personas, workspace):
+    Membership.objects.filter(user=personas["editor"]).update(role=Role.OWNER)
+    me = member(workspace, personas["owner"])
+    with pytest.raises(Refused, match="already an owner"):
+        members.transfer_ownership(me, member(workspace, personas["editor"]).pk)
+    assert role_of(workspace, personas["owner"]) == Role.OWNER
+
+
+def test_the_members_page_costs_the_same_queries_for_3_or_30_members(
+    client_for, personas, workspace, django_assert_max_num_queries
+):
+    client = client_for(personas["owner"])
+    url = reverse("teams:members", args=["harbour"])
+    client.get(url)  # warm: session, and the like
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    for n in range(27):
+        Membership.objects.create(user=make_user(f"m{n}"), workspace=workspace, role=Role.VIEWER)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
