@@ -106,7 +106,9 @@ def email_invite(
         invite = create_invite(
             workspace, role=role, expires_in=expires_in, email=email, by=by, address=address
         )
-        transaction.on_commit(partial(_mail, invite, invite_url(invite, base)))
+        # robust: a mail server that fails is logged, and the invite stands (its link is on
+        # the members page to hand over another way).
+        transaction.on_commit(partial(_mail, invite, invite_url(invite, base)), robust=True)
     return invite
 
 

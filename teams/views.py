@@ -24,6 +24,14 @@ def _address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _owner(request, slug: str, what: str) -> Membership:
+    """The user's membership of ``slug`` if they own it: 404 to outsiders, and 403 to other
+    members saying what only owners may do."""
+    membership = access.get_membership(request.user, slug)
+    invites.require_owner(membership, what)
+    return membership
+
+
 def _base(request) -> str:
     return settings.SLATE_PUBLIC_URL or request.build_absolute_uri("/")
 
@@ -58,7 +66,7 @@ def members_page(request, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def create_link(request, slug: str) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "invite people")
     form = InviteLinkForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -82,7 +90,7 @@ def create_link(request, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def create_email_invite(request, slug: str) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "invite people")
     form = InviteEmailForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -99,7 +107,9 @@ def create_email_invite(request, slug: str) -> HttpResponse:
         except Refused as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Invite sent to {data['email']}.")
+            messages.success(
+                request, f"Invite sent to {data['email']}; its link is also under Open invites."
+            )
             return redirect("teams:members", slug=slug)
     return _members_page(request, membership, status=400, email_form=form)
 
@@ -107,7 +117,7 @@ def create_email_invite(request, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_invite(request, slug: str, invite_id: int) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "withdraw invites")
     if invites.revoke(membership, invite_id, _address(request)):
         messages.success(request, "Invite withdrawn: its link no longer works.")
     return redirect("teams:members", slug=slug)
@@ -183,7 +193,7 @@ def _done(request, slug: str, action, success: str) -> HttpResponse:
 @login_required
 @require_POST
 def change_role(request, slug: str, member_id: int) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "change roles")
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a role: owner, editor or viewer.")
@@ -202,7 +212,7 @@ def change_role(request, slug: str, member_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def remove_member(request, slug: str, member_id: int) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "remove members")
     return _done(
         request,
         slug,
@@ -214,7 +224,7 @@ def remove_member(request, slug: str, member_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def transfer(request, slug: str, member_id: int) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "transfer ownership")
     return _done(
         request,
         slug,
@@ -239,7 +249,7 @@ def leave(request, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def workspace_settings(request, slug: str) -> HttpResponse:
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "change the workspace's settings")
     form = WorkspaceForm(request.POST)
     if form.is_valid():
         try:
@@ -274,7 +284,7 @@ def account(request) -> HttpResponse:
 @require_safe
 def audit_log(request, slug: str) -> HttpResponse:
     """Owners read who changed the team, when, and from where."""
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "read the audit log")
     context = {
         "workspace": membership.workspace,
         "entries": audit.entries(membership.workspace),
@@ -287,7 +297,7 @@ def audit_log(request, slug: str) -> HttpResponse:
 @require_safe
 def audit_csv(request, slug: str) -> HttpResponse:
     """The whole log as CSV, streamed (it only grows)."""
-    membership = access.get_membership(request.user, slug, own=True)
+    membership = _owner(request, slug, "read the audit log")
     rows = audit.entries(membership.workspace, limit=None).iterator()
     response = StreamingHttpResponse(audit.csv_lines(rows), content_type="text/csv")
     name = f"slate-{membership.workspace.slug}-audit.csv"

@@ -11,6 +11,7 @@ from studio.models import Membership, Role, Take, Workspace
 from teams import members
 from teams.models import Refused
 from tests.conftest import make_user
+from tests.studio.test_pages_a11y import check
 
 
 def member(workspace, user) -> Membership:
@@ -235,3 +236,13 @@ def test_the_members_page_costs_the_same_queries_for_3_or_30_members(
         Membership.objects.create(user=make_user(f"m{n}"), workspace=workspace, role=Role.VIEWER)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_a_refused_member_is_told_what_only_owners_may_do(client_for, personas, workspace):
+    target = member(workspace, personas["viewer"])
+    response = client_for(personas["editor"]).post(
+        reverse("teams:change_role", args=["harbour", target.pk]), {"role": "owner"}
+    )
+    assert response.status_code == 403
+    assert b"Only the workspace&#x27;s owners can change roles." in response.content
+    check(response.content.decode())
