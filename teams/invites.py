@@ -63,6 +63,13 @@ def create_invite(
         raise Refused(f"An invite can be used from 1 to {MAX_INVITE_USES} times.")
     if not timedelta(hours=1) <= expires_in <= timedelta(days=MAX_INVITE_DAYS):
         raise Refused(f"An invite lasts from an hour to {MAX_INVITE_DAYS} days.")
+    if email and (
+        member := workspace.memberships.filter(user__email__iexact=email)
+        .select_related("user")
+        .first()
+    ):
+        name = member.user.get_username()
+        raise Refused(f"{email} is already a member of {workspace.name} (as {name}).")
     with transaction.atomic():
         invite = Invite.objects.create(
             workspace=workspace,

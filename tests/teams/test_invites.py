@@ -229,3 +229,15 @@ def test_the_database_never_holds_more_uses_than_allowed(personas, workspace):
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Invite.objects.filter(pk=invite.pk).update(uses=2)
+
+
+def test_inviting_the_email_of_a_member_says_they_are_already_in(client_for, personas):
+    personas["viewer"].email = "vee@example.com"
+    personas["viewer"].save()
+    response = client_for(personas["owner"]).post(
+        reverse("teams:email_invite", args=["harbour"]),
+        {"mail-email": "VEE@example.com", "mail-role": "editor", "mail-days": 3},
+    )
+    assert response.status_code == 400
+    assert b"VEE@example.com is already a member of Harbour Films (as viewer)" in response.content
+    assert not Invite.objects.exists() and not mail.outbox
