@@ -36,8 +36,18 @@ def members_of(workspace: Workspace) -> list[Membership]:
     return people
 
 
-def _locked(membership: Membership) -> Workspace:
-    return Workspace.objects.select_for_update().get(pk=membership.workspace_id)
+def _locked(workspace_id: int, by: Membership | None, what: str = "") -> Workspace:
+    """The workspace, locked for this transaction; and ``by``'s role read again under the
+    lock (a page's copy may be stale: another owner may have changed it a moment ago), and
+    required to be owner when ``what`` names an owner's action."""
+    workspace = Workspace.objects.select_for_update().get(pk=workspace_id)
+    if by is not None:
+        by.role = workspace.memberships.filter(pk=by.pk).values_list("role", flat=True).first()
+        if by.role is None:
+            raise Refused("You are no longer a member of this workspace.")
+        if what:
+            require_owner(by, what)
+    return workspace
 
 
 def _target(workspace: Workspace, member_id: int) -> Membership:
@@ -66,7 +76,7 @@ def change_role(
         require_owner(by, "change roles")
     if role not in Role.values:
         raise Refused(f"“{role}” is not a role: owner, editor or viewer.")
-    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    workspace = _locked(workspace.pk, by, "change roles")
     target = _target(workspace, member_id)
     if target.role == Role.OWNER and role != Role.OWNER and not _other_owners(workspace, target):
         then = "change your role" if by and target.pk == by.pk else "change theirs"
@@ -90,7 +100,7 @@ def change_role(
 def remove(actor: Membership, member_id: int, address: str | None = None) -> Membership:
     """An owner removes someone; their open pages of the workspace stop at once."""
     require_owner(actor, "remove members")
-    workspace = _locked(actor)
+    workspace = _locked(actor.workspace_id, actor, "remove members")
     target = _target(workspace, member_id)
     if target.pk == actor.pk:
         raise Refused("To remove yourself, use Leave workspace.")
@@ -110,7 +120,7 @@ def remove(actor: Membership, member_id: int, address: str | None = None) -> Mem
 def transfer_ownership(actor: Membership, member_id: int, address: str | None = None) -> Membership:
     """Make another member an owner and step down to editor."""
     require_owner(actor, "transfer ownership")
-    workspace = _locked(actor)
+    workspace = _locked(actor.workspace_id, actor, "transfer ownership")
     target = _target(workspace, member_id)
     if target.pk == actor.pk:
         raise Refused("You already own this workspace; choose someone else.")
@@ -135,7 +145,7 @@ def transfer_ownership(actor: Membership, member_id: int, address: str | None = 
 @transaction.atomic
 def leave(membership: Membership, address: str | None = None) -> None:
     """Leave a workspace; its last owner can't (it would be left with nobody to run it)."""
-    workspace = _locked(membership)
+    workspace = _locked(membership.workspace_id, membership)
     if membership.role == Role.OWNER and not _other_owners(workspace, membership):
         raise Refused(LAST_OWNER.format(name=workspace.name, then="leave"))
     workspaces.remove_member(workspace, membership.user)
@@ -153,7 +163,7 @@ def leave(membership: Membership, address: str | None = None) -> None:
 def rename(actor: Membership, *, name: str, slug: str, address: str | None = None) -> Workspace:
     """An owner changes the workspace's name and slug (the slug is its address: /w/SLUG/)."""
     require_owner(actor, "change the workspace's settings")
-    workspace = _locked(actor)
+    workspace = _locked(actor.workspace_id, actor, "change the workspace's settings")
     if Workspace.objects.filter(slug=slug).exclude(pk=workspace.pk).exists():
         raise Refused(f"The address /w/{slug}/ is taken; choose another slug.")
     changes = [

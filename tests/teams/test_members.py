@@ -3,6 +3,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from studio import takes
@@ -246,3 +247,20 @@ def test_a_refused_member_is_told_what_only_owners_may_do(client_for, personas, 
     assert response.status_code == 403
     assert b"Only the workspace&#x27;s owners can change roles." in response.content
     check(response.content.decode())
+
+
+def test_an_owner_demoted_a_moment_ago_cannot_act_on_a_stale_page(personas, workspace):
+    me = member(workspace, personas["owner"])  # as the page loaded it: owner
+    Membership.objects.filter(user=personas["editor"]).update(role=Role.OWNER)
+    Membership.objects.filter(pk=me.pk).update(role=Role.VIEWER)  # the other owner demoted me
+    with pytest.raises(PermissionDenied):
+        members.remove(me, member(workspace, personas["editor"]).pk)
+    assert role_of(workspace, personas["editor"]) == Role.OWNER
+
+
+def test_a_member_promoted_a_moment_ago_to_last_owner_cannot_leave(personas, workspace):
+    me = member(workspace, personas["editor"])  # as the page loaded it: editor
+    Membership.objects.filter(pk=me.pk).update(role=Role.OWNER)
+    Membership.objects.filter(user=personas["owner"]).update(role=Role.VIEWER)
+    with pytest.raises(Refused, match="needs an owner"):
+        members.leave(me)
