@@ -295,7 +295,9 @@ class ShotForm(forms.Form):
 
 class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
-        fields = ("username",)
+        fields = ("username", "email")
+        labels = {"email": "Email (optional)"}
+        help_texts = {"email": "where a password reset link goes, if you ever need one"}
 
 
 class ProviderForm(forms.Form):

@@ -9,6 +9,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.utils.csp import CSP
@@ -112,6 +113,7 @@ INSTALLED_APPS = [
     "axes",
     "studio",
     "library",
+    "teams",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +264,42 @@ SLATE_OPEN_SIGNUP = env_bool("SLATE_OPEN_SIGNUP", True)
 # from SECRET_KEY when unset.
 SLATE_SECRETS_KEY = env_str("SLATE_SECRETS_KEY")
 LOGIN_URL = "login"
+
+# Email (invites, password resets): printed on the server's console unless a mail server is
+# named, as EMAIL_URL=smtp://USER:PASSWORD@HOST:587 (smtps:// for TLS from the first byte) or
+# as EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS/EMAIL_USE_SSL.
+if email_url := env_str("EMAIL_URL"):
+    _mail = urlsplit(email_url)
+    _ssl = _mail.scheme == "smtps"
+    _smtp = {
+        "host": _mail.hostname or "",
+        "port": _mail.port,
+        "username": unquote(_mail.username or ""),
+        "password": unquote(_mail.password or ""),
+        "use_ssl": _ssl,
+        "use_tls": not _ssl and _mail.port != 25,
+    }
+elif email_host := env_str("EMAIL_HOST"):
+    _ssl = env_bool("EMAIL_USE_SSL")
+    _smtp = {
+        "host": email_host,
+        "port": env_int("EMAIL_PORT", 465 if _ssl else 587),
+        "username": env_str("EMAIL_HOST_USER"),
+        "password": env_str("EMAIL_HOST_PASSWORD"),
+        "use_ssl": _ssl,
+        "use_tls": not _ssl and env_bool("EMAIL_USE_TLS", True),
+    }
+else:
+    _smtp = None
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {**_smtp, "timeout": env_int("EMAIL_TIMEOUT", 10)},
+    }
+    if _smtp
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Slate <slate@localhost>")
 
 # Login throttling (django-axes, kept in the database so every process sees it): after
 # SLATE_LOGIN_FAILURE_LIMIT wrong passwords for one account, or from one client address,

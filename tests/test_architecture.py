@@ -22,10 +22,10 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
-def project_imports(folder: str) -> dict[str, set[str]]:
+def project_imports(folder: str, packages=("studio", "library")) -> dict[str, set[str]]:
     return {
         str(path.relative_to(REPO)): {
-            name for name in imports_of(path) if name.split(".")[0] in ("studio", "library")
+            name for name in imports_of(path) if name.split(".")[0] in packages
         }
         for path in (REPO / folder).rglob("*.py")
         if "migrations" not in path.parts
@@ -52,3 +52,19 @@ def test_the_engine_is_reached_only_from_above_it():
     for module, names in project_imports("studio").items():
         if any(name.startswith("studio.engine") for name in names):
             assert module.startswith(allowed), module
+
+
+def test_teams_sits_above_studio_and_library():
+    """teams may use studio; nothing below reaches up into it (templates name its urls)."""
+    for folder in ("studio", "library"):
+        for module, names in project_imports(folder, packages=("teams",)).items():
+            assert not names, module
+
+
+def test_teams_imports_only_at_the_top_of_a_module():
+    for path in (REPO / "teams").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = [n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)]
+                assert not inner, f"{path.relative_to(REPO)}: import inside {node.name}()"

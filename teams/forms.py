@@ -1,0 +1,64 @@
+from django import forms
+
+from studio.models import Role, Workspace
+
+from .models import INVITE_ROLES, MAX_INVITE_DAYS, MAX_INVITE_USES
+
+INVITE_ROLE_CHOICES = [(r.value, r.label) for r in INVITE_ROLES]
+
+
+class InviteLinkForm(forms.Form):
+    role = forms.ChoiceField(choices=INVITE_ROLE_CHOICES, initial=Role.EDITOR)
+    days = forms.IntegerField(
+        label="Expires after (days)", min_value=1, max_value=MAX_INVITE_DAYS, initial=7
+    )
+    uses = forms.IntegerField(
+        label="Uses",
+        min_value=1,
+        max_value=MAX_INVITE_USES,
+        initial=1,
+        help_text="how many people can join with this link",
+    )
+
+
+class InviteEmailForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(choices=INVITE_ROLE_CHOICES, initial=Role.EDITOR)
+    days = forms.IntegerField(
+        label="Expires after (days)", min_value=1, max_value=MAX_INVITE_DAYS, initial=7
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="mail", **kwargs)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class WorkspaceForm(forms.Form):
+    # Limits from the model: one home for each. Whether the slug is free is members.rename's.
+    name = forms.CharField(max_length=Workspace._meta.get_field("name").max_length)
+    slug = forms.SlugField(
+        max_length=Workspace._meta.get_field("slug").max_length,
+        help_text="the workspace's address: /w/SLUG/ (old links stop working)",
+    )
+
+
+class ChangeEmailForm(forms.Form):
+    email = forms.EmailField(label="New email address")
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
