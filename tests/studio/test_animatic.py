@@ -108,9 +108,10 @@ def test_pan_moves_the_picture_sideways_and_crane_moves_it_vertically(tmp_path):
 
 
 def test_same_inputs_and_seed_give_the_same_bytes(tmp_path):
-    first = render(tmp_path, "a.mp4", camera="handheld push in", atmosphere="rain")
-    second = render(tmp_path, "b.mp4", camera="handheld push in", atmosphere="rain")
-    other_seed = render(tmp_path, "c.mp4", camera="handheld push in", atmosphere="rain", seed=8)
+    same = {"camera": "handheld push in", "atmosphere": "rain", "seconds": 1}
+    first = render(tmp_path, "a.mp4", **same)
+    second = render(tmp_path, "b.mp4", **same)
+    other_seed = render(tmp_path, "c.mp4", **same, seed=8)
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes() != other_seed.read_bytes()
 
@@ -136,7 +137,15 @@ def test_progress_callback_can_stop_the_render(tmp_path):
 
 def _frame_colour(tmp_path, lighting) -> np.ndarray:
     frames = decode(
-        render(tmp_path, f"{lighting}.mp4", lighting=lighting, subject="", motion="", dialogue="")
+        render(
+            tmp_path,
+            f"{lighting}.mp4",
+            lighting=lighting,
+            subject="",
+            motion="",
+            dialogue="",
+            seconds=1,  # the palette is in every frame: one second shows it
+        )
     )
     return frames[0][150:350].reshape(-1, 3).mean(axis=0)  # the sky, clear of captions
 
@@ -161,8 +170,8 @@ def test_lighting_words_and_weather():
 
 
 def test_captions_and_label_are_drawn(tmp_path):
-    with_text = decode(render(tmp_path, "t.mp4", subject="a very long subject " * 3))[0]
-    without = decode(render(tmp_path, "n.mp4", subject="", motion="", dialogue=""))[0]
+    with_text = decode(render(tmp_path, "t.mp4", subject="a very long subject " * 3, seconds=1))[0]
+    without = decode(render(tmp_path, "n.mp4", subject="", motion="", dialogue="", seconds=1))[0]
     label = (slice(24, 90), slice(24, 300))  # the amber "ANIMATIC PREVIEW" badge
     assert with_text[label].reshape(-1, 3).mean(axis=0)[0] > 180
     assert without[label].reshape(-1, 3).mean(axis=0)[0] > 180  # the label is always there

@@ -2,7 +2,8 @@
 
 - Crash recovery: a worker is killed at each crash point (before create, after
   create before the id is saved, mid-poll, mid-download, after completion
-  before notifying), once per take, over many takes. Every take still ends
+  before notifying), once per take, over a few takes per kind (SLATE_CRASH_RUNS
+  asks for more). Every take still ends
   right, with one provider job each, no partial files, the ledger balanced.
 - Rate limit: four worker processes share one credential against a simulator
   that enforces its limit: no window is ever exceeded and no retry comes
@@ -76,7 +77,7 @@ class Backend:
 
 
 BACKENDS = {
-    "openai": Backend("openai", "sora-2", "1280x720", 4, 6, key=KEY),
+    "openai": Backend("openai", "sora-2", "1280x720", 4, 3, key=KEY),
     # A create whose answer was lost AND whose callback was dropped can't be found on fal
     # (nothing to list): it fails as outcome_unknown, shown in test_fal. Here callbacks
     # come late and twice, but come.
@@ -85,7 +86,7 @@ BACKENDS = {
         "fal-ai/veo3.1",
         "1280x720",
         4,
-        4,
+        2,
         key=FAL_KEY,
         listable=False,
         webhooks=True,
@@ -96,7 +97,7 @@ BACKENDS = {
         "smoke",
         "640x360",
         1,
-        4,
+        2,
         final={**dict.fromkeys(FINAL, "completed"), "FAILME": "failed"},
     ),
 }

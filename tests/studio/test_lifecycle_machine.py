@@ -8,6 +8,7 @@ terminal states final, the ledger balanced, never a second charge.
 """
 
 import contextlib
+import os
 import time
 from datetime import timedelta
 
@@ -279,7 +280,8 @@ def run_machine(monkeypatch, kind):
             self.servers.close()
 
     Lifecycle.TestCase.settings = settings(
-        max_examples=25,
+        # Ten runs of thirty steps per kind in the suite; SLATE_MACHINE_EXAMPLES asks for more.
+        max_examples=int(os.environ.get("SLATE_MACHINE_EXAMPLES", "10")),
         stateful_step_count=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

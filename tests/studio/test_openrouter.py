@@ -22,6 +22,9 @@ MODELS = ("google/veo-3.1", "bytedance/seedance-2.0")
 
 def simulator(**faults) -> OpenRouterSimulator:
     faults.setdefault("render_seconds", (0.1, 0.3))
+    # Small clips whatever was asked: encoding, probing and a thumbnail sheet of an 8 s
+    # portrait clip cost seconds, and no test here is about pictures.
+    faults.setdefault("asset_size", "320x180")
     return OpenRouterSimulator(Faults(**faults))
 
 
