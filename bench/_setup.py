@@ -12,6 +12,8 @@ def django_on_scratch_data() -> Path:
     var = Path(tempfile.mkdtemp(prefix="slate-bench-"))
     os.environ["SLATE_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+    # The simulators live on loopback and made-up hosts, as in the tests.
+    os.environ.setdefault("SLATE_ALLOW_PRIVATE_PROVIDERS", "true")
     sys.path.insert(0, str(REPO))
     import django
     from django.core.management import call_command
