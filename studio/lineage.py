@@ -1,0 +1,320 @@
+"""Operations on a take, each making a child take: check, then queue.
+
+- remix: the parent's shot with edited fields, generated again with the parent's
+  model, size, seconds, seed and first frame (``chained``).
+- variation: 2–4 siblings of the parent's shot with new seeds (``chained``: N jobs).
+- extend: the parent's last frame becomes the first frame of a continuation, which
+  the engine joins after the parent into one MP4 (``chained``).
+- recut, loop, blend: Slate's own media work on videos it has (``local``, free).
+
+Native provider operations (``/videos/{id}/remix``, ``/videos/extensions``) are not
+used yet: every remote remix and extend is chained, and labelled so.
+
+Each check runs before anything is stored, and a refusal says why in a sentence
+(LineageRefused); chained operations are priced and held like any take
+(takes.queue_take), local ones hold and charge nothing (takes.queue_edit).
+"""
+
+import shutil
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from django.db import transaction
+
+from . import media, takes
+from .models import Method, Operation, Status, Take
+from .prompts import SHOT_FIELDS, Shot, compose
+from .providers.endpoints import find_target
+
+VARIATIONS = (2, 4)  # fewest and most siblings one request makes
+LOOP_FADE = 1.0  # seconds, at most a quarter of the clip
+BLEND_SECONDS = 1.0
+# What "take diff" and the compare view set side by side.
+DIFF_FIELDS = (
+    *SHOT_FIELDS,
+    "negative_prompt",
+    "provider",
+    "model",
+    "size",
+    "seconds",
+    "seed",
+    "sound",
+    "operation",
+    "method",
+)
+
+
+class LineageRefused(ValueError):
+    """An operation that can't be done as asked; the message says why and what would work.
+    Nothing was stored or spent."""
+
+
+def _ready(take: Take, what: str = "the take") -> None:
+    if take.status != Status.COMPLETED or not take.video:
+        raise LineageRefused(
+            f"Take {take.pk} is {take.get_status_display().lower()}: only a completed take "
+            f"can be used for this ({what})."
+        )
+
+
+def _shot_of(take: Take) -> Shot:
+    return Shot(**{name: getattr(take, name) for name in SHOT_FIELDS})
+
+
+def _fps(take: Take) -> float:
+    return float(take.probe.get("fps") or 24)
+
+
+def _frames(take: Take) -> int:
+    return int(take.probe.get("frames") or round((take.probe.get("duration") or 0) * _fps(take)))
+
+
+def _duration(take: Take) -> float:
+    return float(take.probe.get("duration") or _frames(take) / _fps(take))
+
+
+def _target(take: Take):
+    target = find_target(take.workspace, take.provider, take.model)
+    if target is None:
+        raise LineageRefused(
+            f"Take {take.pk}'s provider “{take.provider}” (model “{take.model}”) is no longer "
+            "set up in this workspace: a chained operation needs it to generate. Re-cut, loop "
+            "and blend still work, as they need no provider."
+        )
+    return target
+
+
+def _reference(take: Take) -> bytes | None:
+    if not take.reference:
+        return None
+    with take.reference.open("rb") as handle:
+        return handle.read()
+
+
+def _generate(parent: Take, shot: Shot, lineage: takes.Lineage, created_by, **changes) -> Take:
+    """A chained child: the parent's settings (``changes`` replace some), a new shot."""
+    target = _target(parent)
+    text = compose(shot)
+    if len(text) > target.info.max_prompt_chars:
+        raise LineageRefused(
+            f"The prompt would be {len(text)} characters; {target.info.label} takes at most "
+            f"{target.info.max_prompt_chars}."
+        )
+    settings = {
+        "provider": parent.provider,
+        "model": parent.model,
+        "size": parent.size,
+        "seconds": parent.seconds,
+        "seed": parent.seed,
+        "reference": _reference(parent),
+        "reference_source": parent.reference_source,
+        "reference_fit": parent.reference_fit,
+        "negative_prompt": parent.negative_prompt,
+        "sound": parent.sound,
+        **changes,
+    }
+    return takes.queue_take(
+        parent.workspace, shot, created_by=created_by, lineage=lineage, **settings
+    )
+
+
+def remix(parent: Take, changes: dict, *, created_by=None) -> Take:
+    """The parent's shot with ``changes`` (any of SHOT_FIELDS), generated again (chained)."""
+    _ready(parent, "remix")
+    unknown = set(changes) - set(SHOT_FIELDS)
+    if unknown:
+        raise LineageRefused(f"A remix edits only the shot's fields, not {', '.join(unknown)}.")
+    before = _shot_of(parent)
+    after = Shot.from_mapping({**before.as_dict(), **changes})
+    if after == before:
+        raise LineageRefused(
+            "This remix changes nothing: edit at least one field. Nothing was queued or spent."
+        )
+    if after.is_empty:
+        raise LineageRefused("A remix needs something to show: every field is empty.")
+    changed = [name for name in SHOT_FIELDS if getattr(after, name) != getattr(before, name)]
+    lineage = takes.Lineage(parent, Operation.REMIX, Method.CHAINED, edit={"changed": changed})
+    return _generate(parent, after, lineage, created_by)
+
+
+def variations(parent: Take, count: int, *, created_by=None) -> list[Take]:
+    """``count`` siblings of the parent's shot, each with a new seed (N jobs, priced N×)."""
+    _ready(parent, "variations")
+    low, high = VARIATIONS
+    if not low <= count <= high:
+        raise LineageRefused(f"Variations come {low} to {high} at a time, not {count}.")
+    _target(parent)
+    seeds: set[int] = set()
+    while len(seeds) < count:
+        seed = takes.new_seed()
+        if seed != parent.seed:
+            seeds.add(seed)
+    lineage = takes.Lineage(parent, Operation.VARIATION, Method.CHAINED)
+    with transaction.atomic():
+        return [
+            _generate(parent, _shot_of(parent), lineage, created_by, seed=seed)
+            for seed in sorted(seeds)
+        ]
+
+
+def extend(parent: Take, seconds: int, *, prompt: str = "", created_by=None) -> Take:
+    """A continuation of ``seconds`` from the parent's last frame, joined after the parent
+    (chained: the last frame is the continuation's first-frame reference)."""
+    _ready(parent, "extend")
+    target = _target(parent)
+    info = target.info
+    if seconds not in info.seconds:
+        lengths = ", ".join(str(s) for s in info.seconds)
+        raise LineageRefused(
+            f"{info.label} continues by {lengths} seconds at a time, not {seconds}."
+        )
+    if not info.image_reference:
+        raise LineageRefused(
+            f"{info.label} takes no first frame, so Slate can't continue from this take's last "
+            "frame, and it has no native extension. Re-cut, loop or blend work on any take; a "
+            "model that takes a first frame can extend."
+        )
+    last = _last_frame(parent)
+    shot = _shot_of(parent)
+    if prompt.strip():
+        shot = replace(shot, prompt=prompt)
+    lineage = takes.Lineage(
+        parent, Operation.EXTEND, Method.CHAINED, edit={"seconds": seconds, "prompt": prompt}
+    )
+    return _generate(
+        parent,
+        shot,
+        lineage,
+        created_by,
+        seconds=seconds,
+        reference=last,
+        reference_source=None,
+        reference_fit={"mode": "last-frame", "take": parent.pk},
+    )
+
+
+def _last_frame(take: Take) -> bytes:
+    # Storage may be remote: the frame is read from a local copy of the video.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "video.mp4"
+        with take.video.open("rb") as source, path.open("wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 20)
+        return media.last_frame_jpeg(path)
+
+
+def recut(parent: Take, start: float, end: float, *, created_by=None) -> Take:
+    """The parent from ``start`` to ``end`` seconds, frame-accurate, sound kept in sync
+    (local, free). The parent is never modified."""
+    _ready(parent, "re-cut")
+    duration, fps = _duration(parent), _fps(parent)
+    if start < 0 or end > duration + 0.5 / fps:
+        raise LineageRefused(
+            f"The cut {start:g}–{end:g} s is outside the take, which runs 0–{duration:g} s."
+        )
+    if start >= end:
+        raise LineageRefused(f"The start ({start:g} s) must come before the end ({end:g} s).")
+    first, stop = round(start * fps), min(round(end * fps), _frames(parent))
+    if stop - first < 1:
+        raise LineageRefused(
+            f"The cut {start:g}–{end:g} s is shorter than one frame (1/{fps:g} s) of this take."
+        )
+    edit = {"start": start, "end": end, "frames": [first, stop]}
+    lineage = takes.Lineage(parent, Operation.RECUT, Method.LOCAL, edit=edit)
+    return takes.queue_edit(lineage, seconds=(stop - first) / fps, created_by=created_by)
+
+
+def loop(parent: Take, fade: float | None = None, *, created_by=None) -> Take:
+    """The parent as a seamless loop: its tail dissolves into its head (local, free)."""
+    _ready(parent, "loop")
+    duration, fps = _duration(parent), _fps(parent)
+    fade = min(LOOP_FADE, duration / 4) if fade is None else fade
+    span = round(fade * fps)
+    if span < 1 or 2 * span > _frames(parent):
+        raise LineageRefused(
+            f"A loop's crossfade must be from one frame to half the take ({duration / 2:g} s), "
+            f"not {fade:g} s."
+        )
+    lineage = takes.Lineage(parent, Operation.LOOP, Method.LOCAL, edit={"fade": span / fps})
+    return takes.queue_edit(lineage, seconds=duration - span / fps, created_by=created_by)
+
+
+def blend(first: Take, second: Take, seconds: float | None = None, *, created_by=None) -> Take:
+    """``first`` dissolving into ``second`` over ``seconds`` (local, free); ``second`` is
+    fitted to ``first``'s size by cropping to fill."""
+    if first.pk == second.pk:
+        raise LineageRefused("A take can't be blended with itself: choose another take.")
+    if first.workspace_id != second.workspace_id:
+        raise LineageRefused("Both takes of a blend must be in the same workspace.")
+    _ready(first, "blend")
+    _ready(second, "blend")
+    seconds = BLEND_SECONDS if seconds is None else seconds
+    shortest = min(_duration(first), _duration(second))
+    span = round(seconds * _fps(first))
+    if span < 1 or span >= min(_frames(first), _frames(second)):
+        raise LineageRefused(
+            f"The crossfade must be from one frame to less than the shorter take "
+            f"({shortest:g} s), not {seconds:g} s."
+        )
+    fitted = second.size != first.size
+    edit = {
+        "seconds": span / _fps(first),
+        "fit": f"take {second.pk} ({second.size}) is cropped to fill {first.size}"
+        if fitted
+        else "",
+    }
+    lineage = takes.Lineage(first, Operation.BLEND, Method.LOCAL, blend_with=second, edit=edit)
+    length = _duration(first) + _duration(second) - span / _fps(first)
+    return takes.queue_edit(lineage, seconds=length, created_by=created_by)
+
+
+def diff(first: Take, second: Take) -> list[dict]:
+    """The fields in which two takes differ, each with both values."""
+    return [
+        {"field": name, "a": getattr(first, name), "b": getattr(second, name)}
+        for name in DIFF_FIELDS
+        if getattr(first, name) != getattr(second, name)
+    ]
+
+
+class Node:
+    """One take in its family tree, with its children (oldest first)."""
+
+    def __init__(self, take: Take):
+        self.take, self.children, self.depth, self.on_path = take, [], 0, False
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def as_dict(self) -> dict:
+        take = self.take
+        return {
+            "id": take.pk,
+            "operation": take.operation,
+            "method": take.method,
+            "status": take.status,
+            "children": [child.as_dict() for child in self.children],
+        }
+
+
+def family_tree(take: Take) -> Node:
+    """``take``'s whole tree from its root, in one query; the nodes from the root down to
+    ``take`` have ``on_path`` set."""
+    found = list(Take.objects.family(take))
+    nodes = {member.pk: Node(member) for member in found}
+    root = nodes.get(take.root_pk) or Node(take)
+    for member in found:
+        if member.pk != root.take.pk:
+            # A take whose parent was deleted hangs from the root, so none is lost.
+            parent = nodes.get(member.parent_id) or root
+            parent.children.append(nodes[member.pk])
+    for node in root.walk():  # parents before their children: depths run down
+        for child in node.children:
+            child.depth = node.depth + 1
+    at = nodes.get(take.pk)
+    while at is not None:
+        at.on_path = True
+        at = nodes.get(at.take.parent_id) if at is not root else None
+    return root
