@@ -156,3 +156,25 @@ setInterval(function () {
     if (!Number.isNaN(since)) el.textContent = clockText((Date.now() - since) / 1000);
   });
 }, 1000);
+
+// The take tree (studio/take_tree.html) is pushed whole to every page of the tree: mark
+// the path from the root down to this page's take again once it is swapped in.
+(function () {
+  "use strict";
+  function markPath(tree) {
+    var page = document.querySelector("[data-take-page]");
+    if (!page || !tree.classList.contains("take-tree")) return;
+    tree.querySelectorAll(".on-path").forEach(function (item) { item.classList.remove("on-path"); });
+    var node = document.getElementById("tree-node-" + page.dataset.takePage);
+    var item = node && node.closest(".tree-item");
+    while (item && tree.contains(item)) {
+      item.classList.add("on-path");
+      item = item.parentElement && item.parentElement.closest(".tree-item");
+    }
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (event) { markPath(event.target); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var tree = event.target.querySelector && event.target.querySelector(".take-tree");
+    if (tree) markPath(tree);
+  });
+})();

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 
-from studio import ledger, lineage, takes
+from studio import family, ledger, lineage, takes
 from studio.engine import local
 from studio.engine.advance import advance
 from studio.lineage import LineageRefused
@@ -198,7 +198,7 @@ def test_a_whole_tree_is_one_query_with_the_path_highlighted(clip, django_assert
     sibling = lineage.remix(clip, {"camera": "whip pan"})
     assert looped.root_id == clip.pk  # a grandchild points at the root too
     with django_assert_num_queries(1):
-        tree = lineage.family_tree(looped)
+        tree = family.family_tree(looped)
     assert tree.as_dict() == {
         "id": clip.pk,
         "operation": "generate",

@@ -1,0 +1,75 @@
+"""What the take page shows: the take, its shot, its family tree and the operation forms
+prefilled from it (studio/take.html, for views.take_detail and lineage_views)."""
+
+from . import family, lineage
+from .forms import BlendForm, ExtendForm, LoopForm, RecutForm, RemixForm, VaryForm
+from .models import Take
+from .prompts import SHOT_FIELDS, SHOT_LABELS
+from .providers.endpoints import find_target
+
+FORMS = {
+    "remix": RemixForm,
+    "extend": ExtendForm,
+    "recut": RecutForm,
+    "vary": VaryForm,
+    "loop": LoopForm,
+    "blend": BlendForm,
+}
+
+
+LABELS = {
+    "remix": "Remix · edit the shot; same model, seed and settings",
+    "extend": "Extend · continue from the last frame",
+    "recut": "Re-cut · trim to in and out points (free)",
+    "vary": "Variations · the same shot with new seeds",
+    "loop": "Loop · the tail dissolves into the head (free)",
+    "blend": "Blend · crossfade into another take (free)",
+}
+
+
+def extend_lengths(take: Take) -> tuple[int, ...]:
+    """The lengths a chained extend of ``take`` can add (none: its model takes no first
+    frame, or its provider is gone)."""
+    target = find_target(take.workspace, take.provider, take.model)
+    return target.info.seconds if target and target.info.image_reference else ()
+
+
+def operation_form(name: str, take: Take, data=None):
+    kwargs = {"lengths": extend_lengths(take)} if name == "extend" else {}
+    # Own ids per form: several forms on one page have a "seconds" or a "prompt".
+    return FORMS[name](data, initial=_initial(name, take), auto_id=f"id_{name}_%s", **kwargs)
+
+
+def _initial(name: str, take: Take) -> dict:
+    duration = take.probe.get("duration") or take.seconds
+    match name:
+        case "remix":
+            return {field: getattr(take, field) for field in SHOT_FIELDS}
+        case "extend":
+            return {"seconds": next(iter(extend_lengths(take)), None)}
+        case "recut":
+            return {"start": 0, "end": duration}
+        case "vary":
+            return {"count": 2}
+        case "loop":
+            return {"fade": round(min(lineage.LOOP_FADE, duration / 4), 2)}
+        case _:
+            return {"seconds": lineage.BLEND_SECONDS}
+
+
+def take_context(take: Take, can_edit: bool, *, bound: dict | None = None, **extra) -> dict:
+    """The whole take page. ``bound``: forms as posted (with their errors) by name."""
+    bound = bound or {}
+    return {
+        "take": take,
+        "workspace": take.workspace,
+        "can_edit": can_edit,
+        "shot_rows": [(SHOT_LABELS[name], getattr(take, name)) for name in SHOT_FIELDS],
+        "tree": family.family_tree(take),
+        "op_forms": [
+            (name, LABELS[name], bound.get(name) or operation_form(name, take)) for name in FORMS
+        ]
+        if can_edit and take.status == "completed"
+        else [],
+        **extra,
+    }
