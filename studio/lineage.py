@@ -15,6 +15,7 @@ Each check runs before anything is stored, and a refusal says why in a sentence
 (takes.queue_take), local ones hold and charge nothing (takes.queue_edit).
 """
 
+import math
 import shutil
 import tempfile
 from dataclasses import replace
@@ -56,6 +57,11 @@ def _ready(take: Take, what: str = "the take") -> None:
             f"Take {take.pk} is {take.get_status_display().lower()}: only a completed take "
             f"can be used for this ({what})."
         )
+
+
+def _finite(*seconds: float) -> None:
+    if not all(math.isfinite(value) for value in seconds):
+        raise LineageRefused("Times are numbers of seconds, like 1.5.")
 
 
 def _shot_of(take: Take) -> Shot:
@@ -207,6 +213,7 @@ def recut(parent: Take, start: float, end: float, *, created_by=None) -> Take:
     """The parent from ``start`` to ``end`` seconds, frame-accurate, sound kept in sync
     (local, free). The parent is never modified."""
     _ready(parent, "re-cut")
+    _finite(start, end)
     duration, fps = _duration(parent), _fps(parent)
     if start < 0 or end > duration + 0.5 / fps:
         raise LineageRefused(
@@ -229,6 +236,7 @@ def loop(parent: Take, fade: float | None = None, *, created_by=None) -> Take:
     _ready(parent, "loop")
     duration, fps = _duration(parent), _fps(parent)
     fade = min(LOOP_FADE, duration / 4) if fade is None else fade
+    _finite(fade)
     span = round(fade * fps)
     if span < 1 or 2 * span > _frames(parent):
         raise LineageRefused(
@@ -249,6 +257,7 @@ def blend(first: Take, second: Take, seconds: float | None = None, *, created_by
     _ready(first, "blend")
     _ready(second, "blend")
     seconds = BLEND_SECONDS if seconds is None else seconds
+    _finite(seconds)
     shortest = min(_duration(first), _duration(second))
     span = round(seconds * _fps(first))
     if span < 1 or span >= min(_frames(first), _frames(second)):
