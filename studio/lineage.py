@@ -7,8 +7,10 @@
   the engine joins after the parent into one MP4 (``chained``).
 - recut, loop, blend: Slate's own media work on videos it has (``local``, free).
 
-Native provider operations (``/videos/{id}/remix``, ``/videos/extensions``) are not
-used yet: every remote remix and extend is chained, and labelled so.
+Where the parent's provider can remix or extend its own finished job (OpenAI's
+``/videos/edits``, ``/videos/{id}/remix``, ``/videos/extensions``: the model's
+catalogue entry and the endpoint's profile say so), that is used instead (``native``);
+its result comes back whole from the provider.
 
 Each check runs before anything is stored, and a refusal says why in a sentence
 (LineageRefused); chained operations are priced and held like any take
@@ -22,12 +24,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
-from . import media, takes
+from . import images, media, takes
 from .models import Method, Operation, Status, Take
 from .prompts import SHOT_FIELDS, Shot, compose
-from .providers.endpoints import find_target
+from .providers.endpoints import find_target, native_operations
 
+EXTENSION_TOTAL = 120  # seconds a natively extended video may reach (docs/videos-api.md §3)
 VARIATIONS = (2, 4)  # fewest and most siblings one request makes
 LOOP_FADE = 1.0  # seconds, at most a quarter of the clip
 BLEND_SECONDS = 1.0
@@ -91,6 +95,14 @@ def _target(take: Take):
     return target
 
 
+def _native(parent: Take, target, operation: str) -> bool:
+    """Whether the provider itself can do ``operation`` on the parent's job: it offers it,
+    and the job is still there (a provider keeps finished jobs for a while only)."""
+    alive = parent.remote_id and (parent.expires_at is None or parent.expires_at > timezone.now())
+    same = target.endpoint is not None and target.endpoint.pk == parent.endpoint_id
+    return bool(alive and same and operation in native_operations(target))
+
+
 def _reference(take: Take) -> bytes | None:
     if not take.reference:
         return None
@@ -140,7 +152,8 @@ def remix(parent: Take, changes: dict, *, created_by=None) -> Take:
     if after.is_empty:
         raise LineageRefused("A remix needs something to show: every field is empty.")
     changed = [name for name in SHOT_FIELDS if getattr(after, name) != getattr(before, name)]
-    lineage = takes.Lineage(parent, Operation.REMIX, Method.CHAINED, edit={"changed": changed})
+    method = Method.NATIVE if _native(parent, _target(parent), "remix") else Method.CHAINED
+    lineage = takes.Lineage(parent, Operation.REMIX, method, edit={"changed": changed})
     return _generate(parent, after, lineage, created_by)
 
 
@@ -175,26 +188,34 @@ def extend(parent: Take, seconds: int, *, prompt: str = "", created_by=None) -> 
         raise LineageRefused(
             f"{info.label} continues by {lengths} seconds at a time, not {seconds}."
         )
+    shot = _shot_of(parent)
+    if prompt.strip():
+        shot = replace(shot, prompt=prompt)
+    edit = {"seconds": seconds, "prompt": prompt}
+    if _native(parent, target, "extend"):
+        total = _duration(parent) + seconds
+        if total > EXTENSION_TOTAL:
+            raise LineageRefused(
+                f"{info.label} extends a video to at most {EXTENSION_TOTAL} s; this one would "
+                f"be {total:g} s. Re-cut it first, or extend by less."
+            )
+        lineage = takes.Lineage(parent, Operation.EXTEND, Method.NATIVE, edit=edit)
+        return _generate(parent, shot, lineage, created_by, seconds=seconds, reference=None)
     if not info.image_reference:
         raise LineageRefused(
             f"{info.label} takes no first frame, so Slate can't continue from this take's last "
             "frame, and it has no native extension. Re-cut, loop or blend work on any take; a "
             "model that takes a first frame can extend."
         )
-    last = _last_frame(parent)
-    shot = _shot_of(parent)
-    if prompt.strip():
-        shot = replace(shot, prompt=prompt)
-    lineage = takes.Lineage(
-        parent, Operation.EXTEND, Method.CHAINED, edit={"seconds": seconds, "prompt": prompt}
-    )
+    lineage = takes.Lineage(parent, Operation.EXTEND, Method.CHAINED, edit=edit)
     return _generate(
         parent,
         shot,
         lineage,
         created_by,
         seconds=seconds,
-        reference=last,
+        # The provider may have sent another size than asked: fitted to the asked one.
+        reference=images.fit_frame(_last_frame(parent), parent.size),
         reference_source=None,
         reference_fit={"mode": "last-frame", "take": parent.pk},
     )

@@ -5,7 +5,7 @@ from . import family, lineage
 from .forms import BlendForm, ExtendForm, LoopForm, RecutForm, RemixForm, VaryForm
 from .models import Take
 from .prompts import SHOT_FIELDS, SHOT_LABELS
-from .providers.endpoints import find_target
+from .providers.endpoints import find_target, native_operations
 
 FORMS = {
     "remix": RemixForm,
@@ -28,10 +28,13 @@ LABELS = {
 
 
 def extend_lengths(take: Take) -> tuple[int, ...]:
-    """The lengths a chained extend of ``take`` can add (none: its model takes no first
-    frame, or its provider is gone)."""
+    """The lengths an extend of ``take`` can add (none: its model neither extends nor takes
+    a first frame to chain from, or its provider is gone)."""
     target = find_target(take.workspace, take.provider, take.model)
-    return target.info.seconds if target and target.info.image_reference else ()
+    if target is None:
+        return ()
+    can = target.info.image_reference or "extend" in native_operations(target)
+    return target.info.seconds if can else ()
 
 
 def operation_form(name: str, take: Take, data=None):
