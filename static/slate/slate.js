@@ -178,3 +178,10 @@ setInterval(function () {
     if (tree) markPath(tree);
   });
 })();
+
+// A redrawn tree has lost its ratings: the review panel (library) reloads and fills them in.
+document.addEventListener("htmx:oobAfterSwap", function (event) {
+  if (event.target.classList && event.target.classList.contains("take-tree")) {
+    htmx.trigger(document.body, "slate:tree");
+  }
+});
