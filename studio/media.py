@@ -135,22 +135,39 @@ def source(path: Path) -> Source:
         )
 
 
-def _pictures(clip: Source, width: int, height: int) -> Iterator[np.ndarray]:
-    """The clip's frames as YUV 4:2:0 arrays of ``width``×``height`` (cropped to fill)."""
+def _pictures(
+    clip: Source, width: int, height: int, first: int = 0, stop: int | None = None
+) -> Iterator[np.ndarray]:
+    """The clip's frames ``first`` to ``stop`` as YUV 4:2:0 arrays of ``width``×``height``
+    (cropped to fill). A later ``first`` seeks to the keyframe before it, and decoding ends
+    at ``stop``: a short cut of a long take decodes only what it needs."""
     with av.open(str(clip.path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        base, offset = stream.time_base, stream.start_time or 0
+        if first and base:
+            container.seek(int(first / clip.fps / base) + offset, stream=stream, backward=True)
+        index = 0
         for frame in container.decode(stream):
-            if (frame.width, frame.height) == (width, height):
-                yield frame.reformat(format="yuv420p").to_ndarray()
-                continue
-            scale = max(width / frame.width, height / frame.height)
-            across, down = round(frame.width * scale), round(frame.height * scale)
-            rgb = frame.reformat(width=across, height=down, format="rgb24").to_ndarray()
-            left, top = (across - width) // 2, (down - height) // 2
-            crop = np.ascontiguousarray(rgb[top : top + height, left : left + width])
-            picture = av.VideoFrame.from_ndarray(crop, format="rgb24")
-            yield picture.reformat(format="yuv420p").to_ndarray()
+            if frame.pts is not None and base and first:
+                index = round((frame.pts - offset) * base * clip.fps)
+            if stop is not None and index >= stop:
+                break
+            if index >= first:
+                yield _fitted(frame, width, height)
+            index += 1
+
+
+def _fitted(frame, width: int, height: int) -> np.ndarray:
+    if (frame.width, frame.height) == (width, height):
+        return frame.reformat(format="yuv420p").to_ndarray()
+    scale = max(width / frame.width, height / frame.height)
+    across, down = round(frame.width * scale), round(frame.height * scale)
+    rgb = frame.reformat(width=across, height=down, format="rgb24").to_ndarray()
+    left, top = (across - width) // 2, (down - height) // 2
+    crop = np.ascontiguousarray(rgb[top : top + height, left : left + width])
+    picture = av.VideoFrame.from_ndarray(crop, format="rgb24")
+    return picture.reformat(format="yuv420p").to_ndarray()
 
 
 def _sound(clip: Source) -> np.ndarray:
@@ -242,8 +259,7 @@ def trim(src: Path, out_path: Path, start: float, end: float, on_progress=None) 
     first, stop = frame_span(clip, start, end)
     if stop - first < 1:
         raise ValueError("a cut must keep at least one frame")
-    pictures = (p for i, p in enumerate(_pictures(clip, clip.width, clip.height)) if i < stop)
-    kept = (p for i, p in enumerate(pictures) if i >= first)
+    kept = _pictures(clip, clip.width, clip.height, first, stop)
     sound = _sound(clip)[:, _at(first, clip.fps) : _at(stop, clip.fps)] if clip.has_audio else None
     _write(out_path, kept, stop - first, clip.fps, clip.width, clip.height, sound, on_progress)
 
