@@ -162,6 +162,8 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def take_detail(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     take, membership = access.get_take(request.user, take_id)
     context = take_context(take, membership.can_edit)
+    if request.htmx and request.GET.get("part") == "operations":
+        return TemplateResponse(request, "studio/take.html#operations", context)
     if request.htmx:
         return TemplateResponse(request, "studio/take.html#live", context)
     return render(request, "studio/take.html", context)
