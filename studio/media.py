@@ -270,6 +270,14 @@ def join(sources: list[Path], out_path: Path, crossfade: float = 0.0, on_progres
     clips = [source(path) for path in sources]
     head = clips[0]
     fade = round(crossfade * head.fps)
+    if not fade and _copyable(sources):
+        try:
+            _join_by_copy(sources, clips, out_path)
+            if on_progress:
+                on_progress(1.0)
+            return
+        except (av.FFmpegError, ValueError):  # the packets' times don't fit: decode after all
+            out_path.unlink(missing_ok=True)
     if fade and any(fade >= clip.frames for clip in clips):
         raise ValueError("the crossfade must be shorter than every clip")
     total = sum(clip.frames for clip in clips) - fade * (len(clips) - 1)
@@ -301,6 +309,60 @@ def join(sources: list[Path], out_path: Path, crossfade: float = 0.0, on_progres
             held = outgoing
 
     _write(out_path, pictures(), total, head.fps, head.width, head.height, sound, on_progress)
+
+
+def _signature(path: Path) -> tuple:
+    """What must match for two clips' packets to follow each other in one file."""
+    with av.open(str(path)) as container:
+        streams = [container.streams.video[0], *container.streams.audio[:1]]
+        return tuple(
+            (
+                s.type,
+                s.codec_context.name,
+                s.codec_context.width if s.type == "video" else s.codec_context.sample_rate,
+                s.codec_context.height if s.type == "video" else s.codec_context.channels,
+                s.codec_context.pix_fmt if s.type == "video" else s.codec_context.format.name,
+                str(s.average_rate) if s.type == "video" else "",
+                bytes(s.codec_context.extradata or b""),
+            )
+            for s in streams
+        )
+
+
+def _copyable(sources: list[Path]) -> bool:
+    signatures = {_signature(path) for path in sources}
+    return len(signatures) == 1
+
+
+def _join_by_copy(sources: list[Path], clips: list[Source], out_path: Path) -> None:
+    """Clips of one encoding joined without decoding: their packets, one clip after the
+    other, each clip's times moved on by the pictures before it (sound follows the
+    pictures, so it stays in sync clip by clip). A later clip's sound packets that would
+    overlap the sound before them (the AAC encoder's priming frame) are left out."""
+    with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with av.open(str(sources[0])) as first:
+            templates = [first.streams.video[0], *first.streams.audio[:1]]
+            made = [out.add_stream_from_template(stream) for stream in templates]
+        offset = 0.0  # seconds of pictures already written
+        last = [None] * len(made)  # the last decoding time written, per stream
+        for path, clip in zip(sources, clips, strict=True):
+            with av.open(str(path)) as container:
+                inputs = [container.streams.video[0], *container.streams.audio[:1]]
+                for packet in container.demux(inputs):
+                    if packet.dts is None:  # the demuxer's flush packet
+                        continue
+                    index = inputs.index(packet.stream)
+                    shift = round(offset / packet.stream.time_base)
+                    packet.pts = None if packet.pts is None else packet.pts + shift
+                    packet.dts += shift
+                    if last[index] is not None and packet.dts <= last[index]:
+                        if packet.stream.type == "audio":
+                            continue
+                        raise ValueError("pictures out of order at a join")
+                    last[index] = packet.dts
+                    packet.stream = made[index]
+                    out.mux(packet)
+            offset += clip.duration
 
 
 def loop(src: Path, out_path: Path, fade: float, on_progress=None) -> None:

@@ -2,13 +2,14 @@
 for real on the animatic (small clips, decoded back with PyAV)."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 
-from studio import family, ledger, lineage, takes
+from studio import family, ledger, lineage, media, takes
 from studio.engine import local
 from studio.engine.advance import advance
 from studio.lineage import LineageRefused
@@ -277,3 +278,17 @@ def test_local_operations_on_a_paid_take_cost_nothing(workspace):
     cut = lineage.recut(parent, 1, 2)
     assert (cut.estimate, cut.endpoint_id, cut.provider) == (Decimal("0"), None, "sim")
     assert ledger.totals(take=cut)["hold"] == Decimal("0")
+
+
+def test_clips_of_one_encoding_are_joined_without_decoding(tmp_path, clip, workspace, shot):
+    other = make_clip(workspace, shot, seconds=4, seed=8)
+    out = tmp_path / "joined.mp4"
+    media.join([Path(clip.video.path), Path(other.video.path)], out)
+    with av.open(str(out)) as container:
+        video = container.streams.video[0]
+        times = [float(frame.time) for frame in container.decode(video)]
+    assert len(times) == 48 + 96 and times == sorted(times)
+    assert times[48] - times[47] == pytest.approx(1 / 24, abs=0.002)  # no gap at the join
+    with av.open(str(out)) as container, av.open(clip.video.path) as source:
+        first_packets = [bytes(p) for p in container.demux(video=0)][:48]
+        assert first_packets == [bytes(p) for p in source.demux(video=0)][:48]  # copied
