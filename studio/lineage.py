@@ -113,6 +113,13 @@ def _reference(take: Take) -> bytes | None:
 def _generate(parent: Take, shot: Shot, lineage: takes.Lineage, created_by, **changes) -> Take:
     """A chained child: the parent's settings (``changes`` replace some), a new shot."""
     target = _target(parent)
+    if parent.is_local_edit and "seconds" not in changes:
+        # Its length is a cut's, not one the model renders, and its look came from editing.
+        raise LineageRefused(
+            f"Take {parent.pk} is a {parent.get_operation_display().lower()} made by Slate, "
+            "not generated: remix or vary the generated take it came from "
+            f"(take {parent.parent_id}). Re-cut, loop, blend and extend work on it."
+        )
     text = compose(shot)
     if len(text) > target.info.max_prompt_chars:
         raise LineageRefused(

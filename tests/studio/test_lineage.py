@@ -292,3 +292,16 @@ def test_clips_of_one_encoding_are_joined_without_decoding(tmp_path, clip, works
     with av.open(str(out)) as container, av.open(clip.video.path) as source:
         first_packets = [bytes(p) for p in container.demux(video=0)][:48]
         assert first_packets == [bytes(p) for p in source.demux(video=0)][:48]  # copied
+
+
+def test_remix_or_vary_of_a_local_edit_points_to_the_generated_take(clip):
+    cut = run(lineage.recut(clip, 0, 1))
+    for operation in (
+        lambda: lineage.remix(cut, {"lighting": "dusk"}),
+        lambda: lineage.variations(cut, 2),
+    ):
+        with pytest.raises(
+            LineageRefused, match=f"the generated take it came from \\(take {clip.pk}\\)"
+        ):
+            operation()
+    assert lineage.loop(cut, 0.25).parent_id == cut.pk
