@@ -121,3 +121,10 @@ def test_the_take_page_with_its_tree_and_forms_reads_well(client_for, personas, 
     check(client.get(reverse("take", args=[child.pk])).content.decode())
     refused = operate(client, clip, "recut", {"start": 3, "end": 4}).content.decode()
     check(refused)
+
+
+def test_a_child_says_what_made_it_on_its_card(client_for, personas, clip):
+    child = lineage.loop(clip, 0.5)
+    html = client_for(personas["viewer"]).get(reverse("workspace", args=["harbour"])).content
+    assert f'title="made from take #{clip.pk}">Loop · Local</span>' in html.decode()
+    assert child.pk
