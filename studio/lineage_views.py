@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.middleware import HtmxDetails
 
 from . import access, lineage
+from .inputs import whole_number
 from .lineage import LineageRefused
 from .models import Take
 from .prompts import SHOT_FIELDS
@@ -75,3 +76,14 @@ def take_compare(request: HtmxHttpRequest, take_id: int, other_id: int) -> HttpR
         "changes": lineage.diff(first, second),
     }
     return render(request, "studio/compare.html", context)
+
+
+@login_required
+@require_safe
+def take_compare_pick(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
+    """The take page's "Compare with take #" form: to the compare view, or 404."""
+    take, _ = access.get_take(request.user, take_id)
+    other = whole_number(request.GET.get("other", ""))
+    if other is None:
+        raise Http404("No such take.")
+    return redirect("take_compare", take_id=other, other_id=take.pk)

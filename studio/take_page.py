@@ -37,10 +37,25 @@ def extend_lengths(take: Take) -> tuple[int, ...]:
     return target.info.seconds if can else ()
 
 
+BLEND_CHOICES = 50  # recent takes suggested as the second take of a blend
+
+
 def operation_form(name: str, take: Take, data=None):
     kwargs = {"lengths": extend_lengths(take)} if name == "extend" else {}
     # Own ids per form: several forms on one page have a "seconds" or a "prompt".
-    return FORMS[name](data, initial=_initial(name, take), auto_id=f"id_{name}_%s", **kwargs)
+    form = FORMS[name](data, initial=_initial(name, take), auto_id=f"id_{name}_%s", **kwargs)
+    if name == "blend":
+        form.fields["other"].widget.attrs["list"] = f"blend-choices-{take.pk}"
+    return form
+
+
+def blend_choices(take: Take) -> list[Take]:
+    """The workspace's recent finished takes, suggested as the second take of a blend."""
+    return list(
+        Take.objects.filter(workspace_id=take.workspace_id, status="completed")
+        .exclude(pk=take.pk)
+        .only("pk", "subject", "prompt", "composed_prompt", "size")[:BLEND_CHOICES]
+    )
 
 
 def _initial(name: str, take: Take) -> dict:
@@ -74,5 +89,6 @@ def take_context(take: Take, can_edit: bool, *, bound: dict | None = None, **ext
         ]
         if can_edit and take.status == "completed"
         else [],
+        "blend_choices": blend_choices(take) if can_edit and take.status == "completed" else [],
         **extra,
     }

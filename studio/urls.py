@@ -43,6 +43,7 @@ urlpatterns = [
         lineage_views.take_operation,
         name="take_operation",
     ),
+    path("takes/<int:take_id>/compare/", lineage_views.take_compare_pick, name="take_compare_pick"),
     path(
         "takes/<int:take_id>/compare/<int:other_id>/",
         lineage_views.take_compare,

@@ -38,7 +38,7 @@ def test_take_page_shows_its_tree_and_forms_prefilled_from_it(client_for, person
 def test_viewers_see_the_tree_but_no_operations(client_for, personas, clip):
     html = client_for(personas["viewer"]).get(reverse("take", args=[clip.pk])).content.decode()
     assert f'id="take-tree-{clip.pk}"' in html and "take_operation" not in html
-    assert 'action="/takes/' not in html
+    assert f'action="/takes/{clip.pk}/do/' not in html
     response = operate(client_for(personas["viewer"]), clip, "recut", {"start": 0, "end": 1})
     assert response.status_code == 403 and Take.objects.count() == 1
 
@@ -128,3 +128,24 @@ def test_a_child_says_what_made_it_on_its_card(client_for, personas, clip):
     html = client_for(personas["viewer"]).get(reverse("workspace", args=["harbour"])).content
     assert f'title="made from take #{clip.pk}">Loop · Local</span>' in html.decode()
     assert child.pk
+
+
+def test_compare_with_any_take_from_the_take_page(client_for, personas, clip, workspace, shot):
+    other = takes.queue_take(workspace, shot, provider="animatic", size="320x180", seconds=2)
+    client = client_for(personas["viewer"])
+    response = client.get(reverse("take_compare_pick", args=[clip.pk]), {"other": other.pk})
+    assert response.url == reverse("take_compare", args=[other.pk, clip.pk])
+    assert (
+        client.get(reverse("take_compare_pick", args=[clip.pk]), {"other": "x"}).status_code == 404
+    )
+
+
+def test_blend_suggests_the_workspaces_finished_takes(client_for, personas, clip, workspace, shot):
+    other = takes.queue_take(
+        workspace, Shot(subject="a kite"), provider="animatic", size="320x180", seconds=2
+    )
+    local.run_take(other.pk)
+    html = client_for(personas["editor"]).get(reverse("take", args=[clip.pk])).content.decode()
+    assert f'list="blend-choices-{clip.pk}"' in html
+    assert f'<option value="{other.pk}">#{other.pk} a kite (320x180)</option>' in html
+    assert f'<option value="{clip.pk}">' not in html  # not blended with itself
