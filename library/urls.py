@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "library"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("presets/<int:preset_id>/", views.preset_detail, name="preset"),
     path("presets/<int:preset_id>/use/", views.use_preset, name="use_preset"),
     path("presets/<int:preset_id>/delete/", views.delete_preset, name="delete_preset"),
+    path("takes/<int:take_id>/review/", review_views.review_panel, name="review"),
+    path("takes/<int:take_id>/review/save/", review_views.save_review, name="save_review"),
+    path("takes/<int:take_id>/circle/", review_views.circle_take, name="circle"),
 ]

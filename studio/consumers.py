@@ -2,7 +2,8 @@
 
 One consumer per tab. Fragments arrive rendered, once per change (see live.py); a
 consumer forwards them as they are. A take page forwards only its own take's
-messages; the browser swaps in what its page shows. On connecting, a socket first
+messages, and those of the takes of its family tree (the tree redraws); the browser
+swaps in what its page shows. On connecting, a socket first
 gets the current state, so nothing that happened between page load and connect is
 missed.
 """
@@ -21,6 +22,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     role_group = ""
     take_id: int | None = None
+    root_id: int | None = None
     checked_at = 0.0
 
     async def connect(self):
@@ -31,6 +33,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
         self.workspace_id = membership.workspace_id
+        if self.take_id is not None:
+            self.root_id = await database_sync_to_async(live.root_of)(self.take_id)
         await self._join(live.role_of(membership))
         self.checked_at = time.monotonic()
         await self.accept()
@@ -57,7 +61,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         )
 
     async def take_changed(self, event):
-        if self.take_id is not None and event["take_id"] != self.take_id:
+        others = self.take_id is not None and event["take_id"] != self.take_id
+        if others and event.get("root_id") != self.root_id:  # not a take of this page's tree
             return
         # Rendered for the role this socket had before a change of role: not for it now.
         if event.get("group", self.role_group) != self.role_group:

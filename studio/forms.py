@@ -369,3 +369,67 @@ class ProviderForm(forms.Form):
         text = data.get("models") or endpoints.DEFAULT_MODELS.get(data.get("kind"), "")
         data["models"] = [m.strip() for m in text.split(",") if m.strip()]
         return data
+
+
+# --- operations on a take (lineage.py): small forms prefilled from the parent -------------
+
+
+def _seconds_field(label: str, help_text: str, required: bool = True) -> forms.FloatField:
+    return forms.FloatField(
+        label=label,
+        required=required,
+        min_value=0,
+        max_value=3600,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+
+
+class RemixForm(forms.Form):
+    """The parent's shot fields, to edit; what changed is remixed (lineage.remix)."""
+
+    subject = _text("subject")
+    motion = _text("motion")
+    camera = _text("camera")
+    lighting = _text("lighting")
+    atmosphere = _text("atmosphere")
+    prompt = _text("prompt")
+    dialogue = _text("dialogue", rows=1)
+    audio = _text("audio", rows=1)
+
+
+class ExtendForm(forms.Form):
+    seconds = forms.TypedChoiceField(label="Extend by", coerce=int, help_text="seconds")
+    prompt = forms.CharField(
+        label="What happens next",
+        required=False,
+        max_length=MAX_PROMPT_CHARS,
+        help_text="optional; else the shot continues as it was",
+        widget=forms.Textarea(attrs={"rows": 1}),
+    )
+
+    def __init__(self, data=None, *, lengths=(), **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["seconds"].choices = [(s, f"{s} s") for s in lengths]
+
+
+class RecutForm(forms.Form):
+    start = _seconds_field("In", "seconds from the start")
+    end = _seconds_field("Out", "seconds from the start")
+
+
+class VaryForm(forms.Form):
+    count = forms.IntegerField(
+        label="Variations", min_value=2, max_value=4, initial=2, help_text="2 to 4, new seeds"
+    )
+
+
+class LoopForm(forms.Form):
+    fade = _seconds_field("Crossfade", "seconds of tail dissolved into the head", required=False)
+
+
+class BlendForm(forms.Form):
+    other = forms.IntegerField(
+        label="Blend into take #", min_value=1, help_text="a completed take of this workspace"
+    )
+    seconds = _seconds_field("Crossfade", "seconds", required=False)

@@ -285,3 +285,13 @@ def safe_label(name: str) -> str:
     base = "".join(c for c in unicodedata.normalize("NFC", base) if c.isprintable())
     base = " ".join(base.split()).strip(". ") or "reference"
     return base[:80]
+
+
+def fit_frame(data: bytes, size: str) -> bytes:
+    """A frame Slate cut from a video (trusted, any size) as a first frame of ``size``:
+    cropped to fill when its size differs (a provider may send another size than asked)."""
+    width, height = parse_size(size)
+    with Image.open(io.BytesIO(data)) as image:
+        if image.size == (width, height):
+            return data
+        return as_first_frame(fit(image.convert("RGB"), width, height))

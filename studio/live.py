@@ -48,7 +48,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from . import access
+from . import access, family
 from .models import Membership, Take
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,12 @@ def take_list_html(workspace, role: str) -> str:
 
 def take_card_html(take: Take, role: str) -> str:
     return render_to_string("studio/take_card.html", {"take": take, "can_edit": role == "edit"})
+
+
+def tree_html(take: Take) -> str:
+    """The family tree ``take`` belongs to, as every page of that tree shows it (the path
+    to each page's own take is marked by slate.js)."""
+    return render_to_string("studio/take_tree.html", {"tree": family.family_tree(take, False)})
 
 
 def take_live_html(take: Take, role: str) -> str:
@@ -108,6 +114,12 @@ def snapshot(membership: Membership, take_id: int | None) -> str:
     return take_live_html(take, role) if take else ""
 
 
+def root_of(take_id: int) -> int | None:
+    """The root of the take's family tree (its own id for a first take)."""
+    found = Take.objects.filter(pk=take_id).values_list("root_id", flat=True).first()
+    return found or take_id
+
+
 def take_changed(take_id: int) -> None:
     """A take changed state: push its card and panel once the transaction commits."""
     transaction.on_commit(partial(_push, take_id, progress_only=False))
@@ -129,9 +141,17 @@ def _push(take_id: int, *, progress_only: bool) -> None:
     if take is None:
         return
     shared = progress_html(take) if progress_only else None
+    # A take made from another changed: the pages of its whole tree redraw the tree.
+    tree = tree_html(take) if take.root_id and not progress_only else ""
     for role in watching:
-        html = shared or take_card_html(take, role) + take_live_html(take, role)
-        message = {"type": "take.changed", "take_id": take.pk, "group": groups[role], "html": html}
+        html = shared or take_card_html(take, role) + take_live_html(take, role) + tree
+        message = {
+            "type": "take.changed",
+            "take_id": take.pk,
+            "root_id": take.root_pk,
+            "group": groups[role],
+            "html": html,
+        }
         send(groups[role], message)
 
 

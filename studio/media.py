@@ -1,9 +1,14 @@
 """Facts about video files and the pictures made from them (PyAV, Pillow)."""
 
 import hashlib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 POSTER_WIDTH = 640
 
@@ -81,3 +86,327 @@ def write_spritesheet(video_path: Path, out_path: Path) -> None:
     for index, frame in enumerate(frames[:SPRITE_COLUMNS]):
         sheet.paste(frame.resize((width, height)), (index * width, 0))
     sheet.save(out_path, "JPEG", quality=80, optimize=True)
+
+
+# --- edits: re-cut, join, blend, loop (Slate's own media work, "local" operations) ----------
+#
+# Every edit decodes its sources and encodes one new MP4 (H.264 + AAC, the animatic's
+# settings), frame-accurately: a cut lands on the frame the seconds name, and the sound is
+# cut, joined and faded at the very same times, so it stays in sync. Frames are mixed in
+# YUV 4:2:0 (a linear mix of two pictures is the same in either colour space).
+
+EDIT_SAMPLE_RATE = 48_000
+AUDIO_FRAME = 1024  # samples per AAC frame
+EDIT_X264 = {"preset": "veryfast", "crf": "20", "threads": "2"}
+
+EditProgress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A video to edit, as its frames are counted: size, frame rate and frame count."""
+
+    path: Path
+    width: int
+    height: int
+    fps: Fraction
+    frames: int
+    has_audio: bool
+
+    @property
+    def duration(self) -> float:
+        return self.frames / float(self.fps)
+
+
+def source(path: Path) -> Source:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        rate = Fraction(video.average_rate or video.guessed_rate or 24)
+        frames = video.frames
+        if not frames:  # a container that doesn't say: count them
+            frames = sum(1 for _ in container.demux(video) if _.size)
+        return Source(
+            path,
+            video.codec_context.width,
+            video.codec_context.height,
+            rate,
+            frames,
+            bool(container.streams.audio),
+        )
+
+
+def _pictures(
+    clip: Source, width: int, height: int, first: int = 0, stop: int | None = None
+) -> Iterator[np.ndarray]:
+    """The clip's frames ``first`` to ``stop`` as YUV 4:2:0 arrays of ``width``×``height``
+    (cropped to fill). A later ``first`` seeks to the keyframe before it, and decoding ends
+    at ``stop``: a short cut of a long take decodes only what it needs."""
+    with av.open(str(clip.path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        base, offset = stream.time_base, stream.start_time or 0
+        if first and base:
+            container.seek(int(first / clip.fps / base) + offset, stream=stream, backward=True)
+        index = 0
+        for frame in container.decode(stream):
+            if frame.pts is not None and base and first:
+                index = round((frame.pts - offset) * base * clip.fps)
+            if stop is not None and index >= stop:
+                break
+            if index >= first:
+                yield _fitted(frame, width, height)
+            index += 1
+
+
+def _fitted(frame, width: int, height: int) -> np.ndarray:
+    if (frame.width, frame.height) == (width, height):
+        return frame.reformat(format="yuv420p").to_ndarray()
+    scale = max(width / frame.width, height / frame.height)
+    across, down = round(frame.width * scale), round(frame.height * scale)
+    rgb = frame.reformat(width=across, height=down, format="rgb24").to_ndarray()
+    left, top = (across - width) // 2, (down - height) // 2
+    crop = np.ascontiguousarray(rgb[top : top + height, left : left + width])
+    picture = av.VideoFrame.from_ndarray(crop, format="rgb24")
+    return picture.reformat(format="yuv420p").to_ndarray()
+
+
+def _sound(clip: Source) -> np.ndarray:
+    """The clip's sound as stereo float samples at EDIT_SAMPLE_RATE, exactly as long as its
+    pictures (silence where it has none, or too little)."""
+    wanted = round(clip.frames / clip.fps * EDIT_SAMPLE_RATE)
+    chunks = []
+    if clip.has_audio:
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=EDIT_SAMPLE_RATE)
+        with av.open(str(clip.path)) as container:
+            for frame in container.decode(container.streams.audio[0]):
+                chunks += [f.to_ndarray() for f in resampler.resample(frame)]
+            chunks += [f.to_ndarray() for f in resampler.resample(None)]
+    samples = np.concatenate(chunks, axis=1) if chunks else np.zeros((2, 0), np.float32)
+    if samples.shape[1] < wanted:
+        samples = np.pad(samples, ((0, 0), (0, wanted - samples.shape[1])))
+    return np.ascontiguousarray(samples[:, :wanted], dtype=np.float32)
+
+
+def _mix(a: np.ndarray, b: np.ndarray, weight: float) -> np.ndarray:
+    """``a`` faded towards ``b`` by ``weight`` (0: all a, 1: all b)."""
+    mixed = a.astype(np.float32) * (1 - weight) + b.astype(np.float32) * weight
+    return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+
+
+def _fade(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sound ``a`` crossfaded into ``b`` (same length), sample by sample."""
+    ramp = np.linspace(0, 1, a.shape[1], endpoint=False, dtype=np.float32) + 1 / max(a.shape[1], 1)
+    return a * (1 - ramp) + b * ramp
+
+
+def _write(
+    out_path: Path,
+    pictures: Iterator[np.ndarray],
+    total: int,
+    fps: Fraction,
+    width: int,
+    height: int,
+    sound: np.ndarray | None,
+    on_progress: EditProgress | None,
+) -> None:
+    with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        video = out.add_stream("libx264", rate=fps, options=EDIT_X264)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        audio = None
+        if sound is not None:
+            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo")
+            audio.bit_rate = 128_000
+        sent = 0
+        for index, picture in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            frame.pts = index
+            out.mux(video.encode(frame))
+            if audio is not None:  # interleaved, so players can start early
+                due = min(round((index + 1) / fps * EDIT_SAMPLE_RATE), sound.shape[1])
+                while sent < due:
+                    sent = _send(out, audio, sound, sent)
+            if on_progress:
+                on_progress((index + 1) / max(total, 1))
+        if audio is not None:
+            while sent < sound.shape[1]:
+                sent = _send(out, audio, sound, sent)
+            out.mux(audio.encode(None))
+        out.mux(video.encode(None))
+
+
+def _send(container, stream, sound: np.ndarray, start: int) -> int:
+    chunk = np.ascontiguousarray(sound[:, start : start + AUDIO_FRAME])
+    frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+    frame.sample_rate = EDIT_SAMPLE_RATE
+    frame.pts = start
+    container.mux(stream.encode(frame))
+    return start + chunk.shape[1]
+
+
+def _at(frames: int, fps: Fraction) -> int:
+    """The sample where frame ``frames`` starts."""
+    return round(frames / fps * EDIT_SAMPLE_RATE)
+
+
+def frame_span(clip: Source, start: float, end: float) -> tuple[int, int]:
+    """The frames [first, stop) that in/out points in seconds name (nearest frame edges)."""
+    return round(start * clip.fps), min(round(end * clip.fps), clip.frames)
+
+
+def trim(src: Path, out_path: Path, start: float, end: float, on_progress=None) -> None:
+    """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them."""
+    clip = source(src)
+    first, stop = frame_span(clip, start, end)
+    if stop - first < 1:
+        raise ValueError("a cut must keep at least one frame")
+    kept = _pictures(clip, clip.width, clip.height, first, stop)
+    sound = _sound(clip)[:, _at(first, clip.fps) : _at(stop, clip.fps)] if clip.has_audio else None
+    _write(out_path, kept, stop - first, clip.fps, clip.width, clip.height, sound, on_progress)
+
+
+def join(sources: list[Path], out_path: Path, crossfade: float = 0.0, on_progress=None) -> None:
+    """The clips one after the other at the first one's size and rate; with ``crossfade``
+    seconds, each dissolves into the next (pictures and sound) over that long."""
+    clips = [source(path) for path in sources]
+    head = clips[0]
+    fade = round(crossfade * head.fps)
+    if not fade and _copyable(sources):
+        try:
+            _join_by_copy(sources, clips, out_path)
+            if on_progress:
+                on_progress(1.0)
+            return
+        except (av.FFmpegError, ValueError):  # the packets' times don't fit: decode after all
+            out_path.unlink(missing_ok=True)
+    if fade and any(fade >= clip.frames for clip in clips):
+        raise ValueError("the crossfade must be shorter than every clip")
+    total = sum(clip.frames for clip in clips) - fade * (len(clips) - 1)
+    audible = any(clip.has_audio for clip in clips)
+    sound = None
+    if audible:
+        sound = _sound(clips[0])
+        for clip in clips[1:]:
+            nxt = _sound(clip)
+            overlap = min(_at(fade, head.fps), sound.shape[1], nxt.shape[1])
+            if overlap:
+                tail = _fade(sound[:, -overlap:], nxt[:, :overlap])
+                sound = np.concatenate([sound[:, :-overlap], tail, nxt[:, overlap:]], axis=1)
+            else:
+                sound = np.concatenate([sound, nxt], axis=1)
+
+    def pictures() -> Iterator[np.ndarray]:
+        held: list[np.ndarray] = []  # the outgoing clip's last frames, waiting to fade
+        for number, clip in enumerate(clips):
+            outgoing: list[np.ndarray] = []
+            fades_out = fade and number < len(clips) - 1
+            for index, picture in enumerate(_pictures(clip, head.width, head.height)):
+                if held and index < fade:
+                    yield _mix(held[index], picture, (index + 1) / (fade + 1))
+                elif fades_out and index >= clip.frames - fade:
+                    outgoing.append(picture)
+                else:
+                    yield picture
+            held = outgoing
+
+    _write(out_path, pictures(), total, head.fps, head.width, head.height, sound, on_progress)
+
+
+def _signature(path: Path) -> tuple:
+    """What must match for two clips' packets to follow each other in one file."""
+    with av.open(str(path)) as container:
+        streams = [container.streams.video[0], *container.streams.audio[:1]]
+        return tuple(
+            (
+                s.type,
+                s.codec_context.name,
+                s.codec_context.width if s.type == "video" else s.codec_context.sample_rate,
+                s.codec_context.height if s.type == "video" else s.codec_context.channels,
+                s.codec_context.pix_fmt if s.type == "video" else s.codec_context.format.name,
+                str(s.average_rate) if s.type == "video" else "",
+                bytes(s.codec_context.extradata or b""),
+            )
+            for s in streams
+        )
+
+
+def _copyable(sources: list[Path]) -> bool:
+    signatures = {_signature(path) for path in sources}
+    return len(signatures) == 1
+
+
+def _join_by_copy(sources: list[Path], clips: list[Source], out_path: Path) -> None:
+    """Clips of one encoding joined without decoding: their packets, one clip after the
+    other, each clip's times moved on by the pictures before it (sound follows the
+    pictures, so it stays in sync clip by clip). A later clip's sound packets that would
+    overlap the sound before them (the AAC encoder's priming frame) are left out."""
+    with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        with av.open(str(sources[0])) as first:
+            templates = [first.streams.video[0], *first.streams.audio[:1]]
+            made = [out.add_stream_from_template(stream) for stream in templates]
+        offset = 0.0  # seconds of pictures already written
+        last = [None] * len(made)  # the last decoding time written, per stream
+        for path, clip in zip(sources, clips, strict=True):
+            with av.open(str(path)) as container:
+                inputs = [container.streams.video[0], *container.streams.audio[:1]]
+                for packet in container.demux(inputs):
+                    if packet.dts is None:  # the demuxer's flush packet
+                        continue
+                    index = inputs.index(packet.stream)
+                    shift = round(offset / packet.stream.time_base)
+                    packet.pts = None if packet.pts is None else packet.pts + shift
+                    packet.dts += shift
+                    if last[index] is not None and packet.dts <= last[index]:
+                        if packet.stream.type == "audio":
+                            continue
+                        raise ValueError("pictures out of order at a join")
+                    last[index] = packet.dts
+                    packet.stream = made[index]
+                    out.mux(packet)
+            offset += clip.duration
+
+
+def loop(src: Path, out_path: Path, fade: float, on_progress=None) -> None:
+    """A clip that loops seamlessly: it starts ``fade`` seconds in, and its last ``fade``
+    seconds dissolve into its own opening, so the last frame leads straight into the first
+    (pictures and sound). The result is ``fade`` seconds shorter than the source."""
+    clip = source(src)
+    span = round(fade * clip.fps)
+    if span < 1 or 2 * span > clip.frames:
+        raise ValueError("the loop's crossfade must be between one frame and half the clip")
+    head: list[np.ndarray] = []
+
+    def pictures() -> Iterator[np.ndarray]:
+        for index, picture in enumerate(_pictures(clip, clip.width, clip.height)):
+            if index < span:
+                head.append(picture)
+            elif index >= clip.frames - span:
+                step = index - (clip.frames - span)
+                yield _mix(picture, head[step], (step + 1) / span)
+            else:
+                yield picture
+
+    sound = None
+    if clip.has_audio:
+        whole = _sound(clip)
+        lead = _at(span, clip.fps)
+        body = whole[:, lead:].copy()
+        body[:, -lead:] = _fade(body[:, -lead:], whole[:, :lead])
+        sound = body
+    total = clip.frames - span
+    _write(out_path, pictures(), total, clip.fps, clip.width, clip.height, sound, on_progress)
+
+
+def last_frame_jpeg(path: Path, quality: int = 92) -> bytes:
+    """The clip's very last picture as a JPEG (an extend's first frame)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if container.duration:  # decode only the last GOP or so
+            container.seek(max(container.duration - 2 * av.time_base, 0), backward=True)
+        last = None
+        for frame in container.decode(stream):
+            last = frame
+    if last is None:
+        raise ValueError("the clip has no frames")
+    buffer = io.BytesIO()
+    last.to_image().save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

@@ -165,6 +165,27 @@ TERMINAL_STATUSES = (
 RECENT_TAKES = 24  # what the studio page and its live list show
 
 
+class Operation(models.TextChoices):
+    """What made a take: a first generation, or an operation on another take."""
+
+    GENERATE = "generate", "Generate"
+    REMIX = "remix", "Remix"
+    EXTEND = "extend", "Extend"
+    RECUT = "recut", "Re-cut"
+    VARIATION = "variation", "Variation"
+    LOOP = "loop", "Loop"
+    BLEND = "blend", "Blend"
+
+
+class Method(models.TextChoices):
+    """Who did the operation: the provider itself, Slate from generations, or Slate's own
+    media work on files it already has (free)."""
+
+    NATIVE = "native", "Native"
+    CHAINED = "chained", "Chained"
+    LOCAL = "local", "Local"
+
+
 class TakeQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -172,6 +193,11 @@ class TakeQuerySet(models.QuerySet):
     def recent(self, workspace_id: int):
         """The workspace's newest takes, as the studio page and its live list show them."""
         return self.filter(workspace_id=workspace_id)[:RECENT_TAKES]
+
+    def family(self, take: "Take"):
+        """Every take of ``take``'s tree, its root first: one query (root + ``root`` FK)."""
+        root_id = take.root_id or take.pk
+        return self.filter(Q(pk=root_id) | Q(root_id=root_id)).order_by("created_at", "id")
 
 
 class Take(models.Model):
@@ -257,6 +283,24 @@ class Take(models.Model):
     video_sha256 = models.CharField(max_length=64, blank=True)
     probe = models.JSONField(default=dict, blank=True)
 
+    # Lineage: the take this one was made from, the first take of its tree (null: this
+    # take is a root), what made it and who did it. A blend's second source, in order,
+    # is ``blend_with``; ``edit`` holds what the operation was asked (in/out points…).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="descendants"
+    )
+    blend_with = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="blended_into"
+    )
+    operation = models.CharField(
+        max_length=12, choices=Operation.choices, default=Operation.GENERATE
+    )
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.NATIVE)
+    edit = models.JSONField(default=dict, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -285,6 +329,15 @@ class Take(models.Model):
     @property
     def height(self) -> int:
         return parse_size(self.size)[1]
+
+    @property
+    def root_pk(self) -> int:
+        return self.root_id or self.pk
+
+    @property
+    def is_local_edit(self) -> bool:
+        """Made by Slate's own media work from its sources' files, not rendered."""
+        return self.method == Method.LOCAL
 
     @property
     def is_active(self) -> bool:

@@ -11,8 +11,10 @@ Tasks only wake a take up; what to do next is read from the row by the engine
 """
 
 import logging
+import math
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.files.base import ContentFile
@@ -20,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import crashpoints, ledger, live
-from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Status, Take, Workspace
+from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Method, Status, Take, Workspace
 from .prompts import Shot, compose
 from .providers.endpoints import CANCELLABLE_KINDS, credential, find_target
 
@@ -33,6 +35,27 @@ class UnknownTarget(ValueError):
 
 def new_seed() -> int:
     return secrets.randbelow(2**31)
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a new take comes from: its parent, the operation and who does it."""
+
+    parent: Take
+    operation: str
+    method: str
+    blend_with: Take | None = None
+    edit: dict = field(default_factory=dict)
+
+    def fields(self) -> dict:
+        return {
+            "parent": self.parent,
+            "root_id": self.parent.root_pk,
+            "operation": self.operation,
+            "method": self.method,
+            "blend_with": self.blend_with,
+            "edit": self.edit,
+        }
 
 
 def queue_take(
@@ -50,10 +73,12 @@ def queue_take(
     reference_fit: dict | None = None,
     negative_prompt: str = "",
     sound: bool = True,
+    lineage: Lineage | None = None,
 ) -> Take:
     """Save a queued take with its cost held, and schedule it (validated input only).
 
-    ``reference`` is a first frame (JPEG) already fitted to ``size`` (images.py).
+    ``reference`` is a first frame (JPEG) already fitted to ``size`` (images.py);
+    ``lineage`` says which take it was made from, and how (lineage.py).
     """
     target = find_target(workspace, provider, model)
     if target is None:
@@ -79,8 +104,37 @@ def queue_take(
             reference=ContentFile(reference, name="reference.jpg") if reference else "",
             reference_source=reference_source,
             reference_fit=reference_fit or {},
+            **(lineage.fields() if lineage else {}),
         )
         ledger.hold(take, take.estimate)
+        transaction.on_commit(lambda: enqueue(take.pk))
+        live.take_changed(take.pk)
+    return take
+
+
+def queue_edit(lineage: Lineage, *, seconds: float, created_by=None) -> Take:
+    """Save a queued local edit of ``lineage.parent`` (re-cut, loop, blend): Slate's own
+    media work on files it has, so it is held, and charged, at zero. Its engine step
+    (engine/edits.py) reads what to do from ``lineage.edit``."""
+    parent = lineage.parent
+    assert lineage.method == Method.LOCAL
+    with transaction.atomic():
+        take = Take.objects.create(
+            workspace_id=parent.workspace_id,
+            created_by=created_by,
+            **{name: getattr(parent, name) for name in Shot.__dataclass_fields__},
+            composed_prompt=parent.composed_prompt,
+            negative_prompt=parent.negative_prompt,
+            sound=parent.sound,
+            provider=parent.provider,
+            model=parent.model,
+            size=parent.size,
+            seconds=max(1, math.ceil(seconds)),
+            seed=parent.seed,
+            estimate=ledger.ZERO,
+            **lineage.fields(),
+        )
+        ledger.hold(take, ledger.ZERO)
         transaction.on_commit(lambda: enqueue(take.pk))
         live.take_changed(take.pk)
     return take

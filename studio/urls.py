@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import provider_views, reference_views, views, webhook_views
+from . import lineage_views, provider_views, reference_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -38,6 +38,17 @@ urlpatterns = [
     path("takes/<int:take_id>/", views.take_detail, name="take"),
     path("takes/<int:take_id>/cancel/", views.take_cancel, name="take_cancel"),
     path("takes/<int:take_id>/download/", views.take_download, name="take_download"),
+    path(
+        "takes/<int:take_id>/do/<slug:operation>/",
+        lineage_views.take_operation,
+        name="take_operation",
+    ),
+    path("takes/<int:take_id>/compare/", lineage_views.take_compare_pick, name="take_compare_pick"),
+    path(
+        "takes/<int:take_id>/compare/<int:other_id>/",
+        lineage_views.take_compare,
+        name="take_compare",
+    ),
     path("takes/<int:take_id>/<str:kind>/", views.take_media, name="take_media"),
     path("hooks/<slug:kind>/<str:token>/", webhook_views.provider_webhook, name="provider_webhook"),
     path("", include("teams.urls")),

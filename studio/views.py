@@ -14,9 +14,10 @@ from .composer import composer_context, prefilled, preview_context
 from .forms import ShotForm, SignupForm
 from .inputs import whole_number
 from .models import Membership, Take
-from .prompts import SHOT_FIELDS, SHOT_LABELS
+from .prompts import SHOT_FIELDS
 from .providers.catalogue import SQUARE_NOTE
 from .ranged import serve_file
+from .take_page import take_context
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -161,12 +162,9 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def take_detail(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     take, membership = access.get_take(request.user, take_id)
-    context = {
-        "take": take,
-        "workspace": take.workspace,
-        "can_edit": membership.can_edit,
-        "shot_rows": [(SHOT_LABELS[name], getattr(take, name)) for name in SHOT_FIELDS],
-    }
+    context = take_context(take, membership.can_edit)
+    if request.htmx and request.GET.get("part") == "operations":
+        return TemplateResponse(request, "studio/take.html#operations", context)
     if request.htmx:
         return TemplateResponse(request, "studio/take.html#live", context)
     return render(request, "studio/take.html", context)

@@ -156,3 +156,96 @@ setInterval(function () {
     if (!Number.isNaN(since)) el.textContent = clockText((Date.now() - since) / 1000);
   });
 }, 1000);
+
+// The take tree (studio/take_tree.html) is pushed whole to every page of the tree: mark
+// the path from the root down to this page's take again once it is swapped in.
+(function () {
+  "use strict";
+  function markPath(tree) {
+    var page = document.querySelector("[data-take-page]");
+    if (!page || !tree.classList.contains("take-tree")) return;
+    tree.querySelectorAll(".on-path").forEach(function (item) { item.classList.remove("on-path"); });
+    var node = document.getElementById("tree-node-" + page.dataset.takePage);
+    var item = node && node.closest(".tree-item");
+    while (item && tree.contains(item)) {
+      item.classList.add("on-path");
+      item = item.parentElement && item.parentElement.closest(".tree-item");
+    }
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (event) { markPath(event.target); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var tree = event.target.querySelector && event.target.querySelector(".take-tree");
+    if (tree) markPath(tree);
+  });
+})();
+
+// A redrawn tree has lost its ratings: the review panel (library) reloads and fills them in.
+document.addEventListener("htmx:oobAfterSwap", function (event) {
+  if (event.target.classList && event.target.classList.contains("take-tree")) {
+    htmx.trigger(document.body, "slate:tree");
+  }
+});
+
+// Compare (studio/compare.html): two players that play, pause and seek together.
+// Keyboard: space plays or pauses both, ←/→ step one frame, J/K/L back, pause, forward.
+(function () {
+  "use strict";
+  function setUp() {
+    var box = document.querySelector("[data-compare]");
+    if (!box) return;
+    var players = Array.from(box.querySelectorAll("video"));
+    if (players.length !== 2) return;
+    var frame = 1 / (parseFloat(box.dataset.fps) || 24);
+    var leading = false;
+    function others(player) { return players.filter(function (p) { return p !== player; }); }
+    players.forEach(function (player) {
+      player.addEventListener("play", function () {
+        if (leading) return;
+        leading = true;
+        others(player).forEach(function (p) { p.currentTime = player.currentTime; p.play(); });
+        leading = false;
+      });
+      player.addEventListener("pause", function () {
+        if (leading) return;
+        leading = true;
+        others(player).forEach(function (p) { p.pause(); p.currentTime = player.currentTime; });
+        leading = false;
+      });
+      player.addEventListener("seeked", function () {
+        others(player).forEach(function (p) {
+          if (Math.abs(p.currentTime - player.currentTime) > frame / 2) p.currentTime = player.currentTime;
+        });
+      });
+    });
+    function step(seconds) {
+      players.forEach(function (p) { p.pause(); });
+      var at = Math.max(0, players[0].currentTime + seconds);
+      players.forEach(function (p) { p.currentTime = at; });
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.target.closest && event.target.closest("input, textarea, select, button")) return;
+      var first = players[0];
+      switch (event.key) {
+        case " ": case "k": case "K":
+          event.preventDefault();
+          if (event.key !== " " || first.paused) { if (event.key === " ") first.play(); else first.pause(); }
+          else first.pause();
+          break;
+        case "ArrowLeft": event.preventDefault(); step(-frame); break;
+        case "ArrowRight": event.preventDefault(); step(frame); break;
+        case "j": case "J": step(-1); break;
+        case "l": case "L": players.forEach(function (p) { p.playbackRate = 1; }); first.play(); break;
+      }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
+  else setUp();
+})();
+
+// A take's panel was pushed (its state changed): parts of the page that depend on the state
+// but aren't pushed (the operations on a finished take) fetch themselves again.
+document.addEventListener("htmx:oobAfterSwap", function (event) {
+  if (event.target.id && event.target.id.indexOf("take-live-") === 0) {
+    htmx.trigger(document.body, "slate:take-changed");
+  }
+});

@@ -5,6 +5,8 @@ saving what it learned, and schedules the next wake-up; tasks carry only ids):
 
 - ``advance``  — a task's entry: reads the row and picks the step.
 - ``local``    — Slate's own renderer (the animatic): claim, render, store.
+- ``edits``    — Slate's own media work on takes it has (re-cut, loop, blend), and the
+  join that finishes a chained extend (parent, then continuation), locally or remotely.
 - ``submit``   — remote providers: create the job exactly once, reconcile a
   create whose answer was lost.
 - ``follow``   — watch (live events), poll or trust a webhook; act on the job's state.

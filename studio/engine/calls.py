@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import F
 
-from studio.models import Take
+from studio.models import Method, Take
 from studio.prompts import Shot
 from studio.providers import endpoints
 from studio.providers.base import Job, ProviderError, RemoteVideo, Submission
@@ -18,6 +18,8 @@ def job_for(take: Take) -> Job:
     shot = Shot(**{name: getattr(take, name) for name in Shot.__dataclass_fields__})
     info = endpoints.info_for(take)
     aspect, resolution = info.shape(take.size)
+    native = take.method == Method.NATIVE and take.parent_id and take.operation != "generate"
+    source = take.parent if native else None
     return Job(
         take_id=take.pk,
         shot=shot,
@@ -36,6 +38,9 @@ def job_for(take: Take) -> Job:
         workflow=info.workflow,
         fps=info.fps,
         key=str(take.client_key),
+        operation=take.operation if source else "",
+        source_id=source.remote_id if source else "",
+        source_seconds=round(source.probe.get("duration") or source.seconds) if source else 0,
     )
 
 

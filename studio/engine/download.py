@@ -27,7 +27,7 @@ from studio.providers.base import (
 )
 from studio.takes import complete
 
-from . import assets, calls, leases
+from . import assets, calls, edits, leases
 from .errors import expire, fail
 from .leases import LeaseKeeper, TakeLost
 from .pacing import retry_later
@@ -81,7 +81,9 @@ def download(take: Take, owner: str, video: RemoteVideo) -> None:
             for _ in calls.client(take, owner).download(video, sink, limit=limit):
                 crashpoints.crashpoint("mid_download", take.pk)
                 keeper.touch()  # a long download keeps its lease
-        stored = assets.store(take, path, sink.digest.hexdigest(), touch=keeper.touch)
+        finished = edits.finish(take, path, scratch)  # a chained extend: parent + this
+        digest = sink.digest.hexdigest() if finished == path else None
+        stored = assets.store(take, finished, digest, touch=keeper.touch)
         completed = False
         try:
             completed = complete(take.pk, owner, stage="", **stored)
@@ -96,7 +98,7 @@ def download(take: Take, owner: str, video: RemoteVideo) -> None:
         fail(take.pk, owner, error, message=said)
     except (Retryable, OutcomeUnknown) as error:
         retry_later(take, owner, error, webhook_hint=take.webhook_hint)
-    except assets.NotAVideo as error:
+    except (assets.NotAVideo, edits.SourceGone) as error:
         fail(take.pk, owner, ProviderError(str(error), "not_a_video"))
     except TakeLost:
         log.info("Take %s: %s; stopped downloading", take.pk, leases.lost_because(take.pk))

@@ -1,4 +1,5 @@
-"""Local renders (the animatic): claim the take, render with progress, store, complete.
+"""Local renders (the animatic, and Slate's own edits): claim the take, render with
+progress, store, complete.
 
 The worker holds a lease while it renders and renews it with each progress
 write; a cancel or a lost lease stops it at the next write, and a worker that
@@ -24,7 +25,7 @@ from studio.models import Status, Take
 from studio.providers import ProviderError, get_provider
 from studio.takes import complete, end, enqueue_on_commit
 
-from . import assets
+from . import assets, edits
 from .calls import job_for
 from .errors import fail
 from .leases import LeaseKeeper, TakeLost, lease_deadline, new_lease_owner, renew
@@ -112,8 +113,13 @@ def run_take(take_id: int) -> str | None:
     scratch = Path(settings.SCRATCH_DIR) / f"take-{take_id}-{secrets.token_hex(4)}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        video_path = scratch / "video.mp4"
-        get_provider(take.provider).render(job_for(take), video_path, _Progress(take_id, owner))
+        progress = _Progress(take_id, owner)
+        if take.is_local_edit:  # a re-cut, loop or blend of takes Slate already has
+            video_path = edits.produce(take, scratch, progress)
+        else:
+            video_path = scratch / "video.mp4"
+            get_provider(take.provider).render(job_for(take), video_path, progress)
+            video_path = edits.finish(take, video_path, scratch)
         # Probing and the pictures can outlast a lease on a loaded machine: keep it.
         stored = assets.store(take, video_path, touch=LeaseKeeper(take_id, owner).touch)
         completed = False

@@ -1,10 +1,15 @@
 """Command-line conventions: invalid input is one line on stderr and exit code 2."""
 
 import sys
+import time
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
+from studio.engine import sweep
+from studio.models import Take
 from studio.prompts import SHOT_FIELDS, SHOT_HINTS, SHOT_LABELS
+from studio.tasks import advance_take
 
 
 def add_shot_arguments(parser) -> None:
@@ -30,3 +35,21 @@ class OneLineErrorsCommand(BaseCommand):
     def invalid(self, message: str):
         sys.stderr.write(f"error: {message}\n")
         sys.exit(2)
+
+
+def see_through(take_id: int, timeout: float) -> Take | None:
+    """Do the take's steps here, as a worker would, until it ends: the CLI needs no server.
+
+    Steps a running studio's worker does meanwhile are fine: every step takes
+    the take's lease first, so each runs once.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        take = Take.objects.select_related("workspace").get(pk=take_id)
+        if take.is_terminal:
+            return take
+        sweep.sweep()  # a dead worker's lease runs out: the take is back in play
+        if take.next_check_at is None or take.next_check_at <= timezone.now():
+            advance_take.call(take_id)
+        time.sleep(0.1)
+    return None

@@ -92,6 +92,11 @@ class Job:
     workflow: str = ""  # comfyui: the template
     fps: int = 24
     key: str = ""  # Slate's own unique key for the take (providers that take an id of ours)
+    # A native follow-up of a finished job: "remix" or "extend" ("" for a new generation),
+    # the provider's id of that job, and its length (an extension reports the total).
+    operation: str = ""
+    source_id: str = ""
+    source_seconds: int = 0
 
     @property
     def size(self) -> str:

@@ -93,6 +93,23 @@ def info_for(take: Take) -> ModelInfo:
     return info
 
 
+def native_operations(target: Target) -> frozenset[str]:
+    """What the provider itself can do with a finished job of this target ("remix",
+    "extend"): what the model offers (catalogue) and the endpoint's flavour serves
+    (profiles.toml). Only OpenAI-compatible endpoints have follow-up routes."""
+    endpoint = target.endpoint
+    if endpoint is None or endpoint.kind != "openai":
+        return frozenset()
+    served = set(load_profile(endpoint.profile, endpoint.profile_overrides).operations)
+    offered = set(target.info.operations) & served
+    found = set()
+    if offered & {"edit", "remix"}:
+        found.add("remix")
+    if "extend" in offered:
+        found.add("extend")
+    return frozenset(found)
+
+
 def find_target(workspace: Workspace, provider: str, model: str = "") -> Target | None:
     for target in targets(workspace):
         if target.provider == provider and (target.endpoint is None or target.info.model == model):

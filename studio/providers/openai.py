@@ -54,6 +54,7 @@ class Profile:
     callback_field: str = ""
     webhook: str = "standard"
     check_path: str = ""  # for endpoints that can't list: an authenticated GET that can
+    operations: tuple = ()  # native follow-ups: edit, remix, extend
 
 
 @cache
@@ -65,6 +66,7 @@ def load_profile(name: str, overrides: dict | None = None) -> Profile:
     """A profile by name, with an endpoint's own corrections on top."""
     data = {**profiles()[name], **(overrides or {})}
     data["asset_fields"] = tuple(data.get("asset_fields") or ())
+    data["operations"] = tuple(data.get("operations") or ())
     known = Profile.__dataclass_fields__
     return Profile(name=name, **{k: v for k, v in data.items() if k in known and k != "name"})
 
@@ -147,7 +149,11 @@ class OpenAICompatible(HttpProvider):
     # --- the contract -------------------------------------------------------------
 
     def create(self, job: Job, submission: Submission | None = None) -> RemoteVideo:
-        """POST /videos: JSON, or multipart with ``input_reference`` when there is an image."""
+        """POST /videos: JSON, or multipart with ``input_reference`` when there is an image.
+        A native remix or extension of a finished job (``job.operation``) goes to its own
+        route instead."""
+        if job.operation:
+            return self._follow_up(job)
         p = self.profile
         body: dict = {"prompt": job.prompt, "model": job.model}
         body[p.seconds_field] = job.seconds if p.seconds_format == "int" else str(job.seconds)
@@ -262,6 +268,24 @@ class OpenAICompatible(HttpProvider):
             return
         yield from self._stream(response, sink, limit)
 
+    def _follow_up(self, job: Job) -> RemoteVideo:
+        """A native remix (edits where the flavour has them, else the older remix route) or
+        extension of ``job.source_id``. Like a create, an answer that can't be read may
+        hide a job that exists: never sent again blindly."""
+        ops = self.profile.operations
+        try:
+            if job.operation == "extend":
+                return self.extend(job.source_id, job.prompt, job.seconds)
+            if "edit" in ops:
+                return self.edit(job.source_id, job.prompt)
+            return self.remix(job.source_id, job.prompt)
+        except Retryable as error:
+            if error.code != "bad_response":
+                raise
+            raise OutcomeUnknown(
+                f"{error.message} (after a successful create)", "unreadable_answer"
+            ) from error
+
     def remix(self, remote_id: str, prompt: str) -> RemoteVideo:
         response = self._send(
             "POST", f"/videos/{remote_id}/remix", idempotent=False, json={"prompt": prompt}
@@ -302,9 +326,11 @@ def wire_extras(job: Job) -> dict:
 
 
 def _same_job(job: Job, video: RemoteVideo) -> bool:
+    # An extension's job reports the stitched total, not the seconds it adds.
+    lengths = {str(job.seconds), str(job.source_seconds + job.seconds)}
     return (
         video.prompt == job.prompt
         and (not video.model or video.model == job.model)
         and (not video.size or video.size == job.size)
-        and (not video.seconds or str(video.seconds) == str(job.seconds))
+        and (not video.seconds or str(video.seconds) in lengths)
     )

@@ -1,6 +1,9 @@
 """Template filters for take fragments (loaded with ``{% load slate %}``)."""
 
 from django import template
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from studio.models import Status, Take
 from studio.progress import Progress, progress_of
@@ -28,3 +31,81 @@ def progress(take) -> Progress:
 def ending(take: Take) -> str:
     """Why a take ended without a video, as its card and its page say it."""
     return take.error_message or ENDINGS.get(take.status, "")
+
+
+# The family tree is the one list that may hold a thousand takes: its items are written
+# here, in one pass, rather than by the template engine (a tenth of the time).
+_MARK = 987654321
+
+
+def _url_maker(name: str, *extra):
+    """A function (pk, …) → path for the URL ``name``, reversed once, not once per take:
+    each id is a marker in the reversed path, filled in by position."""
+    marks = [str(_MARK + n) for n in range(len(extra) + 1)]
+    args = [int(mark) for mark in marks[:1]] + [
+        int(marks[n + 1]) if value is int else value for n, value in enumerate(extra)
+    ]
+    path = reverse(name, args=args)
+    return lambda *ids: _filled(path, marks, ids)
+
+
+def _filled(path: str, marks: list[str], ids) -> str:
+    for mark, value in zip(marks, ids, strict=False):
+        path = path.replace(mark, str(value))
+    return path
+
+
+def _node(node, take_url, poster_url, compare_url) -> str:
+    t = node.take
+    label = f"{t.get_operation_display()} · {t.get_method_display()}"
+    status = escape(t.status_label)
+    if t.charged is not None:
+        cost = f"${t.charged:.2f}"
+    elif t.estimate is not None:
+        cost = f"~${t.estimate:.2f}"
+    else:
+        cost = "cost unknown"
+    thumb = (
+        f'<img src="{poster_url(t.pk)}" alt="" loading="lazy" width="96" height="54">'
+        if t.poster
+        else f'<span class="thumb-status" aria-hidden="true">{status}</span>'
+    )
+    current = ' aria-current="page"' if node.on_path and not node.children else ""
+    compare = (
+        f'<a class="muted" href="{compare_url(t.parent_id, t.pk)}">what changed</a>'
+        if t.parent_id
+        else ""
+    )
+    return (
+        f'<li class="tree-item{" on-path" if node.on_path else ""}" data-take="{t.pk}" '
+        f'data-parent="{t.parent_id or ""}">'
+        f'<div class="tree-node status-{t.status}" id="tree-node-{t.pk}">'
+        f'<a class="tree-thumb ratio-{escape(t.size)}" href="{take_url(t.pk)}"{current} '
+        f'aria-label="Take #{t.pk}: {escape(label)} ({status})">{thumb}</a>'
+        f'<span class="tree-label"><a href="{take_url(t.pk)}">#{t.pk}</a> '
+        f'<span class="badge badge-op">{escape(label)}</span> '
+        f'<span class="badge badge-{t.status}">{status}</span> '
+        f'<span class="muted">{cost}</span> '
+        f'<span id="tree-review-{t.pk}" class="tree-review"></span> {compare}</span></div>'
+    )
+
+
+@register.simple_tag
+def tree_items(tree) -> str:
+    """The nested list items of a family tree (family.Node.rows), path marked."""
+    urls = (
+        _url_maker("take"),
+        _url_maker("take_media", "poster"),
+        _url_maker("take_compare", int),
+    )
+    parts = []
+    for kind, node in tree.rows():
+        if kind == "node":
+            parts.append(_node(node, *urls))
+        elif kind == "down":
+            parts.append("<ul>")
+        elif kind == "up":
+            parts.append("</ul></li>")
+        else:
+            parts.append("</li>")
+    return mark_safe("".join(parts))  # noqa: S308 — every value above is escaped or a number

@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.test.signals import template_rendered
 
-from studio import live, takes, workspaces
+from studio import lineage, live, takes, workspaces
 from studio.asgi import application
 from studio.engine import local
 from studio.layers import ThreadSafeInMemoryChannelLayer
@@ -256,3 +256,24 @@ async def test_logging_out_closes_that_browsers_sockets(personas, workspace, cli
     await ws.receive_from(timeout=2)  # the snapshot
     await sync_to_async(client.post)("/logout/")
     assert (await ws.receive_output(timeout=2))["type"] == "websocket.close"
+
+
+def finished_clip(workspace, shot):
+    take = takes.queue_take(workspace, shot, provider="animatic", size="320x180", seconds=2)
+    local.run_take(take.pk)
+    return Take.objects.get(pk=take.pk)
+
+
+async def test_a_take_page_sees_its_tree_grow_and_nothing_of_other_trees(personas, workspace, shot):
+    parent = await sync_to_async(finished_clip)(workspace, shot)
+    stranger = await sync_to_async(queued_take)(workspace, shot)
+    page = await joined(personas["editor"], f"/ws/takes/{parent.pk}/")
+    child = await sync_to_async(lineage.recut)(parent, 0, 1)
+    pushed = await page.receive_from(timeout=2)
+    assert f'id="take-tree-{parent.pk}"' in pushed and f'id="tree-node-{child.pk}"' in pushed
+    assert "Re-cut · Local" in pushed and f'data-parent="{parent.pk}"' in pushed
+    await sync_to_async(local.claim)(stranger.pk)  # another tree's change: not this page's
+    await sync_to_async(local.run_take)(child.pk)
+    done = await page.receive_from(timeout=5)
+    assert f'id="tree-node-{child.pk}"' in done and f'id="take-card-{stranger.pk}"' not in done
+    await page.disconnect()

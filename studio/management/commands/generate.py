@@ -2,19 +2,14 @@
 
 import json
 import sys
-import time
 from pathlib import Path
 
-from django.utils import timezone
-
 from studio import images, takes, workspaces
-from studio.engine import sweep
 from studio.forms import ShotForm
-from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
+from studio.management.cli import OneLineErrorsCommand, add_shot_arguments, see_through
 from studio.models import Take, Workspace
 from studio.prompts import SHOT_FIELDS
 from studio.providers.catalogue import DEFAULT_PROVIDER
-from studio.tasks import advance_take
 
 
 class Command(OneLineErrorsCommand):
@@ -112,7 +107,7 @@ class Command(OneLineErrorsCommand):
             self.stderr.write(
                 f"Take {take.pk}: {take.provider} {take.model} {take.size}, {take.seconds} s…"
             )
-        take = _see_through(take.pk, options["timeout"])
+        take = see_through(take.pk, options["timeout"])
         if take is None:
             sys.stderr.write(f"error: the take did not finish in {options['timeout']:g} s\n")
             sys.exit(1)
@@ -161,21 +156,3 @@ def _first_error(form: ShotForm) -> str:
     for field, errors in form.errors.items():
         return errors[0] if field == "__all__" else f"--{field.replace('_', '-')}: {errors[0]}"
     return "invalid input"
-
-
-def _see_through(take_id: int, timeout: float) -> Take | None:
-    """Do the take's steps here, as a worker would, until it ends: the CLI needs no server.
-
-    Steps a running studio's worker does meanwhile are fine: every step takes
-    the take's lease first, so each runs once.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        take = Take.objects.select_related("workspace").get(pk=take_id)
-        if take.is_terminal:
-            return take
-        sweep.sweep()  # a dead worker's lease runs out: the take is back in play
-        if take.next_check_at is None or take.next_check_at <= timezone.now():
-            advance_take.call(take_id)
-        time.sleep(0.1)
-    return None

@@ -1,0 +1,74 @@
+"""What people say about takes: reviews (a rating and three passes) and the circled take.
+
+Business rules here; views stay thin. Each change is one transaction.
+"""
+
+from django.db import transaction
+from django.db.models import Avg, Count
+
+from studio.models import Status, Take
+
+from .models import PASSES, Circle, Review
+
+
+class ReviewRefused(ValueError):
+    """Input a review or a circle can't take; the message says why. Nothing was saved."""
+
+
+def _reviewable(take: Take) -> None:
+    if take.status != Status.COMPLETED:
+        raise ReviewRefused(
+            f"Take {take.pk} is {take.get_status_display().lower()}: only a completed take "
+            "can be reviewed or circled."
+        )
+
+
+def save_review(take: Take, reviewer, *, rating: int | None, passes: dict) -> Review:
+    """The reviewer's review of ``take``, made or replaced. ``passes``: for each of
+    PASSES, (True/False/None, note)."""
+    _reviewable(take)
+    if rating is not None and not 1 <= rating <= 5:
+        raise ReviewRefused(f"A rating is from 1 to 5, not {rating}.")
+    unknown = set(passes) - set(PASSES)
+    if unknown:
+        raise ReviewRefused(f"The passes are {', '.join(PASSES)}; not {', '.join(unknown)}.")
+    values = {"rating": rating}
+    for name, (ok, note) in passes.items():
+        values[f"{name}_ok"] = ok
+        values[f"{name}_note"] = note.strip()
+    review, _ = Review.objects.update_or_create(take=take, reviewer=reviewer, defaults=values)
+    return review
+
+
+def circle(take: Take, user) -> Circle:
+    """Mark ``take`` as the chosen one of its siblings (a sibling circled before is not
+    any more)."""
+    _reviewable(take)
+    with transaction.atomic():
+        if take.parent_id:
+            Circle.objects.filter(parent_id=take.parent_id).exclude(take=take).delete()
+        found, _ = Circle.objects.update_or_create(
+            take=take, defaults={"parent_id": take.parent_id, "circled_by": user}
+        )
+    return found
+
+
+def uncircle(take: Take) -> None:
+    Circle.objects.filter(take=take).delete()
+
+
+def summaries(take_ids) -> dict[int, dict]:
+    """For each take: its average rating, how many reviews, and whether it is circled.
+    Two queries, whatever the number of takes."""
+    take_ids = list(take_ids)
+    rows = (
+        Review.objects.filter(take_id__in=take_ids)
+        .values("take_id")
+        .annotate(average=Avg("rating"), reviews=Count("id"))
+    )
+    found = {take_id: {"average": None, "reviews": 0, "circled": False} for take_id in take_ids}
+    for row in rows:
+        found[row["take_id"]].update(average=row["average"], reviews=row["reviews"])
+    for take_id in Circle.objects.filter(take_id__in=take_ids).values_list("take_id", flat=True):
+        found[take_id]["circled"] = True
+    return found

@@ -1,0 +1,56 @@
+"""The take tree in a real browser: remix one field from the take page, watch the child
+appear and finish live in the tree, open compare and play both players in sync."""
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import wait_until
+from tests.e2e.test_studio_flow import sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_remix_from_the_take_page_then_compare_in_sync(studio, page):
+    sign_up(page, studio, "ines")
+    page.fill("#id_subject", "paper boat in a gutter")
+    page.fill("#id_lighting", "golden hour")
+    page.click("#generate")
+    page.click(".take-card .card-title")
+    page.wait_for_url(re.compile(r"/takes/\d+/$"))
+    parent = int(page.url.rstrip("/").rsplit("/", 1)[-1])
+    page.wait_for_selector(".take-page[data-live=open]")
+    page.wait_for_selector("video")
+    page.evaluate("window.__noReload = true")
+
+    page.click("details.op-remix summary")
+    assert page.input_value("#id_remix_lighting") == "golden hour"  # prefilled from the take
+    page.fill("#id_remix_lighting", "neon rain at night")
+    page.click("details.op-remix button[type=submit]")
+    queued = page.wait_for_selector(".take-ops .queued")
+    child = int(re.search(r"take #(\d+)", queued.inner_text()).group(1))
+
+    # The child joins the tree at once, then finishes there, pushed over the websocket.
+    node = f"#tree-node-{child}"
+    page.wait_for_selector(f"#take-tree-{parent} {node}")
+    page.wait_for_selector(f"{node} .badge-completed", timeout=60_000)
+    assert page.evaluate("window.__noReload === true")
+    assert "remix · chained" in page.inner_text(node).lower()
+    assert page.evaluate(f"!!document.querySelector('#tree-node-{parent}').closest('.on-path')")
+
+    page.click(f"{node} a:has-text('what changed')")
+    page.wait_for_url(re.compile(rf"/takes/{parent}/compare/{child}/$"))
+    assert "neon rain at night" in page.inner_text(".diff")
+    wait_until(page, "[...document.querySelectorAll('video')].every(v => v.readyState >= 2)")
+    page.keyboard.press(" ")  # plays both
+    wait_until(page, "[...document.querySelectorAll('video')].every(v => v.currentTime > 0.5)")
+    page.keyboard.press("k")  # pauses both
+    wait_until(page, "[...document.querySelectorAll('video')].every(v => v.paused)")
+    times = page.evaluate("[...document.querySelectorAll('video')].map(v => v.currentTime)")
+    assert abs(times[0] - times[1]) < 0.25, times
+    page.keyboard.press("ArrowRight")  # one frame on, both
+    wait_until(
+        page,
+        f"[...document.querySelectorAll('video')].every(v => Math.abs(v.currentTime - "
+        f"{times[0] + 1 / 24}) < 0.02)",
+    )

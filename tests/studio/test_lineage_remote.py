@@ -1,0 +1,106 @@
+"""Remix and extend against the /v1/videos simulator: native where the endpoint's flavour
+serves the follow-up routes, chained (last frame → first frame, then joined) where not.
+Priced, held and charged like any take."""
+
+from decimal import Decimal
+
+import av
+import pytest
+
+from studio import ledger, lineage
+from studio.models import Status
+from tests.support import engine
+from tests.support.engine import connect, drive, refreshed, simulator
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sim():
+    return simulator(asset_size="320x180")  # small clips, whatever size was asked
+
+
+@pytest.fixture
+def finished(monkeypatch, workspace, sim):
+    """A completed 4 s take on the simulator, through an endpoint of the ``profile`` given
+    (with ``serves``: only those follow-up routes, as --profile-map would say)."""
+
+    def make(profile="openai", serves=None):
+        endpoint = connect(monkeypatch, workspace, sim, profile=profile)
+        if serves is not None:
+            endpoint.profile_overrides = {"operations": serves}
+            endpoint.save()
+        parent = engine.queue(workspace, "a paper boat", seconds=4)
+        drive(sim)
+        parent = refreshed(parent)
+        assert parent.status == Status.COMPLETED
+        return parent
+
+    return make
+
+
+def posts(sim) -> list[str]:
+    return [call.path for call in sim.calls if call.method == "POST"]
+
+
+def settled(take, amount: str) -> None:
+    sums = ledger.totals(take_id=take.pk)
+    assert sums["charge"] == Decimal(amount) and sums["hold"] == sums["charge"] + sums["release"]
+
+
+def test_native_remix_goes_to_the_edits_route(sim, finished):
+    parent = finished()
+    child = lineage.remix(parent, {"lighting": "moonlight"})
+    assert (child.method, child.estimate) == ("native", Decimal("0.4000"))
+    drive(sim)
+    child = refreshed(child)
+    assert child.status == Status.COMPLETED and child.remote_id != parent.remote_id
+    assert posts(sim)[-1].endswith("/videos/edits")
+    assert "moonlight" in sim.videos[child.remote_id].prompt
+    settled(child, "0.4000")
+
+
+def test_without_edits_a_remix_takes_the_older_route_and_extend_is_chained(sim, finished):
+    parent = finished(serves=["remix"])  # what Azure documents
+    remix = lineage.remix(parent, {"motion": "spins slowly"})
+    extend = lineage.extend(parent, 4)
+    assert (remix.method, extend.method) == ("native", "chained")
+    drive(sim)
+    assert any(path.endswith(f"/videos/{parent.remote_id}/remix") for path in posts(sim))
+    assert sim.videos[refreshed(remix).remote_id].remixed_from == parent.remote_id
+    extend = refreshed(extend)
+    assert extend.probe["frames"] == 96 + 96  # the parent, then the continuation, joined
+    settled(extend, "0.4000")
+
+
+def test_native_extension_comes_back_whole_from_the_provider(sim, finished):
+    parent = finished()
+    child = lineage.extend(parent, 8, prompt="it sails on into the drain")
+    assert (child.method, child.seconds, child.estimate) == ("native", 8, Decimal("0.8000"))
+    assert not child.reference
+    drive(sim)
+    child = refreshed(child)
+    assert posts(sim)[-1].endswith("/videos/extensions")
+    assert sim.videos[child.remote_id].seconds == "12"  # the stitched total
+    with av.open(child.video.path) as container:  # kept as the provider sent it
+        assert container.streams.video[0].frames == 12 * 24
+    settled(child, "0.8000")
+
+
+def test_chained_extend_on_a_gateway_joins_parent_and_continuation(sim, finished):
+    parent = finished("gateway")
+    child = lineage.extend(parent, 4)
+    assert child.method == "chained" and child.reference_fit["mode"] == "last-frame"
+    drive(sim)
+    child = refreshed(child)
+    assert child.status == Status.COMPLETED, child.error_message
+    assert child.probe["duration"] == pytest.approx(8, abs=0.05)
+    assert posts(sim)[-1].endswith("/videos")  # a new generation, not a follow-up
+
+
+def test_a_native_extension_past_the_limit_is_refused(sim, finished):
+    parent = finished()
+    parent.probe["duration"] = 116.0
+    parent.save()
+    with pytest.raises(lineage.LineageRefused, match="at most 120 s"):
+        lineage.extend(parent, 8)
