@@ -36,10 +36,15 @@ def small_video(path: Path, seconds: int, *, width=320, height=180, seed=1) -> P
 def finished_take(tmp_path):
     """A completed take with a real small MP4 (the animatic at 320x180), linked to a card
     and chosen for it."""
-    made = []
+    made, videos = [], {}
 
     def make(card, seconds: int = 1, *, width=320, height=180, choose=True) -> Take:
-        path = small_video(tmp_path / f"t{len(made)}.mp4", seconds, width=width, height=height)
+        shape = (seconds, width, height)
+        if shape not in videos:  # one encode per shape: the bytes are the same anyway
+            videos[shape] = small_video(
+                tmp_path / f"{seconds}-{width}x{height}.mp4", seconds, width=width, height=height
+            )
+        path = videos[shape]
         take = Take.objects.create(
             workspace=card.board.workspace,
             subject=card.subject,
