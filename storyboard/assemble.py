@@ -13,7 +13,7 @@ from django.utils import timezone
 from studio.media import probe
 from studio.models import Status
 
-from . import cut
+from . import boards, cut
 from .boards import board_cards, running_time
 from .models import Board
 
@@ -61,7 +61,7 @@ def make_cut(board: Board) -> dict:
     with ExitStack() as stack:
         paths = [_local_path(card.chosen_take.video, stack) for card in cards]
         out = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=scratch))) / "cut.mp4"
-        how = cut.join(paths, out)
+        how = cut.join(paths, out, boards.crossfades(cards))
         facts = probe(out)
         info = {
             "method": how,

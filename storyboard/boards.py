@@ -16,7 +16,7 @@ from studio.prompts import SHOT_FIELDS, Shot
 from studio.providers.catalogue import ModelInfo, animatic
 from studio.providers.endpoints import Target, find_target
 
-from .models import MAX_CARD_SECONDS, Board, Card, CardTake
+from .models import MAX_CARD_SECONDS, Board, Card, CardTake, Transition
 
 # About 4-5 key moments make 20 s; past this many cards, consistency suffers (PRODUCT.md).
 MAX_CARDS_ADVISED = 8
@@ -202,15 +202,24 @@ class Slot:
         return self.start + self.seconds
 
 
+def crossfades(cards: list[Card]) -> list[float]:
+    """The overlap in seconds between each card and the next (0 for a cut); a crossfade
+    takes at most half of the card it leaves."""
+    return [
+        min(float(card.transition_seconds), card.seconds / 2)
+        if card.transition == Transition.CROSSFADE
+        else 0.0
+        for card in cards[:-1]
+    ]
+
+
 def timeline(cards: list[Card]) -> list[Slot]:
-    """Where each card starts: cards play one after another (transitions are cuts in time;
-    a crossfade overlaps the next card's start by its length)."""
+    """Where each card starts: one after another, a crossfade starting the next card its
+    length early (the cut does the same)."""
     slots, at = [], 0.0
-    for index, card in enumerate(cards):
+    for card, overlap in zip(cards, [*crossfades(cards), 0.0][: len(cards)], strict=True):
         slots.append(Slot(card, at, card.seconds))
-        at += card.seconds
-        if card.transition == "crossfade" and index < len(cards) - 1:
-            at -= min(float(card.transition_seconds), card.seconds / 2)
+        at += card.seconds - overlap
     return slots
 
 

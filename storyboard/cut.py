@@ -2,12 +2,12 @@
 
 When every take shares its codec parameters (the same model, size and fps, as a board's
 takes usually do), packets are copied: no decode, no quality loss, a fraction of a
-second. Otherwise every take is normalised once to the first one's size and fps and
-re-encoded (H.264 + AAC). Transitions are cuts; a crossfade is shown on the board but
-cut as a cut (see README "Storyboards").
+second. Otherwise (or when a transition is a crossfade) every take is normalised once to
+the first one's size and fps and re-encoded (H.264 + AAC), crossfades blended in picture
+and sound: the cut lasts the sum of the takes less the crossfades' overlaps.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -47,15 +47,20 @@ def params(path: Path) -> Params:
         )
 
 
-def join(paths: Sequence[Path], out: Path) -> str:
-    """Join ``paths`` into ``out``; returns how: "copy" or "encode"."""
+def join(paths: Sequence[Path], out: Path, crossfades: Sequence[float] = ()) -> str:
+    """Join ``paths`` into ``out``; returns how: "copy" or "encode".
+
+    ``crossfades[i]`` is the overlap in seconds between input i and i + 1 (0: a cut);
+    any crossfade needs the re-encode, which blends picture and sound over it."""
     if not paths:
         raise ValueError("Nothing to join.")
     found = [params(path) for path in paths]
-    if all(p == found[0] for p in found):
+    fades = [max(0.0, float(f)) for f in crossfades][: len(paths) - 1]
+    fades += [0.0] * (len(paths) - 1 - len(fades))
+    if all(p == found[0] for p in found) and not any(fades):
         _copy(paths, out)
         return "copy"
-    _encode(paths, out, found[0])
+    _encode(paths, out, found[0], fades)
     return "encode"
 
 
@@ -94,69 +99,99 @@ def _copy(paths: Sequence[Path], out: Path) -> None:
                 offset += _video_seconds(source)
 
 
-def _encode(paths: Sequence[Path], out: Path, first: Params) -> None:
-    """Decode each input, fit it to the first one's size and fps, encode once."""
+def _frames(source, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
+    """The input's pictures as RGB arrays at the output's size and fps (frames kept or
+    repeated so it lasts as long as before)."""
+    stream = source.streams.video[0]
+    wanted = round(_video_seconds(source) * rate)
+    step = float(stream.average_rate or rate) / float(rate)
+    made, position = 0, 0.0
+    picture = np.zeros((height, width, 3), np.uint8)
+    for index, frame in enumerate(source.decode(stream)):
+        if made < wanted and position <= index:
+            picture = frame.reformat(width, height, "rgb24").to_ndarray()
+        while made < wanted and position <= index:
+            yield picture
+            made += 1
+            position += step
+    while made < wanted:  # a stream shorter than it says: hold its last picture
+        yield picture
+        made += 1
+
+
+def _sound(source, seconds: float) -> np.ndarray:
+    """The input's sound as stereo float samples at SAMPLE_RATE, exactly ``seconds`` long
+    (silence where it has none)."""
+    wanted = round(seconds * SAMPLE_RATE)
+    parts = []
+    if source.streams.audio:
+        source.seek(0)
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
+        for frame in source.decode(source.streams.audio[0]):
+            parts += [chunk.to_ndarray() for chunk in resampler.resample(frame)]
+        parts += [chunk.to_ndarray() for chunk in resampler.resample(None)]
+    sound = np.concatenate(parts, axis=1) if parts else np.zeros((2, 0), np.float32)
+    sound = sound[:, :wanted]
+    if sound.shape[1] < wanted:
+        sound = np.pad(sound, ((0, 0), (0, wanted - sound.shape[1])))
+    return sound.astype(np.float32)
+
+
+def _encode(paths: Sequence[Path], out: Path, first: Params, fades: Sequence[float]) -> None:
+    """Decode each input, fit it to the first one's size and fps, blend the crossfades,
+    encode once. Only a crossfade's frames are held in memory, and the sound."""
     rate = Fraction(first.rate or FPS_FALLBACK).limit_denominator(1001)
+    width, height = first.width, first.height
     with av.open(str(out), "w", format="mp4") as output:
         video = output.add_stream("libx264", rate=rate)
-        video.width, video.height, video.pix_fmt = first.width, first.height, "yuv420p"
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.options = {"preset": "veryfast", "crf": "20"}
         audio = output.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
-        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
-        frame_index, sample_index = 0, 0
-        for path in paths:
+        index = 0
+
+        def send(picture: np.ndarray) -> None:
+            nonlocal index
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = index, 1 / rate
+            output.mux(video.encode(frame))
+            index += 1
+
+        tail: list[np.ndarray] = []  # the previous input's last frames, to fade from
+        sound = np.zeros((2, 0), np.float32)
+        for number, path in enumerate(paths):
             with av.open(str(path)) as source:
                 seconds = _video_seconds(source)
-                wanted = round(seconds * rate)
-                made = 0
-                step = float(source.streams.video[0].average_rate or rate) / float(rate)
-                position = 0.0
-                for index, frame in enumerate(source.decode(source.streams.video[0])):
-                    # Keep or repeat frames so each input lasts as long at the output's fps.
-                    while made < wanted and position <= index:
-                        picture = frame.reformat(first.width, first.height, "yuv420p")
-                        picture.pts = frame_index
-                        picture.time_base = 1 / rate
-                        output.mux(video.encode(picture))
-                        frame_index += 1
-                        made += 1
-                        position += step
-                wanted_samples = round(seconds * SAMPLE_RATE)
-                used = 0
-                if source.streams.audio:
-                    source.seek(0)
-                    for frame in source.decode(source.streams.audio[0]):
-                        for chunk in resampler.resample(frame):
-                            take = min(chunk.samples, wanted_samples - used)
-                            if take <= 0:
-                                break
-                            used += _send_audio(output, audio, chunk, take, sample_index + used)
-                # A take without sound (or a short one) gets silence: the next card's sound
-                # starts where its picture does.
-                while used < wanted_samples:
-                    used += _send_silence(output, audio, wanted_samples - used, sample_index + used)
-                sample_index += wanted_samples
+                total = round(seconds * rate)
+                fade_out = fades[number] if number < len(fades) else 0.0
+                keep = min(round(fade_out * rate), total // 2) if fade_out else 0
+                fade_in, held = len(tail), []
+                for i, picture in enumerate(_frames(source, rate, width, height)):
+                    if i < fade_in:
+                        mix = (i + 1) / (fade_in + 1)
+                        picture = (tail[i] * (1 - mix) + picture * mix).astype(np.uint8)
+                    if i >= total - keep:
+                        held.append(picture)  # faded into the next input's first frames
+                    else:
+                        send(picture)
+                tail = held
+                clip = _sound(source, seconds)
+            overlap = round(fade_in / float(rate) * SAMPLE_RATE) if fade_in else 0
+            overlap = min(overlap, sound.shape[1], clip.shape[1])
+            if overlap:
+                ramp = np.linspace(0, 1, overlap, dtype=np.float32)
+                clip[:, :overlap] = sound[:, -overlap:] * (1 - ramp) + clip[:, :overlap] * ramp
+                sound = sound[:, :-overlap]
+            sound = np.concatenate([sound, clip], axis=1)
+        for picture in tail:
+            send(picture)
         output.mux(video.encode(None))
+        for start in range(0, sound.shape[1], 1024):
+            chunk = np.ascontiguousarray(sound[:, start : start + 1024])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = SAMPLE_RATE, start
+            frame.time_base = Fraction(1, SAMPLE_RATE)
+            output.mux(audio.encode(frame))
         output.mux(audio.encode(None))
-
-
-def _send_audio(output, stream, chunk, samples: int, pts: int) -> int:
-    data = chunk.to_ndarray()[:, :samples]
-    frame = av.AudioFrame.from_ndarray(data.copy(order="C"), format="fltp", layout="stereo")
-    frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, pts, Fraction(1, SAMPLE_RATE)
-    output.mux(stream.encode(frame))
-    return samples
-
-
-def _send_silence(output, stream, samples: int, pts: int) -> int:
-
-    samples = min(samples, 1024)
-    frame = av.AudioFrame.from_ndarray(
-        np.zeros((2, samples), dtype="float32"), format="fltp", layout="stereo"
-    )
-    frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, pts, Fraction(1, SAMPLE_RATE)
-    output.mux(stream.encode(frame))
-    return samples
 
 
 def duration(path: Path) -> float:

@@ -70,6 +70,7 @@ def test_timeline_timecodes_and_running_time(board, cards):
     assert starts == [0, 4, 11.5]
     assert boards.running_time(found) == 15.5
     assert boards.timecode(75.5) == "01:15.50"
+    assert boards.timeline([]) == [] and boards.running_time([]) == 0
 
 
 def test_warnings_for_too_many_cards_and_a_card_longer_than_the_model_allows(board, cards):

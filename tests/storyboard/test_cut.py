@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from storyboard import assemble, boards, cut
+from storyboard.models import Card
 
 
 def decoded(path) -> tuple[float, int, float, tuple[int, int]]:
@@ -85,3 +86,15 @@ def test_a_cut_refused_names_the_cards_and_keeps_the_old_cut(
 def test_join_refuses_nothing_to_join(tmp_path):
     with pytest.raises(ValueError):
         cut.join([], tmp_path / "x.mp4")
+
+
+def test_crossfades_blend_and_shorten_the_cut_by_their_overlap(board, cards, finished_take):
+    for card in cards:
+        finished_take(card, 2)
+    Card.objects.filter(board=board).update(seconds=2)
+    Card.objects.filter(pk=cards[0].pk).update(transition="crossfade", transition_seconds=0.5)
+    Card.objects.filter(pk=cards[1].pk).update(transition="crossfade", transition_seconds=1)
+    info = assemble.make_cut(board)
+    assert info["method"] == "encode" and info["planned"] == 4.5
+    seconds, frames, sound, _ = decoded(board.cut.path)
+    assert frames == round(4.5 * 24) and abs(seconds - 4.5) <= 1 / 24 and abs(sound - 4.5) < 0.05

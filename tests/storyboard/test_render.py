@@ -96,7 +96,7 @@ def test_the_render_page_shows_the_price_first_then_reserves(client_for, persona
 def test_the_board_animatic_renders_every_card_free_and_cuts_them_together(
     client_for, personas, board, cards
 ):
-    boards.delete_card(cards[2])  # two cards keep this quick
+    boards.delete_card(cards[2])  # two 4 s cards (the animatic's shortest) keep this quick
     client = client_for(personas["editor"])
     url = reverse("storyboard:render", args=["harbour", board.pk])
     assert "free" in client.get(url, {"with": "animatic"}).content.decode().lower()
