@@ -1,0 +1,54 @@
+"""A storyboard in a real browser: paste a shot list, reorder by drag and by keyboard,
+render the board animatic and watch the cards finish live, cut, and seek the cut."""
+
+import pytest
+
+from tests.e2e.conftest import wait_until
+from tests.e2e.test_studio_flow import sign_up
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SHOTS = """- Subject: a lighthouse keeper Motion: climbs the stairs Camera: slow push-in
+- Subject: a gull Motion: dives Camera: tracking shot
+"""
+
+
+def order(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "#timeline li.slot .slot-title", "els => els.map(e => e.textContent.trim())"
+    )
+
+
+def test_paste_reorder_render_watch_choose_cut_and_seek(studio, page):
+    slug = sign_up(page, studio, "ines")
+    page.click("text=Boards")
+    page.fill("#board_title", "Harbour")
+    page.click("text=Create board")
+    page.fill("#shots_text", SHOTS)
+    page.click("text=Add the cards")
+    page.wait_for_selector("#timeline li.slot >> nth=1")
+    assert order(page) == ["1. a lighthouse keeper", "2. a gull"]
+    # Drag the gull before the keeper.
+    page.drag_and_drop(
+        "#timeline li.slot >> nth=1", "#timeline li.slot >> nth=0", target_position={"x": 5, "y": 5}
+    )
+    # The server's answer redraws the whole strip, card rows included.
+    wait_until(page, "document.querySelector('.card-row h3').textContent.includes('a gull')")
+    # And back, from the keyboard: focus the keeper's Earlier button and press Enter.
+    page.focus("button[aria-label='Move card 2 earlier']")
+    page.keyboard.press("Enter")
+    wait_until(page, "document.querySelector('.card-row h3').textContent.includes('keeper')")
+    assert order(page) == ["1. a lighthouse keeper", "2. a gull"]
+    # The board animatic: price first (free), then render; the cards finish live.
+    page.click("text=Preview as animatic (free)")
+    assert "$0.00" in page.inner_text("#quote-total")
+    page.click("button.primary")
+    page.wait_for_url(f"**/w/{slug}/boards/*/")
+    wait_until(page, "document.querySelector('.board-page').dataset.live === 'open'")
+    wait_until(page, "document.querySelectorAll('.card-take .badge-completed').length === 2", 90)
+    page.click("text=Cut the board")
+    page.wait_for_selector("video.cut-player")
+    duration = wait_until(page, "document.querySelector('video.cut-player').duration", 30)
+    assert abs(duration - 8) < 0.2
+    page.evaluate("document.querySelector('video.cut-player').currentTime = 4.2")
+    wait_until(page, "document.querySelector('video.cut-player').readyState >= 2")
