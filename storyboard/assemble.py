@@ -35,11 +35,9 @@ def _local_path(field_file, stack: ExitStack) -> Path:
         return Path(handle.name)
 
 
-def make_cut(board: Board) -> dict:
-    """Join the chosen takes in card order into the board's cut; returns its facts.
-
-    Refused (CutRefused, nothing changed) for an empty board or when a card has no
-    finished chosen take (those cards are named)."""
+def ready_cards(board: Board) -> list:
+    """The board's cards, each with a finished chosen take; refused (CutRefused) for an
+    empty board or when a card has none (those cards are named)."""
     cards = board_cards(board)
     if not cards:
         raise CutRefused("This board has no cards to cut.")
@@ -56,6 +54,15 @@ def make_cut(board: Board) -> dict:
             f"{which} {'has' if len(missing) == 1 else 'have'} no finished chosen take yet: "
             "render the board (or choose a finished take) first."
         )
+    return cards
+
+
+def make_cut(board: Board) -> dict:
+    """Join the chosen takes in card order into the board's cut; returns its facts.
+
+    Refused (CutRefused, nothing changed) for an empty board or when a card has no
+    finished chosen take (those cards are named)."""
+    cards = ready_cards(board)
     scratch = Path(settings.SCRATCH_DIR)
     scratch.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:

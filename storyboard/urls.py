@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:board_id>/render/", views.render_board, name="render"),
     path("<int:board_id>/cut/", views.make_cut, name="cut"),
     path("<int:board_id>/cut.mp4", views.cut_media, name="cut_media"),
+    path("<int:board_id>/export/", views.export_board, name="export"),
     path("cards/<int:card_id>/", views.card_edit, name="card"),
     path("cards/<int:card_id>/preview/", views.card_preview, name="card_preview"),
     path("cards/<int:card_id>/settings/", views.card_settings, name="card_settings"),

@@ -1,8 +1,10 @@
 """The board pages: thin views over boards.py, renders.py, shotlist.py and assemble.py."""
 
+import tempfile
+
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -16,7 +18,7 @@ from studio.models import Status
 from studio.prompts import SHOT_FIELDS, Shot
 from studio.ranged import serve_file
 
-from . import assemble, boards, renders, shotlist
+from . import assemble, boards, export, renders, shotlist
 from .forms import AddCardForm, BoardForm, ShotListForm, StyleForm, TransitionForm
 from .models import Board, Card
 
@@ -270,6 +272,28 @@ def make_cut(request, slug: str, board_id: int) -> HttpResponse:
     except assemble.CutRefused as error:
         return _strip(request, board, membership, status=400, problem=str(error))
     return redirect(_board_url(board) + "#cut")
+
+
+@login_required
+@require_safe
+def export_board(request, slug: str, board_id: int) -> HttpResponse:
+    board, membership = boards.get_board(request.user, slug, board_id)
+    kind = request.GET.get("format", "otio")
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    try:
+        export.export(board, kind, handle)
+    except (export.ExportRefused, assemble.CutRefused) as error:
+        handle.close()
+        return _strip(request, board, membership, status=400, problem=str(error))
+    handle.seek(0)
+    content_type, suffix = export.FORMATS[kind]
+    name = slugify(board.title)[:40].strip("-") or "board"
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"slate-board-{board.pk}-{name}.{suffix}",
+        content_type=content_type,
+    )
 
 
 @login_required

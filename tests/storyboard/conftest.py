@@ -6,6 +6,7 @@ from django.core.files import File
 from storyboard import boards
 from storyboard.models import Board, CardTake
 from studio.animatic.render import AnimaticSpec, render_animatic
+from studio.media import probe
 from studio.models import Status, Take
 
 
@@ -54,6 +55,7 @@ def finished_take(tmp_path):
             seed=1,
             status=Status.COMPLETED,
             progress=100,
+            probe=probe(path),
         )
         with path.open("rb") as handle:
             take.video.save(f"take-{take.pk}.mp4", File(handle))

@@ -28,6 +28,7 @@ MATRIX = {
     "render":         ("get",  {"with": "animatic"}, READ),
     "cut":            ("post", {}, (LOGIN, 404, 403, 400, 400)),
     "cut_media":      ("get",  {}, (LOGIN, 404, 404, 404, 404)),  # no cut yet
+    "export":         ("get",  {"format": "otio"}, (LOGIN, 404, 400, 400, 400)),  # no takes
     "card":           ("get",  {}, READ),
     "card_preview":   ("post", {"subject": "a fox"}, READ),
     "card_settings":  ("post", {"seconds": "4"}, READ),
