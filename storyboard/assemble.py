@@ -68,7 +68,8 @@ def make_cut(board: Board) -> dict:
     with ExitStack() as stack:
         paths = [_local_path(card.chosen_take.video, stack) for card in cards]
         out = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=scratch))) / "cut.mp4"
-        how = cut.join(paths, out, boards.crossfades(cards))
+        titles = [f"{number}. {card.title}" for number, card in enumerate(cards, 1)]
+        how = cut.join(paths, out, boards.crossfades(cards), titles)
         facts = probe(out)
         info = {
             "method": how,

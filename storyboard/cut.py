@@ -47,8 +47,14 @@ def params(path: Path) -> Params:
         )
 
 
-def join(paths: Sequence[Path], out: Path, crossfades: Sequence[float] = ()) -> str:
-    """Join ``paths`` into ``out``; returns how: "copy" or "encode".
+def join(
+    paths: Sequence[Path],
+    out: Path,
+    crossfades: Sequence[float] = (),
+    titles: Sequence[str] = (),
+) -> str:
+    """Join ``paths`` into ``out``, a chapter per input (named by ``titles``); returns how:
+    "copy" or "encode".
 
     ``crossfades[i]`` is the overlap in seconds between input i and i + 1 (0: a cut);
     any crossfade needs the re-encode, which blends picture and sound over it."""
@@ -57,11 +63,35 @@ def join(paths: Sequence[Path], out: Path, crossfades: Sequence[float] = ()) -> 
     found = [params(path) for path in paths]
     fades = [max(0.0, float(f)) for f in crossfades][: len(paths) - 1]
     fades += [0.0] * (len(paths) - 1 - len(fades))
+    marks = _chapters(paths, fades, titles)
     if all(p == found[0] for p in found) and not any(fades):
-        _copy(paths, out)
+        _copy(paths, out, marks)
         return "copy"
-    _encode(paths, out, found[0], fades)
+    _encode(paths, out, found[0], fades, marks)
     return "encode"
+
+
+CHAPTER_BASE = Fraction(1, 1000)
+
+
+def _chapters(paths: Sequence[Path], fades: Sequence[float], titles: Sequence[str]) -> list:
+    """A chapter per input, from where it starts in the cut to where the next one does."""
+    starts, at = [], 0.0
+    lengths = [duration(path) for path in paths]
+    for index, length in enumerate(lengths):
+        starts.append(at)
+        at += length - (fades[index] if index < len(fades) else 0.0)
+    ends = [*starts[1:], at]
+    return [
+        {
+            "id": index + 1,
+            "start": round(start * 1000),
+            "end": round(end * 1000),
+            "time_base": CHAPTER_BASE,
+            "metadata": {"title": titles[index] if index < len(titles) else f"Part {index + 1}"},
+        }
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+    ]
 
 
 def _video_seconds(container) -> float:
@@ -71,9 +101,10 @@ def _video_seconds(container) -> float:
     return container.duration / av.time_base
 
 
-def _copy(paths: Sequence[Path], out: Path) -> None:
+def _copy(paths: Sequence[Path], out: Path, chapters: list) -> None:
     """Remux every input's packets one after another, shifted by the video before them."""
     with av.open(str(paths[0])) as first, av.open(str(out), "w", format="mp4") as output:
+        output.set_chapters(chapters)
         outs = {"video": output.add_stream_from_template(first.streams.video[0])}
         if first.streams.audio:
             outs["audio"] = output.add_stream_from_template(first.streams.audio[0])
@@ -137,12 +168,15 @@ def _sound(source, seconds: float) -> np.ndarray:
     return sound.astype(np.float32)
 
 
-def _encode(paths: Sequence[Path], out: Path, first: Params, fades: Sequence[float]) -> None:
+def _encode(
+    paths: Sequence[Path], out: Path, first: Params, fades: Sequence[float], chapters: list
+) -> None:
     """Decode each input, fit it to the first one's size and fps, blend the crossfades,
     encode once. Only a crossfade's frames are held in memory, and the sound."""
     rate = Fraction(first.rate or FPS_FALLBACK).limit_denominator(1001)
     width, height = first.width, first.height
     with av.open(str(out), "w", format="mp4") as output:
+        output.set_chapters(chapters)
         video = output.add_stream("libx264", rate=rate)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.options = {"preset": "veryfast", "crf": "20"}

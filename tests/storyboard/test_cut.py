@@ -27,6 +27,12 @@ def test_takes_that_match_are_joined_without_re_encoding(board, cards, finished_
     seconds, frames, sound, size = decoded(board.cut.path)
     assert abs(seconds - 4) <= 1 / 24 and frames == 4 * 24 and size == (320, 180)
     assert abs(sound - 4) < 0.05  # the sound runs on across the joins
+    with av.open(board.cut.path) as container:
+        chapters = [
+            (c["metadata"]["title"], round(float(c["start"] * c["time_base"]), 2))
+            for c in container.chapters()
+        ]
+    assert chapters == [("1. lighthouse keeper", 0), ("2. a gull", 1), ("3. the lamp", 3)]
 
 
 def test_takes_of_different_sizes_are_normalised_to_the_first(
@@ -98,3 +104,6 @@ def test_crossfades_blend_and_shorten_the_cut_by_their_overlap(board, cards, fin
     assert info["method"] == "encode" and info["planned"] == 4.5
     seconds, frames, sound, _ = decoded(board.cut.path)
     assert frames == round(4.5 * 24) and abs(seconds - 4.5) <= 1 / 24 and abs(sound - 4.5) < 0.05
+    with av.open(board.cut.path) as container:
+        starts = [round(float(c["start"] * c["time_base"]), 2) for c in container.chapters()]
+    assert starts == [0, 1.5, 2.5]
