@@ -16,7 +16,7 @@ from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
 
 from .boards import board_cards, link_take
-from .models import Board, Card
+from .models import Board, Card, CardTake
 
 
 class BoardRefused(ValueError):
@@ -145,3 +145,12 @@ def render_board(
 
 def _usable(card: Card) -> bool:
     return bool(card.chosen_take and card.chosen_take.status == Status.COMPLETED)
+
+
+def cancel_board(board: Board) -> int:
+    """Cancel every take of the board still queued or rendering; each one's hold is
+    released (takes.cancel), finished ones keep their charge. Returns how many."""
+    active = CardTake.objects.filter(
+        card__board=board, take__status__in=ACTIVE_STATUSES
+    ).values_list("take_id", flat=True)
+    return sum(1 for take_id in list(active) if takes.cancel(take_id))

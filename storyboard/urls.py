@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:board_id>/reorder/", views.reorder, name="reorder"),
     path("<int:board_id>/import/", views.import_shots, name="import"),
     path("<int:board_id>/render/", views.render_board, name="render"),
+    path("<int:board_id>/render/cancel/", views.cancel_render, name="cancel_render"),
     path("<int:board_id>/cut/", views.make_cut, name="cut"),
     path("<int:board_id>/cut.mp4", views.cut_media, name="cut_media"),
     path("<int:board_id>/export/", views.export_board, name="export"),

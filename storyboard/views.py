@@ -265,6 +265,14 @@ def render_board(request, slug: str, board_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def cancel_render(request, slug: str, board_id: int) -> HttpResponse:
+    board, membership = boards.get_board(request.user, slug, board_id, edit=True)
+    renders.cancel_board(board)
+    return _strip(request, board, membership)
+
+
+@login_required
+@require_POST
 def make_cut(request, slug: str, board_id: int) -> HttpResponse:
     board, membership = boards.get_board(request.user, slug, board_id, edit=True)
     try:

@@ -26,6 +26,7 @@ MATRIX = {
     "reorder":        ("post", {"order": "", "revision": "0"}, (LOGIN, 404, 403, 409, 409)),
     "import":         ("post", {"text": "Subject: a fox"}, WRITE),
     "render":         ("get",  {"with": "animatic"}, READ),
+    "cancel_render":  ("post", {}, WRITE),
     "cut":            ("post", {}, (LOGIN, 404, 403, 400, 400)),
     "cut_media":      ("get",  {}, (LOGIN, 404, 404, 404, 404)),  # no cut yet
     "export":         ("get",  {"format": "otio"}, (LOGIN, 404, 400, 400, 400)),  # no takes

@@ -125,3 +125,21 @@ def test_a_cut_needs_a_finished_chosen_take_on_every_card(board, cards, finished
     finished_take(cards[0])
     with pytest.raises(assemble.CutRefused, match="Cards 2, 3 have no finished chosen take"):
         assemble.make_cut(board)
+
+
+def test_cancelling_the_board_render_releases_every_card_still_on_its_way(
+    client_for, personas, priced, cards, finished_take
+):
+    finished_take(cards[0], 1)  # already done: kept, and not rendered again
+    queued = renders.render_board(priced, user=personas["editor"])
+    assert len(queued) == 2 and held(priced.workspace) == Decimal("0.8")
+    client = client_for(personas["editor"])
+    page = client.get(reverse("storyboard:board", args=["harbour", priced.pk])).content.decode()
+    assert "Cancel the board render" in page
+    client.post(reverse("storyboard:cancel_render", args=["harbour", priced.pk]))
+    assert {t.status for t in Take.objects.filter(pk__in=[t.pk for t in queued])} == {
+        Status.CANCELLED
+    }
+    releases = LedgerEntry.objects.filter(kind=LedgerKind.RELEASE, take__in=queued)
+    assert sum(e.amount for e in releases) == Decimal("0.8")
+    assert Take.objects.filter(status=Status.COMPLETED).count() == 1
