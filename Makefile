@@ -30,6 +30,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/reference_fit.py
 	$(PY) bench/request_limits.py
 	$(PY) bench/load.py
+	$(PY) bench/board_cut.py
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
