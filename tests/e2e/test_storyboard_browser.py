@@ -1,5 +1,6 @@
 """A storyboard in a real browser: paste a shot list, reorder by drag and by keyboard,
-render the board animatic and watch the cards finish live, cut, and seek the cut."""
+render the board animatic and watch the cards finish live, cut, and seek the cut; edit a
+card with the composer, its blank fields showing the board style."""
 
 import pytest
 
@@ -52,3 +53,29 @@ def test_paste_reorder_render_watch_choose_cut_and_seek(studio, page):
     assert abs(duration - 8) < 0.2
     page.evaluate("document.querySelector('video.cut-player').currentTime = 4.2")
     wait_until(page, "document.querySelector('video.cut-player').readyState >= 2")
+
+
+def test_a_card_edited_with_the_composer_shows_and_uses_the_board_style(studio, page):
+    slug = sign_up(page, studio, "lea")
+    page.click("text=Boards")
+    page.fill("#board_title", "Harbour")
+    page.click("text=Create board")
+    page.fill("#style_lighting", "golden hour")
+    page.click("text=Save the style")
+    page.fill("#add_subject", "a gull")
+    page.click("text=Add card")
+    page.wait_for_selector("#timeline li.slot")
+    page.click("#timeline .slot-title")
+    page.wait_for_selector("#composer")
+    assert page.get_attribute("#id_lighting", "placeholder") == "From the board style: golden hour"
+    page.fill("#id_motion", "dives into the sea")
+    page.wait_for_selector("#prompt-preview:has-text('Motion: dives into the sea.')")
+    assert "Lighting: golden hour." in page.inner_text("#prompt-preview")
+    page.click("label.pill:has-text('8 s')")
+    page.select_option("#id_transition", "crossfade")
+    page.fill("#id_transition_seconds", "1")
+    page.click("#generate")
+    page.wait_for_url(f"**/w/{slug}/boards/*/")
+    text = page.inner_text("#board-strip")
+    assert "8 s" in text and "dives into the sea" in text, text
+    assert "crossfade" in text.lower()
