@@ -71,6 +71,41 @@ def create_board(workspace, title: str, *, user=None, **settings) -> Board:
     return Board.objects.create(workspace=workspace, created_by=user, title=title, **settings)
 
 
+BOARD_SETTINGS = ("title", "notes", "provider", "model", "size")
+# How a card's reference is fitted to the frame, as the composer's reference panel sends it.
+FIT_KEYS = ("fit", "focus_x", "focus_y", "pad", "pad_color")
+
+
+def update_board(board: Board, **settings) -> None:
+    """Title, notes and the provider, model and size the cards render with (validated)."""
+    for name in BOARD_SETTINGS:
+        setattr(board, name, settings[name])
+    board.save(update_fields=[*BOARD_SETTINGS, "updated_at"])
+
+
+def save_card(
+    card: Card,
+    shot: Shot,
+    *,
+    seconds: int,
+    reference=None,
+    reference_fit: dict | None = None,
+    transition: str = Transition.CUT,
+    transition_seconds=None,
+) -> None:
+    """A card's own shot (blank fields inherit the board style), length, reference and
+    transition into the next card (validated input)."""
+    for name, value in shot.as_dict().items():
+        setattr(card, name, value)
+    card.seconds = seconds
+    card.reference = reference
+    card.reference_fit = (reference_fit or {}) if reference else {}
+    card.transition = transition
+    if transition_seconds is not None:
+        card.transition_seconds = transition_seconds
+    card.save()
+
+
 def set_style(board: Board, style: dict) -> None:
     """The board style: shot fields every card inherits where its own is blank."""
     shot = Shot.from_mapping(style)

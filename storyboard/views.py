@@ -3,7 +3,6 @@
 import tempfile
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -145,9 +144,7 @@ def board_settings(request, slug: str, board_id: int) -> HttpResponse:
             request, "storyboard/board.html", board_context(board, membership, **extra), status=400
         )
     data = form.cleaned_data
-    for name in ("title", "notes", "provider", "model", "size"):
-        setattr(board, name, data[name])
-    board.save(update_fields=["title", "notes", "provider", "model", "size", "updated_at"])
+    boards.update_board(board, **{name: data[name] for name in boards.BOARD_SETTINGS})
     return redirect(_board_url(board))
 
 
@@ -427,31 +424,27 @@ def card_edit(request, slug: str, card_id: int) -> HttpResponse:
         return render(request, "storyboard/card.html", _card_context(card, membership, form))
     form = _card_form(card, request.POST)
     transition = TransitionForm(request.POST)
-    if not (form.is_valid() and transition.is_valid()):
+    if form.is_valid() and not transition.is_valid():
+        # Its fields sit outside the composer: say what is wrong where htmx shows it too.
+        for errors in transition.errors.values():
+            form.add_error(None, errors)
+    if form.errors or transition.errors:
         context = _card_context(card, membership, form, request.POST, transition_form=transition)
         if request.htmx:
             return render(request, "studio/composer.html", context)
         return render(request, "storyboard/card.html", context, status=400)
-    own = Shot.from_mapping({name: request.POST.get(name, "") for name in SHOT_FIELDS})
     reference = form.cleaned_data["reference"]
-    with transaction.atomic():
-        for name, value in own.as_dict().items():
-            setattr(card, name, value)
-        card.seconds = form.cleaned_data["seconds"]
-        card.reference = reference
-        card.reference_fit = (
-            {
-                key: request.POST.get(key, "")
-                for key in ("fit", "focus_x", "focus_y", "pad", "pad_color")
-            }
-            if reference
-            else {}
-        )
-        card.transition = transition.cleaned_data["transition"]
-        card.transition_seconds = transition.cleaned_data["transition_seconds"] or (
-            card.transition_seconds
-        )
-        card.save()
+    boards.save_card(
+        card,
+        Shot.from_mapping({name: request.POST.get(name, "") for name in SHOT_FIELDS}),
+        seconds=form.cleaned_data["seconds"],
+        reference=reference,
+        reference_fit={key: request.POST.get(key, "") for key in boards.FIT_KEYS}
+        if reference
+        else {},
+        transition=transition.cleaned_data["transition"],
+        transition_seconds=transition.cleaned_data["transition_seconds"],
+    )
     url = _board_url(card.board)
     if request.htmx:
         response = HttpResponse(status=204)

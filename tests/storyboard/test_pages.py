@@ -195,6 +195,12 @@ def test_editing_a_card_with_the_composer(client_for, personas, board, cards):
     bad = client.post(url, {"subject": "a gull", "seconds": "5", "transition": "crossfade"})
     assert bad.status_code == 400 and "4, 8, 12 seconds" in bad.content.decode()
     check(bad.content.decode())
+    fade = client.post(
+        url,
+        {"subject": "a gull", "seconds": "8", "transition": "crossfade", "transition_seconds": "9"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Ensure this value is less than or equal to 5" in fade.content.decode()
     saved = client.post(
         url,
         {
