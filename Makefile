@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/request_limits.py
 	$(PY) bench/load.py
 	$(PY) bench/take_tree.py
+	$(PY) bench/board_cut.py
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "axes",
     "studio",
     "library",
+    "storyboard",
     "teams",
 ]
 

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/generate/", views.generate, name="generate"),
     path("w/<slug:slug>/library/", include("library.urls")),
+    path("w/<slug:slug>/boards/", include("storyboard.urls")),
     path("w/<slug:slug>/references/", reference_views.upload_reference, name="upload_reference"),
     path(
         "w/<slug:slug>/references/panel/", reference_views.reference_panel, name="reference_panel"

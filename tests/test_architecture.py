@@ -22,7 +22,9 @@ def imports_of(path: Path) -> set[str]:
     return found
 
 
-def project_imports(folder: str, packages=("studio", "library")) -> dict[str, set[str]]:
+def project_imports(
+    folder: str, packages=("studio", "library", "storyboard")
+) -> dict[str, set[str]]:
     return {
         str(path.relative_to(REPO)): {
             name for name in imports_of(path) if name.split(".")[0] in packages
@@ -54,9 +56,31 @@ def test_the_engine_is_reached_only_from_above_it():
             assert module.startswith(allowed), module
 
 
+def test_storyboard_sits_above_library_and_studio():
+    """storyboard → library → studio: nothing below reaches up into storyboard."""
+    for folder in ("studio", "library"):
+        for module, names in project_imports(folder, packages=("storyboard",)).items():
+            assert not names, module
+
+
+def test_no_template_below_storyboard_names_it():
+    for folder in ("studio", "library"):
+        for path in (REPO / "templates" / folder).rglob("*.html"):
+            assert "storyboard" not in path.read_text(encoding="utf-8"), path
+
+
+def test_storyboard_imports_only_at_the_top_of_a_module():
+    for path in (REPO / "storyboard").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                inner = [n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)]
+                assert not inner, f"{path.relative_to(REPO)}: import inside {node.name}()"
+
+
 def test_teams_sits_above_studio_and_library():
     """teams may use studio; nothing below reaches up into it (templates name its urls)."""
-    for folder in ("studio", "library"):
+    for folder in ("studio", "library", "storyboard"):
         for module, names in project_imports(folder, packages=("teams",)).items():
             assert not names, module
 

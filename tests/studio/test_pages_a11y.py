@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from storyboard import boards
+
 VALID = {
     "subject": "a red fox",
     "camera": "truck left alongside",
@@ -142,3 +144,13 @@ def test_the_500_page_needs_no_request_and_is_styled():
     html = render_to_string("500.html")  # as Django's server_error view renders it
     assert "slate.css" in html and "Something went wrong" in html
     check(html)
+
+
+def test_a_storyboard_its_card_editor_and_its_render_quote(client_for, personas, workspace):
+    board = boards.create_board(workspace, "Harbour at dawn")
+    card = boards.add_cards(board, [{"subject": "a gull", "seconds": 4}])[0]
+    for persona in ("editor", "viewer"):
+        client = client_for(personas[persona])
+        check(client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode())
+        check(client.get(reverse("storyboard:card", args=["harbour", card.pk])).content.decode())
+        check(client.get(reverse("storyboard:render", args=["harbour", board.pk])).content.decode())

@@ -1,0 +1,156 @@
+"""Price, reserve and render a whole board: a take per card that needs one, or none at all.
+
+The quote comes first; the render queues every card's take (each with its ledger hold)
+in one transaction, so a board is reserved whole or not at all. The engine then renders
+the takes as it renders any other; this module never waits on them.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from studio import references, takes
+from studio.images import Fit
+from studio.models import ACTIVE_STATUSES, Status, Take
+from studio.providers.endpoints import Target, find_target
+
+from .boards import board_cards, link_take
+from .models import Board, Card, CardTake
+
+
+class BoardRefused(ValueError):
+    """The board can't be rendered as it is; ``errors`` says why, card by card."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__(" ".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class CardQuote:
+    number: int
+    card: Card
+    estimate: Decimal | None
+
+
+@dataclass
+class Quote:
+    target: Target | None
+    size: str
+    cards: list[CardQuote] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: int = 0  # cards that already have a take
+
+    @property
+    def total(self) -> Decimal | None:
+        """The price of the whole render (None when some card's price is unknown)."""
+        if any(quote.estimate is None for quote in self.cards):
+            return None
+        return sum((quote.estimate for quote in self.cards), Decimal("0"))
+
+
+def needs_take(card: Card) -> bool:
+    """No chosen take that finished or is on its way, and nothing rendering for it now."""
+    if card.chosen_take and card.chosen_take.status in (Status.COMPLETED, *ACTIVE_STATUSES):
+        return False
+    return not any(link.take.status in ACTIVE_STATUSES for link in card.card_takes.all())
+
+
+def quote(board: Board, provider: str | None = None, model: str | None = None) -> Quote:
+    """What rendering the board would cost, and what stands in its way."""
+    cards = board_cards(board)
+    provider = provider or board.provider
+    target = find_target(board.workspace, provider, board.model if model is None else model)
+    found = Quote(target=target, size=board.size)
+    if not cards:
+        found.errors.append("This board has no cards yet: add some, or paste a shot list.")
+        return found
+    if target is None:
+        found.errors.append(
+            f"This workspace has no provider “{provider}” with model “{model or board.model}”."
+        )
+        return found
+    info = target.info
+    if board.size not in info.size_values:
+        if target.endpoint is None:  # the free preview renders the board's shape it can
+            found.size = info.size_for("9:16" if _portrait(board.size) else "16:9") or (
+                info.default_size
+            )
+        else:
+            found.errors.append(
+                f"{info.label} doesn't render {board.size}; it renders "
+                f"{', '.join(info.size_values)}. Change the board's size."
+            )
+    allowed = ", ".join(str(s) for s in info.seconds)
+    for number, card in enumerate(cards, 1):
+        if not needs_take(card):
+            found.skipped += 1
+            continue
+        if card.seconds not in info.seconds:
+            found.errors.append(
+                f"Card {number} is {card.seconds} s; {info.label} makes clips of {allowed} seconds."
+            )
+        if card.shot().is_empty:
+            found.errors.append(f"Card {number} is empty: describe its shot.")
+        if card.reference_id and not info.image_reference:
+            found.errors.append(f"Card {number} has a reference image; {info.label} takes none.")
+        sound = info.audio
+        found.cards.append(CardQuote(number, card, info.estimate(found.size, card.seconds, sound)))
+    if not found.cards and not found.errors:
+        found.errors.append("Every card already has a take. Choose one per card, then cut.")
+    return found
+
+
+def _portrait(size: str) -> bool:
+    width, _, height = size.partition("x")
+    return width.isdigit() and height.isdigit() and int(height) > int(width)
+
+
+def render_board(
+    board: Board, *, user=None, provider: str | None = None, model: str | None = None
+) -> list[Take]:
+    """Queue a take for every card that needs one, each held in the ledger, in one
+    transaction (all or nothing). A card with no chosen take gets this one as chosen."""
+    found = quote(board, provider, model)
+    if found.errors:
+        raise BoardRefused(found.errors)
+    target = found.target
+    queued = []
+    with transaction.atomic():
+        for item in found.cards:
+            card = item.card
+            reference = None
+            if card.reference_id:
+                fit = Fit.from_values(card.reference_fit or {})
+                reference = references.first_frame(card.reference, found.size, fit)
+            take = takes.queue_take(
+                board.workspace,
+                card.shot(),
+                provider=target.provider,
+                model=target.info.model,
+                size=found.size,
+                seconds=card.seconds,
+                created_by=user,
+                reference=reference,
+                reference_source=card.reference if reference else None,
+                reference_fit=references.fit_record(fit) if reference else None,
+            )
+            link_take(card, take)
+            if card.chosen_take_id is None or not _usable(card):
+                Card.objects.filter(pk=card.pk).update(chosen_take=take)
+            queued.append(take)
+    return queued
+
+
+def _usable(card: Card) -> bool:
+    return bool(card.chosen_take and card.chosen_take.status == Status.COMPLETED)
+
+
+def cancel_board(board: Board) -> int:
+    """Cancel every take of the board still queued or rendering; each one's hold is
+    released (takes.cancel), finished ones keep their charge. Returns how many."""
+    active = CardTake.objects.filter(
+        card__board=board, take__status__in=ACTIVE_STATUSES
+    ).values_list("take_id", flat=True)
+    return sum(1 for take_id in list(active) if takes.cancel(take_id))

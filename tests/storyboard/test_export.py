@@ -1,0 +1,87 @@
+"""Editor exports read back with OpenTimelineIO: a clip per card, their lengths, metadata."""
+
+import io
+import json
+import zipfile
+
+import opentimelineio as otio
+from django.urls import reverse
+
+from storyboard.models import Card
+
+
+def download(client, board, kind: str) -> bytes:
+    response = client.get(
+        reverse("storyboard:export", args=["harbour", board.pk]), {"format": kind}
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert "attachment" in response["Content-Disposition"]
+    return b"".join(response.streaming_content)
+
+
+def test_the_otio_has_a_clip_per_card_on_a_video_and_an_audio_track(
+    client_for, personas, board, cards, finished_take
+):
+    takes = [finished_take(cards[0], 1), finished_take(cards[1], 2), finished_take(cards[2], 1)]
+    Card.objects.filter(pk=cards[0].pk).update(transition="crossfade", transition_seconds=0.5)
+    timeline = otio.adapters.read_from_string(
+        download(client_for(personas["viewer"]), board, "otio").decode(), "otio_json"
+    )
+    video, audio = timeline.tracks
+    assert (video.kind, audio.kind) == ("Video", "Audio")
+    clips = list(video.find_clips())
+    assert len(clips) == 3 and len(list(audio.find_clips())) == 3
+    assert [c.source_range.duration.to_seconds() for c in clips] == [1, 2, 1]
+    assert [c.media_reference.target_url for c in clips] == [
+        f"media/card-01-take-{takes[0].pk}.mp4",
+        f"media/card-02-take-{takes[1].pk}.mp4",
+        f"media/card-03-take-{takes[2].pk}.mp4",
+    ]
+    slate = clips[1].metadata["slate"]
+    assert slate["take"] == takes[1].pk and slate["shot"]["camera"] == "tracking shot"
+    assert slate["model"] == "" and slate["cost"] == "0"
+    assert [type(item).__name__ for item in video] == ["Clip", "Transition", "Clip", "Clip"]
+
+
+def test_the_edl_lists_the_cards_in_order(client_for, personas, board, cards, finished_take):
+    for card in cards:
+        finished_take(card, 1)
+    edl = download(client_for(personas["editor"]), board, "edl").decode()
+    assert edl.startswith("TITLE: Harbour at dawn")
+    assert [line.split()[0] for line in edl.splitlines() if line[:3].isdigit()] == [
+        "001",
+        "002",
+        "003",
+    ]
+
+
+def test_the_bundle_opens_with_its_media_beside_the_timeline(
+    client_for, personas, board, cards, finished_take
+):
+    for card in cards:
+        finished_take(card, 1)
+    bundle = zipfile.ZipFile(io.BytesIO(download(client_for(personas["editor"]), board, "bundle")))
+    names = set(bundle.namelist())
+    timeline = otio.adapters.read_from_string(bundle.read("board.otio").decode(), "otio_json")
+    for clip in timeline.find_clips():
+        assert clip.media_reference.target_url in names  # relative to the bundle's top
+        assert bundle.read(clip.media_reference.target_url)[4:8] == b"ftyp"
+    manifest = json.loads(bundle.read("manifest.json"))
+    assert manifest["board"]["title"] == "Harbour at dawn" and len(manifest["cards"]) == 3
+
+
+def test_an_export_needs_every_card_taken_and_a_known_format(
+    client_for, personas, board, cards, finished_take
+):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:export", args=["harbour", board.pk])
+    finished_take(cards[0], 1)
+    response = client.get(url, {"format": "otio"})
+    assert (
+        response.status_code == 400
+        and "Cards 2, 3 have no finished chosen take" in response.content.decode()
+    )
+    for card in cards[1:]:
+        finished_take(card, 1)
+    response = client.get(url, {"format": "mov"})
+    assert response.status_code == 400 and "isn&#x27;t one of them" in response.content.decode()

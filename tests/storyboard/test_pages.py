@@ -1,0 +1,246 @@
+"""The board pages for each persona: what they show, what they change, what they refuse."""
+
+import pytest
+from django.db import connection
+from django.urls import URLPattern, reverse
+
+from storyboard import boards
+from storyboard.models import Board, Card
+from storyboard.urls import urlpatterns
+from tests.studio.test_pages_a11y import check
+
+OK, SEE_OTHER = 200, 302
+LOGIN = "login"
+PERSONAS = ("anonymous", "outsider", "viewer", "editor", "owner")
+READ = (LOGIN, 404, OK, OK, OK)
+WRITE = (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)
+
+# route name: (method, data, what each of PERSONAS gets, in that order)
+MATRIX = {
+    "boards":         ("get",  {}, READ),
+    "board":          ("get",  {}, READ),
+    "board_settings": ("post", {"title": "T", "target": "animatic", "size": "1280x720"}, WRITE),
+    "board_style":    ("post", {"lighting": "dusk"}, WRITE),
+    "card_add":       ("post", {"subject": "a fox"}, WRITE),
+    "reorder":        ("post", {"order": "", "revision": "0"}, (LOGIN, 404, 403, 409, 409)),
+    "import":         ("post", {"text": "Subject: a fox"}, WRITE),
+    "render":         ("get",  {"with": "animatic"}, READ),
+    "cancel_render":  ("post", {}, WRITE),
+    "cut":            ("post", {}, (LOGIN, 404, 403, 400, 400)),
+    "cut_media":      ("get",  {}, (LOGIN, 404, 404, 404, 404)),  # no cut yet
+    "export":         ("get",  {"format": "otio"}, (LOGIN, 404, 400, 400, 400)),  # no takes
+    "card":           ("get",  {}, READ),
+    "card_preview":   ("post", {"subject": "a fox"}, READ),
+    "card_settings":  ("post", {"seconds": "4"}, READ),
+    "card_duplicate": ("post", {}, WRITE),
+    "card_delete":    ("post", {}, WRITE),
+    "card_move":      ("post", {"direction": "later"}, WRITE),
+    "card_choose":    ("post", {"take": "999999"}, (LOGIN, 404, 403, 404, 404)),
+}  # fmt: skip
+
+
+def test_every_route_is_in_the_matrix():
+    assert {p.name for p in urlpatterns if isinstance(p, URLPattern)} == set(MATRIX)
+
+
+def args_for(name: str, board: Board) -> list:
+    if name == "boards":
+        return ["harbour"]
+    if name.startswith("card") and name != "card_add":
+        # A card of its own for each request: a delete must not hide the next persona's answer.
+        card = boards.add_cards(board, [{"subject": "a fox", "seconds": 4}])[0]
+        return ["harbour", card.pk]
+    return ["harbour", board.pk]
+
+
+@pytest.mark.parametrize("name", MATRIX)
+def test_access_matrix(client, personas, board, cards, name):
+    method, data, expected = MATRIX[name]
+    for persona, want in zip(PERSONAS, expected, strict=True):
+        client.logout()
+        if persona != "anonymous":
+            client.force_login(personas[persona])
+        url = reverse(f"storyboard:{name}", args=args_for(name, board))
+        response = getattr(client, method)(url, data)
+        if want == LOGIN:
+            assert response.status_code == 302 and "/login/" in response["Location"], persona
+        else:
+            assert response.status_code == want, (persona, response.content[:300])
+
+
+def test_another_workspaces_board_is_a_404_even_through_my_own_workspace(
+    client_for, personas, board, cards
+):
+    client = client_for(personas["outsider"])
+    assert client.get(reverse("storyboard:board", args=["elsewhere", board.pk])).status_code == 404
+    card_url = reverse("storyboard:card_delete", args=["elsewhere", cards[0].pk])
+    assert client.post(card_url).status_code == 404
+    assert Card.objects.filter(pk=cards[0].pk).exists()
+
+
+def test_the_board_page_shows_the_timeline_and_reads_well(client_for, personas, board, cards):
+    boards.set_style(board, {"lighting": "golden hour"})
+    for persona in ("editor", "viewer"):
+        html = client_for(personas[persona]).get(
+            reverse("storyboard:board", args=["harbour", board.pk])
+        )
+        page = check(html.content.decode())
+        text = html.content.decode()
+        assert (
+            "00:04.00–00:08.00" in text and 'running time <span id="running-time">00:12.00' in text
+        )
+        assert "(board style)" in text and "golden hour" in text
+        assert ('draggable="true"' in text) == (persona == "editor")
+        assert ("Move card 2 earlier" in text) == (persona == "editor")
+    assert "Boards" in page.links
+    check(
+        client_for(personas["editor"])
+        .get(reverse("storyboard:boards", args=["harbour"]))
+        .content.decode()
+    )
+    check(
+        client_for(personas["editor"])
+        .get(reverse("storyboard:card", args=["harbour", cards[0].pk]))
+        .content.decode()
+    )
+
+
+def count_queries(client, url: str) -> int:
+    """Queries one page costs (a wrapper: the request's start empties connection.queries)."""
+    found = []
+
+    def count(execute, sql, params, many, context):
+        found.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        assert client.get(url).status_code == 200
+    return len(found)
+
+
+def test_the_board_page_costs_the_same_queries_for_more_cards(
+    client_for, personas, board, cards, finished_take
+):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:board", args=["harbour", board.pk])
+    for card in cards:
+        finished_take(card)
+    few = count_queries(client, url)
+    boards.add_cards(board, [{"subject": f"s{n}", "seconds": 4} for n in range(5)])
+    for card in board.cards.all()[3:]:
+        finished_take(card)
+        finished_take(card, choose=False)
+    assert 0 < count_queries(client, url) == few
+
+
+def test_editors_add_duplicate_move_and_delete_cards_through_htmx(
+    client_for, personas, board, cards
+):
+    client = client_for(personas["editor"])
+    htmx = {"HX-Request": "true"}
+    response = client.post(
+        reverse("storyboard:card_add", args=["harbour", board.pk]),
+        {"subject": "fog", "seconds": "8"},
+        headers=htmx,
+    )
+    assert response.status_code == 200 and 'id="board-strip"' in response.content.decode()
+    fog = board.cards.get(subject="fog")
+    assert fog.position == 3 and fog.seconds == 8
+    client.post(
+        reverse("storyboard:card_move", args=["harbour", fog.pk]),
+        {"direction": "earlier"},
+        headers=htmx,
+    )
+    client.post(reverse("storyboard:card_duplicate", args=["harbour", fog.pk]), headers=htmx)
+    assert list(board.cards.values_list("subject", flat=True)) == [
+        "lighthouse keeper",
+        "a gull",
+        "fog",
+        "fog",
+        "the lamp",
+    ]
+    client.post(reverse("storyboard:card_delete", args=["harbour", fog.pk]), headers=htmx)
+    assert list(board.cards.values_list("position", flat=True)) == [0, 1, 2, 3]
+
+
+def test_a_drag_and_drop_reorder_and_a_stale_one(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:reorder", args=["harbour", board.pk])
+    ids = [c.pk for c in cards]
+    order = ",".join(str(i) for i in [ids[2], ids[0], ids[1]])
+    response = client.post(
+        url, {"order": order, "revision": board.revision}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "board-problem" not in response.content.decode()
+    assert list(board.cards.values_list("pk", flat=True)) == [ids[2], ids[0], ids[1]]
+    stale = client.post(
+        url,
+        {"order": ",".join(map(str, ids)), "revision": board.revision},
+        headers={"HX-Request": "true"},
+    )
+    assert "Someone changed this board" in stale.content.decode()
+    assert list(board.cards.values_list("pk", flat=True)) == [ids[2], ids[0], ids[1]]
+
+
+def test_editing_a_card_with_the_composer(client_for, personas, board, cards):
+    boards.set_style(board, {"lighting": "golden hour"})
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card", args=["harbour", cards[1].pk])
+    page = client.get(url).content.decode()
+    assert 'placeholder="From the board style: golden hour"' in page and "Save card" in page
+    preview = client.post(
+        reverse("storyboard:card_preview", args=["harbour", cards[1].pk]), {"subject": "a gull"}
+    )
+    assert "Lighting: golden hour." in preview.content.decode()  # the prompt as it renders
+    bad = client.post(url, {"subject": "a gull", "seconds": "5", "transition": "crossfade"})
+    assert bad.status_code == 400 and "4, 8, 12 seconds" in bad.content.decode()
+    check(bad.content.decode())
+    fade = client.post(
+        url,
+        {"subject": "a gull", "seconds": "8", "transition": "crossfade", "transition_seconds": "9"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Ensure this value is less than or equal to 5" in fade.content.decode()
+    saved = client.post(
+        url,
+        {
+            "subject": "a gull",
+            "motion": "dives",
+            "seconds": "8",
+            "transition": "crossfade",
+            "transition_seconds": "1",
+        },
+    )
+    assert saved.status_code == 302
+    card = Card.objects.get(pk=cards[1].pk)
+    assert (card.motion, card.seconds, card.transition, card.lighting) == (
+        "dives",
+        8,
+        "crossfade",
+        "",
+    )
+    assert float(card.transition_seconds) == 1.0
+
+
+def test_board_settings_and_a_size_the_model_does_not_render(client_for, personas, board):
+    client = client_for(personas["owner"])
+    url = reverse("storyboard:board_settings", args=["harbour", board.pk])
+    bad = client.post(url, {"title": "T", "target": "animatic", "size": "320x180"})
+    assert bad.status_code == 400 and "not one of them" in bad.content.decode()
+    check(bad.content.decode())
+    assert Board.objects.get(pk=board.pk).title == "Harbour at dawn"
+
+
+def test_creating_a_board(client_for, personas):
+    client = client_for(personas["editor"])
+    response = client.post(
+        reverse("storyboard:boards", args=["harbour"]),
+        {"title": "Gulls", "target": "animatic", "size": "720x1280"},
+    )
+    board = Board.objects.get(title="Gulls")
+    assert response["Location"] == reverse("storyboard:board", args=["harbour", board.pk])
+    assert board.size == "720x1280" and board.provider == "animatic"
+    assert (
+        client.post(reverse("storyboard:boards", args=["harbour"]), {"title": ""}).status_code
+        == 400
+    )

@@ -1,0 +1,145 @@
+"""Price, reserve and render a board: all of it held at once, or nothing."""
+
+from decimal import Decimal
+
+import av
+import pytest
+from django.urls import reverse
+
+from storyboard import assemble, boards, renders
+from storyboard.models import Card, CardTake
+from studio import takes
+from studio.engine import local
+from studio.models import LedgerEntry, LedgerKind, Status, Take
+from studio.providers import endpoints
+
+
+@pytest.fixture
+def priced(board, cards):
+    """The board renders on a gateway's Sora 2 at $0.10 a second (nothing is sent in tests)."""
+    endpoints.add_endpoint(
+        board.workspace,
+        name="gw",
+        kind="openai",
+        base_url="https://gw.example/v1",
+        api_key="sk-test-123456",
+        models=["sora-2"],
+    )
+    board.provider, board.model = "gw", "sora-2"
+    board.save()
+    return board
+
+
+def held(workspace) -> Decimal:
+    return sum(
+        (e.amount for e in LedgerEntry.objects.filter(workspace=workspace, kind=LedgerKind.HOLD)),
+        Decimal("0"),
+    )
+
+
+def test_the_quote_is_the_price_of_every_card_that_needs_a_take(priced, cards):
+    quote = renders.quote(priced)
+    assert not quote.errors and [q.estimate for q in quote.cards] == [Decimal("0.4")] * 3
+    assert quote.total == Decimal("1.2")
+
+
+def test_rendering_holds_the_whole_price_and_links_a_chosen_take_per_card(priced, cards, editor):
+    queued = renders.render_board(priced, user=editor)
+    assert len(queued) == 3 and held(priced.workspace) == Decimal("1.2")
+    for card, take in zip(boards.board_cards(priced), queued, strict=True):
+        assert card.chosen_take_id == take.pk and take.status == Status.QUEUED
+        assert CardTake.objects.get(take=take).card_id == card.pk
+        assert (take.provider, take.model, take.seconds) == ("gw", "sora-2", 4)
+    # Cards with a take on its way are left alone: nothing more to render or hold.
+    with pytest.raises(renders.BoardRefused, match="Every card already has a take"):
+        renders.render_board(priced, user=editor)
+    assert held(priced.workspace) == Decimal("1.2")
+    takes.cancel(queued[0].pk)  # a cancelled card costs nothing: its hold comes back
+    released = LedgerEntry.objects.get(take=queued[0], kind=LedgerKind.RELEASE)
+    assert released.amount == Decimal("0.4")
+
+
+def test_one_bad_card_refuses_the_whole_board_and_stores_nothing(priced, cards, editor):
+    Card.objects.filter(pk=cards[1].pk).update(seconds=5)
+    Card.objects.filter(pk=cards[2].pk).update(subject="", motion="")
+    with pytest.raises(renders.BoardRefused) as caught:
+        renders.render_board(priced, user=editor)
+    assert caught.value.errors == [
+        "Card 2 is 5 s; Sora 2 makes clips of 4, 8, 12 seconds.",
+        "Card 3 is empty: describe its shot.",
+    ]
+    assert not Take.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_an_empty_board_or_a_missing_provider_is_refused(board, editor):
+    with pytest.raises(renders.BoardRefused, match="no cards yet"):
+        renders.render_board(board, user=editor)
+    board.provider = "gone"
+    boards.add_cards(board, [{"subject": "fox", "seconds": 4}])
+    with pytest.raises(renders.BoardRefused, match="no provider “gone”"):
+        renders.render_board(board, user=editor)
+
+
+def test_the_render_page_shows_the_price_first_then_reserves(client_for, personas, priced):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:render", args=["harbour", priced.pk])
+    page = client.get(url).content.decode()
+    assert 'id="quote-total">$1.20' in page and "Reserve and render ($1.20)" in page
+    assert not Take.objects.exists()
+    assert client.post(url).status_code == 302
+    assert Take.objects.count() == 3 and held(priced.workspace) == Decimal("1.2")
+    again = client.post(url)
+    assert again.status_code == 400 and "Every card already has a take" in again.content.decode()
+    assert client_for(personas["viewer"]).post(url).status_code == 403
+
+
+def test_the_board_animatic_renders_every_card_free_and_cuts_them_together(
+    client_for, personas, board, cards
+):
+    boards.delete_card(cards[2])  # two 4 s cards (the animatic's shortest) keep this quick
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:render", args=["harbour", board.pk])
+    assert "free" in client.get(url, {"with": "animatic"}).content.decode().lower()
+    client.post(url, {"with": "animatic"})
+    queued = list(Take.objects.order_by("pk"))
+    assert [t.provider for t in queued] == ["animatic", "animatic"]
+    assert held(board.workspace) == 0
+    page = client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode()
+    assert "0 of 2 cards have a finished chosen take · 2 rendering" in page
+    for take in queued:
+        local.run_take(take.pk)
+    response = client.post(reverse("storyboard:cut", args=["harbour", board.pk]))
+    assert response.status_code == 302
+    board.refresh_from_db()
+    assert board.cut_info["method"] == "copy" and board.cut_info["takes"] == [t.pk for t in queued]
+    with av.open(board.cut.path) as container:
+        assert abs(container.duration / av.time_base - 8) < 0.1
+
+
+@pytest.fixture
+def editor(personas):
+    return personas["editor"]
+
+
+def test_a_cut_needs_a_finished_chosen_take_on_every_card(board, cards, finished_take):
+    finished_take(cards[0])
+    with pytest.raises(assemble.CutRefused, match="Cards 2, 3 have no finished chosen take"):
+        assemble.make_cut(board)
+
+
+def test_cancelling_the_board_render_releases_every_card_still_on_its_way(
+    client_for, personas, priced, cards, finished_take
+):
+    finished_take(cards[0], 1)  # already done: kept, and not rendered again
+    queued = renders.render_board(priced, user=personas["editor"])
+    assert len(queued) == 2 and held(priced.workspace) == Decimal("0.8")
+    client = client_for(personas["editor"])
+    page = client.get(reverse("storyboard:board", args=["harbour", priced.pk])).content.decode()
+    assert "Cancel the board render" in page
+    client.post(reverse("storyboard:cancel_render", args=["harbour", priced.pk]))
+    assert {t.status for t in Take.objects.filter(pk__in=[t.pk for t in queued])} == {
+        Status.CANCELLED
+    }
+    releases = LedgerEntry.objects.filter(kind=LedgerKind.RELEASE, take__in=queued)
+    assert sum(e.amount for e in releases) == Decimal("0.8")
+    assert Take.objects.filter(status=Status.COMPLETED).count() == 1

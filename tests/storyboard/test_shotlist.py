@@ -1,0 +1,96 @@
+"""A shot list, pasted or uploaded, becomes cards in one go, or nothing and a reason per line."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from storyboard import shotlist
+from storyboard.models import Card
+
+PARAGRAPHS = """A lighthouse on a cliff at dawn, waves below.
+
+Subject: the keeper
+Motion: climbs the spiral stairs
+Camera: slow push-in
+Seconds: 8
+"""
+MARKDOWN = """- Subject: a gull Motion: dives Camera: tracking shot
+- the lamp turns on,
+  light sweeping the sea
+1. Subject: fog rolls in. Seconds: 12
+"""
+CSV = """Subject,Motion,Camera,Lighting,Atmosphere,Seconds
+keeper,climbs,push-in,dawn,calm,4
+"gull, white",dives,tracking,,,8
+"""
+
+
+def test_paragraphs_and_labelled_blocks():
+    first, second = shotlist.read(PARAGRAPHS)
+    assert first.shot.prompt == "A lighthouse on a cliff at dawn, waves below." and first.line == 1
+    assert (second.shot.subject, second.shot.camera, second.seconds) == (
+        "the keeper",
+        "slow push-in",
+        8,
+    )
+    assert second.line == 3
+
+
+def test_a_markdown_list_with_continued_items():
+    shots = shotlist.read(MARKDOWN)
+    assert [s.shot.subject for s in shots] == ["a gull", "", "fog rolls in."]
+    assert shots[1].shot.prompt == "the lamp turns on, light sweeping the sea"
+    assert shots[2].seconds == 12
+
+
+def test_csv_with_smcla_columns():
+    keeper, gull = shotlist.read(CSV)
+    assert keeper.shot.lighting == "dawn" and keeper.seconds == 4
+    assert gull.shot.subject == "gull, white" and gull.seconds == 8 and gull.line == 3
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "Line 1: Paste or upload a shot list"),
+        ("- a fox\nnot an item\n", "Line 2: not a list item"),
+        ("Subject: a\nSeconds: ten\n\nSubject: b", "Line 1: “ten” isn't a length of 1 to 60 s"),
+        ("Subject: a\n\nhello Subject: b", "Line 3: “hello” comes before the first label"),
+        ("Subject,Motion\na,b,c\n", "Line 2: 3 cells, but the header names 2 columns"),
+        ("Subject,Seconds\na,4\n,8\n", "Line 3: no shot here"),
+        ("Subject: a Subject: b", "Line 1: Subject is given twice"),
+        ("Seconds: 4", "Line 1: no shot here"),
+    ],
+)
+def test_what_cannot_be_read_is_named_by_line(text, problem):
+    with pytest.raises(shotlist.ShotListInvalid) as caught:
+        shotlist.read(text)
+    assert any(str(p).startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_pasted_shots_become_cards_in_order(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    response = client.post(
+        reverse("storyboard:import", args=["harbour", board.pk]), {"text": MARKDOWN}
+    )
+    assert response.status_code == 302
+    found = list(board.cards.values_list("subject", "seconds", "position"))
+    assert found[3:] == [("a gull", 4, 3), ("", 4, 4), ("fog rolls in.", 12, 5)]
+
+
+def test_an_uploaded_csv_becomes_cards(client_for, personas, board):
+    client = client_for(personas["editor"])
+    upload = SimpleUploadedFile("shots.csv", CSV.encode("utf-8-sig"), "text/csv")
+    client.post(reverse("storyboard:import", args=["harbour", board.pk]), {"upload": upload})
+    assert list(board.cards.values_list("subject", flat=True)) == ["keeper", "gull, white"]
+
+
+def test_a_list_with_a_bad_line_stores_nothing_and_says_which(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    text = "- Subject: a gull\n- Subject: fog Seconds: 99\ngarbage\n"
+    response = client.post(reverse("storyboard:import", args=["harbour", board.pk]), {"text": text})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Line 2: “99” isn&#x27;t a length" in html and "Line 3: not a list item" in html
+    assert "Nothing was added" in html
+    assert Card.objects.filter(board=board).count() == 3
