@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from studio import images, takes, workspaces
+from studio import budgets, images, takes, workspaces
 from studio.engine import sweep
 from studio.forms import ShotForm
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
@@ -88,18 +88,21 @@ class Command(OneLineErrorsCommand):
                 self.invalid(f"--reference: {error}")
         # Only now, with the input valid, may anything be stored.
         workspace = workspace or workspaces.default_workspace()
-        take = takes.queue_take(
-            workspace,
-            form.shot(),
-            provider=data["provider"],
-            model=data["model"],
-            size=data["size"],
-            seconds=data["seconds"],
-            seed=data["seed"],
-            reference=reference,
-            negative_prompt=data["negative_prompt"],
-            sound=data["sound"],
-        )
+        try:
+            take = takes.queue_take(
+                workspace,
+                form.shot(),
+                provider=data["provider"],
+                model=data["model"],
+                size=data["size"],
+                seconds=data["seconds"],
+                seed=data["seed"],
+                reference=reference,
+                negative_prompt=data["negative_prompt"],
+                sound=data["sound"],
+            )
+        except budgets.OverBudget as error:
+            self.invalid(str(error))
         if not options["json"]:
             cost = (
                 "unknown (no price on record)" if take.estimate is None else f"${take.estimate:.2f}"
