@@ -99,11 +99,15 @@ def parse_month(text: str) -> tuple[int, int]:
     return int(year), int(month)
 
 
-def spent(workspace_id: int, month: Month, *, user_id: int | None = None, exclude=None):
-    """What the workspace (or one member in it) has held or been charged in ``month``."""
-    takes = Take.objects.filter(
+def _month_takes(workspace_id: int, month: Month):
+    return Take.objects.filter(
         workspace_id=workspace_id, created_at__gte=month.start, created_at__lt=month.end
     )
+
+
+def spent(workspace_id: int, month: Month, *, user_id: int | None = None, exclude=None):
+    """What the workspace (or one member in it) has held or been charged in ``month``."""
+    takes = _month_takes(workspace_id, month)
     if user_id is not None:
         takes = takes.filter(created_by_id=user_id)
     if exclude is not None:
@@ -291,18 +295,23 @@ def overview(workspace: Workspace, month: Month | None = None) -> dict:
     month = month or month_of(budget)
     total = spent(workspace.pk, month)
     cap = budget.monthly_cap if budget else None
-    members = []
     caps = {c.user_id: c.monthly_cap for c in budget.member_caps.all()} if budget else {}
-    for membership in workspace.memberships.select_related("user").order_by("user__username"):
-        user_id = membership.user_id
-        members.append(
-            {
-                "user": membership.user,
-                "role": membership.role,
-                "cap": caps.get(user_id),
-                "spent": spent(workspace.pk, month, user_id=user_id) if user_id in caps else None,
-            }
-        )
+    by_member = dict(
+        _month_takes(workspace.pk, month)
+        .values_list("created_by_id")
+        .annotate(total=Sum(TAKE_SPEND))
+        .order_by()
+    )
+    members = [
+        {
+            "membership_id": membership.pk,
+            "user": membership.user,
+            "role": membership.role,
+            "cap": caps.get(membership.user_id),
+            "spent": by_member.get(membership.user_id, ZERO),
+        }
+        for membership in workspace.memberships.select_related("user").order_by("user__username")
+    ]
     return {
         "budget": budget,
         "month": month,
