@@ -9,10 +9,13 @@ the month (day × member × model, then status), served by the take index on
 import csv
 import io
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Sum
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Case, CharField, Count, F, Func, Sum, Value, When
 from django.db.models.functions import TruncDate
 
 from .budgets import TAKE_SPEND, ZERO, Month, month_of, zone_of
@@ -28,11 +31,19 @@ def report(workspace: Workspace, month: Month | None = None) -> dict:
     month = month or month_of(budget)
     takes = workspace.takes.filter(created_at__gte=month.start, created_at__lt=month.end)
     rows = list(
-        takes.annotate(day=TruncDate("created_at", tzinfo=zone_of(budget)))
-        .values("day", "created_by__username", "model", "provider")
+        takes.annotate(day=local_day(zone_of(budget), month))
+        .values("day", "created_by_id", "model", "provider")
         .annotate(spend=Sum(TAKE_SPEND), takes=Count("id"))
         .order_by("day")
     )
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in={row["created_by_id"] for row in rows})
+        .values_list("pk", "username")
+    )
+    for row in rows:
+        row["day"] = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
+        row["member"] = names.get(row["created_by_id"], "shell")
     statuses = {
         row["status"]: row
         for row in takes.values("status").annotate(spend=Sum(TAKE_SPEND), takes=Count("id"))
@@ -60,7 +71,33 @@ def report(workspace: Workspace, month: Month | None = None) -> dict:
 
 
 def _member(row: dict) -> str:
-    return row["created_by__username"] or "shell"
+    return row["member"]
+
+
+def local_day(zone: ZoneInfo, month: Month):
+    """The take's day in ``zone``, as SQL. On SQLite, Django's TruncDate with a zone calls a
+    Python function per row (most of the usage page's time over a busy month), so the day is
+    SQLite's own date() shifted by the zone's offset, one branch per offset the month has
+    (a daylight-saving change adds one)."""
+    if connection.vendor != "sqlite":
+        return TruncDate("created_at", tzinfo=zone)
+    spans, at = [], month.start.astimezone(UTC)
+    while at < month.end:
+        offset = int(at.astimezone(zone).utcoffset().total_seconds() // 60)
+        if not spans or spans[-1][1] != offset:
+            spans.append((at, offset))
+        at += timedelta(minutes=15)  # offsets change on the quarter hour
+    branches = [
+        When(created_at__lt=spans[n + 1][0], then=_shifted(offset))
+        for n, (_, offset) in enumerate(spans[:-1])
+    ]
+    return Case(*branches, default=_shifted(spans[-1][1]), output_field=CharField())
+
+
+def _shifted(minutes: int):
+    return Func(
+        F("created_at"), Value(f"{minutes:+d} minutes"), function="date", output_field=CharField()
+    )
 
 
 def _model(row: dict) -> str:

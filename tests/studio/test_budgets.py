@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from studio import budgets, ledger, takes
+from studio import budgets, ledger, takes, usage
 from studio.models import Budget, BudgetAlert, LedgerEntry, Status, Take
 from studio.prompts import Shot
 from studio.providers import endpoints
@@ -183,7 +183,7 @@ RACE = """
 import json, threading, time
 from decimal import Decimal
 from django.db import connection
-from studio import budgets, takes
+from studio import budgets, takes, usage
 from studio.models import LedgerEntry, Take, Workspace
 from studio.prompts import Shot
 from studio.providers import endpoints
@@ -228,6 +228,7 @@ print(json.dumps({
     "holds": LedgerEntry.objects.filter(workspace=workspace).count(),
     "spent": str(budgets.spent(workspace.pk, budgets.month_of(None))),
     "seconds": round(time.monotonic() - began, 2),
+    "usage": usage.as_json(usage.report(workspace)),  # the day in SQL, on either database
 }))
 """
 
@@ -246,6 +247,8 @@ def check(result: dict) -> None:
     assert (result["accepted"], result["refused"]) == (3, 17), result
     assert result["takes"] == result["holds"] == 3
     assert Decimal(result["spent"]) == Decimal("1.20")
+    assert Decimal(result["usage"]["total"]) == Decimal("1.20")
+    assert len(result["usage"]["days"]) == 1
 
 
 @pytest.mark.slow
@@ -259,3 +262,18 @@ def test_twenty_concurrent_takes_against_a_cap_for_three_accept_three_on_postgre
     database_url,  # noqa: F811
 ):
     check(race(make_install(tmp_path / "var", DATABASE_URL=database_url, **NO_DNS)))
+
+
+def test_usage_days_follow_the_budgets_time_zone_across_a_clock_change(workspace, priced):
+    budgets.set_budget(workspace, time_zone="Europe/Paris")  # summer time from 29 March 2026
+    utc = ZoneInfo("UTC")
+    for moment in (
+        datetime(2026, 3, 28, 22, 30, tzinfo=utc),  # 23:30 on the 28th in Paris (UTC+1)
+        datetime(2026, 3, 29, 22, 30, tzinfo=utc),  # 00:30 on the 30th in Paris (UTC+2)
+        datetime(2026, 3, 31, 22, 30, tzinfo=utc),  # 00:30 on 1 April: the next month
+    ):
+        take = queue(workspace)
+        Take.objects.filter(pk=take.pk).update(created_at=moment)
+    found = usage.report(workspace, budgets.month_of(Budget.objects.get(), key="2026-03"))
+    assert [row["day"].isoformat() for row in found["rows"]] == ["2026-03-28", "2026-03-30"]
+    assert found["total"] == Decimal("0.80")
