@@ -21,8 +21,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Case, DecimalField, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import live
 from .models import (
     ACTIVE_STATUSES,
     Budget,
@@ -185,10 +187,18 @@ def _alert(budget: Budget, month: Month, total: Decimal) -> None:
         )
     if new:
         workspace_id, cap = budget.workspace_id, budget.monthly_cap
+        live.workspace_notice(workspace_id, notice_html(max(new), total, cap, month))
         # robust: a mail server that fails is logged; the alert is recorded all the same.
         transaction.on_commit(
             lambda: _mail_owners(workspace_id, max(new), total, cap, month), robust=True
         )
+
+
+def notice_html(threshold: int, total: Decimal, cap: Decimal, month: Month) -> str:
+    return render_to_string(
+        "studio/budget_notice.html",
+        {"threshold": threshold, "spent": total, "cap": cap, "month": month},
+    )
 
 
 def _mail_owners(workspace_id: int, threshold: int, total, cap, month: Month) -> None:
