@@ -144,26 +144,43 @@ def check_hold(take: Take, amount: Decimal) -> None:
     if budget is None:
         return
     month = month_of(budget, take.created_at)
+    before = _check(budget, month, take.created_by_id, amount, exclude=take.pk)
+    if budget.monthly_cap:
+        _alert(budget, month, before + amount)
+
+
+def precheck(workspace: Workspace, user, amount: Decimal | None) -> None:
+    """check_hold before any work is done (a first frame saved, a take made), without the
+    lock: most refusals then cost nothing. The check inside the hold is the one that counts."""
+    budget = Budget.objects.filter(workspace=workspace).first()
+    if budget is not None and amount:
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        _check(budget, month_of(budget), user_id, amount)
+
+
+def _check(budget: Budget, month: Month, user_id, amount: Decimal, exclude=None) -> Decimal:
+    """Raise OverBudget when ``amount`` more would pass a cap; returns what the workspace
+    had spent in ``month`` before it."""
+    workspace_id = budget.workspace_id
+    before = spent(workspace_id, month, exclude=exclude)
     left_for = []
     if budget.monthly_cap is not None:
-        before = spent(take.workspace_id, month, exclude=take.pk)
         left_for.append(("the workspace's monthly cap", budget.monthly_cap, before))
     cap = None
-    if take.created_by_id is not None:
-        cap = MemberCap.objects.filter(budget=budget, user_id=take.created_by_id).first()
+    if user_id is not None:
+        cap = MemberCap.objects.filter(budget=budget, user_id=user_id).first()
     if cap is not None:
-        mine = spent(take.workspace_id, month, user_id=take.created_by_id, exclude=take.pk)
+        mine = spent(workspace_id, month, user_id=user_id, exclude=exclude)
         left_for.append(("your own monthly cap in this workspace", cap.monthly_cap, mine))
-    for name, limit, before in left_for:
-        if before + amount > limit:
-            left = max(limit - before, ZERO)
+    for name, limit, used in left_for:
+        if used + amount > limit:
+            left = max(limit - used, ZERO)
             raise OverBudget(
                 f"Not queued: this take would cost {money(amount)}, and {name} of "
                 f"{money(limit)} has {money(left)} left for {month.label}. "
-                + owners_sentence(take.workspace_id)
+                + owners_sentence(workspace_id)
             )
-    if budget.monthly_cap:
-        _alert(budget, month, left_for[0][2] + amount)
+    return before
 
 
 def _alert(budget: Budget, month: Month, total: Decimal) -> None:

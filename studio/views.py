@@ -131,6 +131,7 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             return render(request, "studio/composer.html", context)
         return render(request, "studio/workspace.html", context, status=400)
     try:
+        budgets.precheck(membership.workspace, request.user, form.estimate)
         take = _queue(request, membership, form)
     except budgets.OverBudget as error:
         form.add_error(None, str(error))

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 
 from studio import budgets, ledger, takes, usage
@@ -277,3 +278,29 @@ def test_usage_days_follow_the_budgets_time_zone_across_a_clock_change(workspace
     found = usage.report(workspace, budgets.month_of(Budget.objects.get(), key="2026-03"))
     assert [row["day"].isoformat() for row in found["rows"]] == ["2026-03-28", "2026-03-30"]
     assert found["total"] == Decimal("0.80")
+
+
+def test_the_composer_refuses_before_any_work_is_done(
+    client_for, personas, workspace, priced, monkeypatch
+):
+    """No first frame is written, no take made: the check runs before queueing, and the
+    locked check in the hold stays the one that counts."""
+    budgets.set_budget(workspace, monthly_cap=Decimal("0.20"))
+    monkeypatch.setattr(takes, "queue_take", lambda *a, **k: pytest.fail("queued"))
+    data = {"subject": "a gull", "provider": "openai", "model": "sora-2", "size": "1280x720",
+            "seconds": "4"}  # fmt: skip
+    response = client_for(personas["editor"]).post(
+        reverse("generate", args=["harbour"]), data, headers={"HX-Request": "true"}
+    )
+    assert "has $0.20 left" in response.content.decode()
+
+
+def test_the_cli_refuses_in_one_line_with_exit_2(capsys, workspace, priced):
+    budgets.set_budget(workspace, monthly_cap=Decimal("0.20"))
+    args = ["--workspace", "harbour", "--provider", "openai", "--model", "sora-2",
+            "--size", "1280x720", "--seconds", "4", "--subject", "a gull", "--json"]  # fmt: skip
+    with pytest.raises(SystemExit) as exit:
+        call_command("generate", *args)
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and err.count("\n") == 1
+    assert "monthly cap of $0.20 has $0.20 left" in err and not Take.objects.exists()
