@@ -71,6 +71,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.send(text_data=event["html"])
 
+    async def workspace_notice(self, event):
+        # Studio pages only: a take's own page doesn't show workspace notices.
+        if self.take_id is not None or event.get("group") != self.role_group:
+            return
+        if not await self._still_member():
+            return
+        await self.send(text_data=event["html"])
+
     async def _still_member(self) -> bool:
         """Re-checked before forwarding (at most once a second: progress ticks come in
         bursts), so a membership removed by any means stops the flow even if its signal

@@ -10,12 +10,15 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from . import budgets
 from .models import TERMINAL_STATUSES, LedgerEntry, LedgerKind, Take
 
 ZERO = Decimal("0")
 
 
 def hold(take: Take, amount: Decimal | None) -> None:
+    """Hold the take's estimate; budgets.OverBudget (nothing saved) past a monthly cap."""
+    budgets.check_hold(take, amount or ZERO)
     LedgerEntry.objects.create(
         workspace_id=take.workspace_id,
         take=take,

@@ -155,6 +155,15 @@ def _push(take_id: int, *, progress_only: bool) -> None:
         send(groups[role], message)
 
 
+def workspace_notice(workspace_id: int, html: str) -> None:
+    """After commit, a notice (an element with the id it replaces) to every studio page of
+    the workspace, for both roles: a budget alert is everyone's news."""
+    for role in ROLES:
+        group = group_name(workspace_id, role)
+        message = {"type": "workspace.notice", "group": group, "html": html}
+        transaction.on_commit(partial(send, group, message), robust=True)
+
+
 def close_sockets_on_logout(sender, request, user, **kwargs) -> None:
     """Logging out also ends the live connections of that browser session."""
     if user is not None:

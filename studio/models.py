@@ -310,7 +310,11 @@ class Take(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "-created_at"])]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"]),
+            # A member's spend this month (budgets.py: their cap, the usage page).
+            models.Index(fields=["workspace", "created_by", "created_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["credential", "remote_id"],
@@ -426,3 +430,64 @@ class RateLimitBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+BUDGET_THRESHOLDS = [50, 80, 100]  # percent of the workspace's monthly cap that send an alert
+
+
+def default_thresholds() -> list[int]:
+    return list(BUDGET_THRESHOLDS)
+
+
+class Budget(models.Model):
+    """A workspace's monthly spending caps (budgets.py). Its row is also the lock every hold
+    of the workspace takes, so holds are counted one at a time against the caps."""
+
+    workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="budget")
+    # In the catalogue's currency (US dollars). None: no cap for the whole workspace.
+    monthly_cap = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    thresholds = models.JSONField(default=default_thresholds, blank=True)  # percents
+    # Months roll over at midnight on the 1st in this zone.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Budget of {self.workspace_id}: {self.monthly_cap}"
+
+
+class MemberCap(models.Model):
+    """One member's own monthly cap in a workspace, on top of the workspace's."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="member_caps")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    monthly_cap = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "user"], name="one_cap_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.monthly_cap}"
+
+
+class BudgetAlert(models.Model):
+    """A threshold of the workspace's monthly cap that was reached: once per month each."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="budget_alerts")
+    month = models.CharField(max_length=7)  # YYYY-MM, in the budget's time zone
+    threshold = models.PositiveSmallIntegerField()  # percent
+    spent = models.DecimalField(max_digits=10, decimal_places=4)
+    cap = models.DecimalField(max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "month", "threshold"], name="one_alert_per_threshold"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold}% of {self.cap} in {self.month}"

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from . import access, references, takes, workspaces
+from . import access, budgets, references, takes, workspaces
 from .composer import composer_context, prefilled, preview_context
 from .forms import ShotForm, SignupForm
 from .inputs import whole_number
@@ -131,9 +131,29 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if request.htmx:
             return render(request, "studio/composer.html", context)
         return render(request, "studio/workspace.html", context, status=400)
+    try:
+        budgets.precheck(membership.workspace, request.user, form.estimate)
+        take = _queue(request, membership, form)
+    except budgets.OverBudget as error:
+        form.add_error(None, str(error))
+        context = composer_context(membership, form)
+        if request.htmx:
+            return render(request, "studio/composer.html", context)
+        return render(request, "studio/workspace.html", context, status=400)
+    if not request.htmx:
+        return redirect("take", take_id=take.pk)
+    # Keep the fields as they are: the next iteration starts from this shot.
+    context = composer_context(membership, ShotForm(request.POST, workspace=membership.workspace))
+    context["just_queued"] = take
+    response = render(request, "studio/composer.html", context)
+    response.write(render(request, "studio/workspace.html#take_list_oob", context).content)
+    return response
+
+
+def _queue(request: HtmxHttpRequest, membership: Membership, form: ShotForm) -> Take:
     data = form.cleaned_data
     reference = data["reference"]
-    take = takes.queue_take(
+    return takes.queue_take(
         membership.workspace,
         form.shot(),
         reference=references.first_frame(reference, data["size"], form.fit) if reference else None,
@@ -148,14 +168,6 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         sound=data["sound"],
         created_by=request.user,
     )
-    if not request.htmx:
-        return redirect("take", take_id=take.pk)
-    # Keep the fields as they are: the next iteration starts from this shot.
-    context = composer_context(membership, ShotForm(request.POST, workspace=membership.workspace))
-    context["just_queued"] = take
-    response = render(request, "studio/composer.html", context)
-    response.write(render(request, "studio/workspace.html#take_list_oob", context).content)
-    return response
 
 
 @login_required

@@ -67,6 +67,7 @@ class AuditAction(models.TextChoices):
     MEMBER_LEFT = "member_left", "Left"
     OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership transferred"
     SETTINGS_CHANGED = "settings_changed", "Settings changed"
+    BUDGET_CHANGED = "budget_changed", "Budget changed"
 
 
 class AuditEntry(models.Model):

@@ -92,6 +92,11 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/members/<int:member_id>/transfer/", views.transfer, name="transfer"),
     path("w/<slug:slug>/settings/", views.workspace_settings, name="settings"),
+    path("w/<slug:slug>/budget/", views.budget_page, name="budget"),
+    path("w/<slug:slug>/budget/save/", views.budget_save, name="budget_save"),
+    path("w/<slug:slug>/budget/<int:member_id>/", views.member_cap, name="member_cap"),
+    path("w/<slug:slug>/usage/", views.usage_page, name="usage"),
+    path("w/<slug:slug>/usage.csv", views.usage_csv, name="usage_csv"),
     path("w/<slug:slug>/audit/", views.audit_log, name="audit"),
     path("w/<slug:slug>/audit.csv", views.audit_csv, name="audit_csv"),
 ]

@@ -6,15 +6,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from studio import access
+from studio import access, usage
+from studio import budgets as caps
+from studio.budgets import BudgetInvalid
 from studio.forms import SignupForm
 from studio.models import Membership, Role
 
-from . import accounts, audit, invites, members
+from . import accounts, audit, budgets, invites, members
 from .forms import ChangeEmailForm, InviteEmailForm, InviteLinkForm, RoleForm, WorkspaceForm
 from .models import Refused
 
@@ -301,5 +303,106 @@ def audit_csv(request, slug: str) -> HttpResponse:
     rows = audit.entries(membership.workspace, limit=None).iterator()
     response = StreamingHttpResponse(audit.csv_lines(rows), content_type="text/csv")
     name = f"slate-{membership.workspace.slug}-audit.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _budget_page(request, membership: Membership, status: int = 200, **extra) -> HttpResponse:
+    workspace = membership.workspace
+    context = {
+        "workspace": workspace,
+        "membership": membership,
+        "is_owner": membership.role == Role.OWNER,
+        **caps.overview(workspace),
+        **extra,
+    }
+    context.setdefault("typed", {})
+    return render(request, "teams/budget.html", context, status=status)
+
+
+@login_required
+@require_safe
+def budget_page(request, slug: str) -> HttpResponse:
+    """The month's caps, spend and alerts: every member sees them, owners change them."""
+    return _budget_page(request, access.get_membership(request.user, slug))
+
+
+@login_required
+@require_POST
+def budget_save(request, slug: str) -> HttpResponse:
+    membership = _owner(request, slug, "change the budget")
+    typed = {name: request.POST.get(name, "") for name in ("monthly", "thresholds", "time_zone")}
+    try:
+        budgets.change_budget(
+            membership.workspace, by=membership, address=_address(request), **typed
+        )
+    except BudgetInvalid as error:
+        return _budget_page(request, membership, status=400, error=str(error), typed=typed)
+    messages.success(request, "Budget saved.")
+    return redirect("teams:budget", slug=slug)
+
+
+@login_required
+@require_POST
+def member_cap(request, slug: str, member_id: int) -> HttpResponse:
+    membership = _owner(request, slug, "change the budget")
+    member = membership.workspace.memberships.select_related("user").filter(pk=member_id).first()
+    if member is None:
+        raise Http404("No such member.")
+    try:
+        budgets.change_member_cap(
+            membership.workspace,
+            member.user,
+            request.POST.get("monthly", ""),
+            by=membership,
+            address=_address(request),
+        )
+    except BudgetInvalid as error:
+        return _budget_page(
+            request, membership, status=400, member_error=str(error), error_member=member.pk
+        )
+    messages.success(request, f"Cap for {member.user.get_username()} saved.")
+    return redirect("teams:budget", slug=slug)
+
+
+def _month(request, membership: Membership):
+    """The month asked for (?month=YYYY-MM), this month without one; BudgetInvalid if bad."""
+    budget = caps.budget_for(membership.workspace)
+    return caps.month_of(budget, key=request.GET.get("month", "")), budget
+
+
+@login_required
+@require_safe
+def usage_page(request, slug: str) -> HttpResponse:
+    """A month's spend per day (stacked by model), per member, per model and status."""
+    membership = access.get_membership(request.user, slug)
+    try:
+        month, budget = _month(request, membership)
+    except BudgetInvalid as error:
+        month, budget = caps.month_of(caps.budget_for(membership.workspace)), None
+        messages.error(request, str(error))
+        status = 400
+    else:
+        status = 200
+    context = {
+        "workspace": membership.workspace,
+        "report": usage.report(membership.workspace, month),
+        "before": caps.month_before(month, budget),
+        "after": caps.month_after(month, budget),
+    }
+    return render(request, "teams/usage.html", context, status=status)
+
+
+@login_required
+@require_safe
+def usage_csv(request, slug: str) -> HttpResponse:
+    membership = access.get_membership(request.user, slug)
+    try:
+        month, _ = _month(request, membership)
+    except BudgetInvalid as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    report = usage.report(membership.workspace, month)
+    response = HttpResponse(usage.csv_text(report), content_type="text/csv")
+    name = f"slate-{membership.workspace.slug}-usage-{month.key}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

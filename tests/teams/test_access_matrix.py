@@ -29,6 +29,12 @@ MATRIX = {
     "transfer":       ("post", {}, (LOGIN, 404, 403, 403, SEE_OTHER)),
     "settings":       ("post", {"name": "Harbour Films", "slug": "harbour"},
                                    (LOGIN, 404, 403, 403, SEE_OTHER)),
+    "budget":         ("get",  {}, (LOGIN, 404, OK, OK, OK)),
+    "budget_save":    ("post", {"monthly": "100", "thresholds": "50, 80", "time_zone": "UTC"},
+                                   (LOGIN, 404, 403, 403, SEE_OTHER)),
+    "member_cap":     ("post", {"monthly": "10"}, (LOGIN, 404, 403, 403, SEE_OTHER)),
+    "usage":          ("get",  {}, (LOGIN, 404, OK, OK, OK)),
+    "usage_csv":      ("get",  {}, (LOGIN, 404, OK, OK, OK)),
     "audit":          ("get",  {}, (LOGIN, 404, 403, 403, OK)),
     "audit_csv":      ("get",  {}, (LOGIN, 404, 403, 403, OK)),
     # Anyone may leave what they are in; the last owner is told why not (and stays).
@@ -59,7 +65,7 @@ def args_for(name: str, workspace, personas) -> list:
         return [invites.create_invite(workspace, by=owner, role=Role.VIEWER).token]
     if name == "revoke_invite":
         return ["harbour", invites.create_invite(workspace, role=Role.VIEWER).pk]
-    if name in ("change_role", "remove_member", "transfer"):
+    if name in ("change_role", "remove_member", "transfer", "member_cap"):
         return ["harbour", Membership.objects.get(user=personas["viewer"]).pk]
     if name == "password_reset_confirm":
         return ["MQ", "set-password"]

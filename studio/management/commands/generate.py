@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from studio import images, takes, workspaces
+from studio import budgets, images, takes, workspaces
 from studio.forms import ShotForm
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments, see_through
 from studio.models import Take, Workspace
@@ -83,18 +83,21 @@ class Command(OneLineErrorsCommand):
                 self.invalid(f"--reference: {error}")
         # Only now, with the input valid, may anything be stored.
         workspace = workspace or workspaces.default_workspace()
-        take = takes.queue_take(
-            workspace,
-            form.shot(),
-            provider=data["provider"],
-            model=data["model"],
-            size=data["size"],
-            seconds=data["seconds"],
-            seed=data["seed"],
-            reference=reference,
-            negative_prompt=data["negative_prompt"],
-            sound=data["sound"],
-        )
+        try:
+            take = takes.queue_take(
+                workspace,
+                form.shot(),
+                provider=data["provider"],
+                model=data["model"],
+                size=data["size"],
+                seconds=data["seconds"],
+                seed=data["seed"],
+                reference=reference,
+                negative_prompt=data["negative_prompt"],
+                sound=data["sound"],
+            )
+        except budgets.OverBudget as error:
+            self.invalid(str(error))
         if not options["json"]:
             cost = (
                 "unknown (no price on record)" if take.estimate is None else f"${take.estimate:.2f}"
