@@ -39,6 +39,7 @@ urlpatterns = [
     path("takes/<int:take_id>/cancel/", views.take_cancel, name="take_cancel"),
     path("takes/<int:take_id>/download/", views.take_download, name="take_download"),
     path("takes/<int:take_id>/<str:kind>/", views.take_media, name="take_media"),
+    path("s/", include("library.public_urls")),
     path("hooks/<slug:kind>/<str:token>/", webhook_views.provider_webhook, name="provider_webhook"),
     path("", include("teams.urls")),
     path("admin/", admin.site.urls),
