@@ -231,6 +231,7 @@ def share_links(request, slug: str) -> HttpResponse:
             expires=request.POST.get("expires", "7"),
             show_prompt=request.POST.get("show_prompt") == "on",
             allow_download=request.POST.get("allow_download") == "on",
+            review=request.POST.get("review") == "on",
         )
     except Refused as error:
         return _shares_page(request, membership, status=400, problem=str(error))

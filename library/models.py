@@ -173,6 +173,8 @@ class ShareLink(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     show_prompt = models.BooleanField(default=False)
     allow_download = models.BooleanField(default=False)
+    # A review link: visitors (asked for a name) may pick a take and leave comments.
+    review = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -194,3 +196,45 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"share {self.pk} of {'take' if self.take_id else 'folder'}"
+
+
+# --- Client review links: picks and comments left through a share link (issue 13) ---------
+# Separate from any member-side reviews or ratings: these come from people without accounts.
+
+REVIEWER_NAME_LIMIT = 60
+CLIENT_COMMENT_LIMIT = 2000
+
+
+class ClientPick(models.Model):
+    """The take a client reviewer chose through a review link; one per reviewer per link."""
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="picks")
+    reviewer = models.CharField(max_length=REVIEWER_NAME_LIMIT)
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="client_picks")
+    picked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-picked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "reviewer"], name="one_pick_per_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} picked take {self.take_id}"
+
+
+class ClientComment(models.Model):
+    """A client reviewer's comment on a take, optionally at a moment of it."""
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="comments")
+    reviewer = models.CharField(max_length=REVIEWER_NAME_LIMIT)
+    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="client_comments")
+    at_seconds = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    text = models.TextField(max_length=CLIENT_COMMENT_LIMIT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} on take {self.take_id}"

@@ -3,12 +3,15 @@ prompt if the owner chose; nothing else of the workspace. Each request checks th
 afresh (shares.resolve), media included, so a revocation holds on the very next request."""
 
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
+from studio.inputs import whole_number
 from studio.ranged import serve_file
 
-from . import export, shares
+from . import client_reviews, export, shares
+from .folders import Refused
+from .models import ClientComment, ClientPick
 
 # Unknown, expired and revoked links look the same (issue 13): a visitor can't tell which
 # tokens ever existed. 410 would say "this one did".
@@ -25,6 +28,36 @@ def _gone(request) -> HttpResponse:
     return _private(render(request, "library/share_gone.html", status=GONE_STATUS))
 
 
+REVIEWER_KEY = "slate_reviewer"  # the name a reviewer gave, kept in their session
+
+
+def _page(request, link, token: str, takes, status=200, **extra) -> HttpResponse:
+    reviewer = request.session.get(REVIEWER_KEY, "") if link.review else ""
+    picked = None
+    if link.review:
+        comments = {}
+        for comment in ClientComment.objects.filter(link=link):
+            comments.setdefault(comment.take_id, []).append(comment)
+        for take in takes:
+            take.link_comments = comments.get(take.pk, [])
+        if reviewer:
+            pick = ClientPick.objects.filter(link=link, reviewer=reviewer).first()
+            picked = pick.take_id if pick else None
+    title = link.take.title if link.take_id else link.folder.name
+    context = {
+        "link": link,
+        "token": token,
+        "takes": takes,
+        "title": title,
+        "reviewer": reviewer,
+        "picked": picked,
+        **extra,
+    }
+    response = render(request, "library/shared.html", context, status=status)
+    response["Cache-Control"] = "private, no-cache"
+    return _private(response)
+
+
 @require_safe
 def shared(request, token: str) -> HttpResponse:
     try:
@@ -35,11 +68,32 @@ def shared(request, token: str) -> HttpResponse:
     if not takes:
         return _gone(request)
     shares.count_view(link)
-    title = link.take.title if link.take_id else link.folder.name
-    context = {"link": link, "token": token, "takes": takes, "title": title}
-    response = render(request, "library/shared.html", context)
-    response["Cache-Control"] = "private, no-cache"
-    return _private(response)
+    return _page(request, link, token, takes)
+
+
+@require_POST
+def review(request, token: str) -> HttpResponse:
+    """A reviewer's pick or comment; only on a review link, only on a take it shares."""
+    try:
+        link = shares.resolve(token)
+        if not link.review:
+            raise shares.Gone
+        takes = shares.shared_takes(link)
+        take = shares.shared_take(link, whole_number(request.POST.get("take", "")) or 0)
+    except shares.Gone:
+        return _gone(request)
+    name = request.POST.get("name", "")
+    try:
+        if request.POST.get("action") == "pick":
+            client_reviews.pick(link, name, take)
+        else:
+            client_reviews.comment(
+                link, name, take, request.POST.get("text", ""), request.POST.get("at", "")
+            )
+    except Refused as error:
+        return _page(request, link, token, takes, status=400, problem=str(error))
+    request.session[REVIEWER_KEY] = client_reviews.clean_reviewer(name)
+    return _private(redirect(f"{request.path.rsplit('review/', 1)[0]}#shared-take-{take.pk}"))
 
 
 @require_safe

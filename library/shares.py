@@ -49,6 +49,7 @@ def create(
     expires: str = "7",
     show_prompt: bool = False,
     allow_download: bool = False,
+    review: bool = False,
 ) -> tuple[ShareLink, str]:
     """A new link and its token (the only time the token exists outside a browser)."""
     if (take is None) == (folder is None):
@@ -64,6 +65,7 @@ def create(
         token_hash=digest(token),
         show_prompt=show_prompt,
         allow_download=allow_download,
+        review=review,
         created_by=membership.user,
         expires_at=expires_at,
     )
@@ -124,4 +126,5 @@ def active_links(workspace):
         ShareLink.objects.filter(workspace=workspace, revoked_at=None)
         .exclude(expires_at__lte=now)
         .select_related("take", "folder", "created_by")
+        .prefetch_related("picks", "comments")
     )

@@ -46,7 +46,7 @@ MATRIX = {
 def test_every_gallery_route_is_in_the_matrix():
     names = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
     assert names - PRESET_ROUTES == set(MATRIX)
-    assert {p.name for p in public_urlpatterns} == {"share", "media"}
+    assert {p.name for p in public_urlpatterns} == {"share", "media", "review"}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -164,7 +164,7 @@ def test_the_library_pages(client_for, personas, rendered_take):
     check(client.get(reverse("library:folder", args=["harbour", box.pk])).content.decode())
     made = client.post(reverse("library:shares", args=["harbour"]), {"take": rendered_take.pk})
     check(made.content.decode())
-    _, token = shares.create(editor, folder=box, show_prompt=True, allow_download=True)
+    _, token = shares.create(editor, folder=box, show_prompt=True, allow_download=True, review=True)
     client.logout()
     check(client.get(reverse("library_public:share", args=[token])).content.decode())
     check(client.get(reverse("library_public:share", args=["no-such-token" * 3])).content.decode())
