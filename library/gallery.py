@@ -14,11 +14,12 @@ from studio.access import EPOCH, MICROSECOND
 from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
-from .folders import get_folder
+from .folders import Refused, get_folder
 from .models import Folder, Star, Tag, TrashedTake
 from .search import search
 
 PAGE_SIZE = 24
+BULK_LIMIT = 5000  # "all matching" at once; more is a narrower filter's job
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "cost": "Most expensive first"}
 COST = Coalesce("charged", "estimate", Value(Decimal(0)), output_field=DecimalField())
 
@@ -112,6 +113,16 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     if filters.folder:
         takes = takes.filter(filing__folder=filters.folder)
     return search(takes, filters.q)
+
+
+def everything_matching(workspace: Workspace, user, filters: Filters) -> list[Take]:
+    """Every take the filters let through, newest first, for "all N matching" actions."""
+    found = list(
+        matching(workspace, user, filters).order_by("-created_at", "-id")[: BULK_LIMIT + 1]
+    )
+    if len(found) > BULK_LIMIT:
+        raise Refused(f"That is over {BULK_LIMIT} takes: narrow the filters first.")
+    return found
 
 
 def cursor_of(take: Take, sort: str) -> str:

@@ -44,6 +44,7 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         "can_edit": membership.can_edit,
         "filters": filters,
         "takes": found["takes"],
+        "matching_count": gallery.matching(workspace, request.user, filters).count(),
         "following": following,
         "bad_cursor": found["bad_cursor"],
         "back": back.urlencode(),
@@ -174,8 +175,12 @@ def bulk(request, slug: str) -> HttpResponse:
         return _problem(request, membership, request.POST.get("back", ""), "Choose an action.")
     membership = access.get_membership(request.user, slug, edit=action in EDITOR_ACTIONS)
     back = request.POST.get("back", "")
-    chosen = folders.chosen_takes(membership.workspace, request.POST.getlist("take"))
     try:
+        if request.POST.get("matching") == "1":
+            filters = gallery.parse_filters(membership.workspace, QueryDict(back))
+            chosen = gallery.everything_matching(membership.workspace, request.user, filters)
+        else:
+            chosen = folders.chosen_takes(membership.workspace, request.POST.getlist("take"))
         if not chosen:
             raise Refused("Select at least one take first.")
         if action == "zip":

@@ -233,3 +233,24 @@ def test_outsiders_and_visitors_see_no_library(personas, client_for, client):
     assert client.get(url).status_code == 302  # to log in
     assert client_for(personas["outsider"]).get(url).status_code == 404
     assert Membership.objects.filter(user=personas["outsider"]).count() == 1
+
+
+def test_all_matching_acts_on_every_take_the_filters_let_through(personas, workspace, client_for):
+    foxes = [make_take(workspace, f"fox {n}") for n in range(3)]
+    whale = make_take(workspace, "a whale")
+    client = client_for(personas["editor"])
+    page = client.get(reverse("library:gallery", args=["harbour"]), {"q": "fox"})
+    assert "All 3 matching takes" in page.content.decode()
+    done = bulk(client, "tag", [], matching="1", back="q=fox", tags="fox")
+    assert done.status_code == 302
+    assert set(TakeTag.objects.values_list("take", flat=True)) == {t.pk for t in foxes}
+    assert whale.pk not in set(TakeTag.objects.values_list("take", flat=True))
+
+
+def test_all_matching_refuses_more_than_the_limit(personas, workspace, client_for, monkeypatch):
+    monkeypatch.setattr(gallery, "BULK_LIMIT", 2)
+    for n in range(3):
+        make_take(workspace, f"fox {n}")
+    response = bulk(client_for(personas["editor"]), "trash", [], matching="1", back="")
+    assert response.status_code == 400 and "over 2 takes" in response.content.decode()
+    assert not TrashedTake.objects.exists()
