@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -93,6 +102,13 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _starred_by(user):
+    """Whether ``user`` starred the take (never, for the shell's operator: no user)."""
+    if user is None or not user.is_authenticated:
+        return Value(False, output_field=BooleanField())
+    return Exists(Star.objects.filter(take=OuterRef("pk"), user=user))
+
+
 def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     """Every take of the workspace the filters let through (unordered)."""
     takes = Take.objects.filter(workspace=workspace)
@@ -109,7 +125,7 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     if filters.tag:
         takes = takes.filter(tags__workspace=workspace, tags__name__iexact=filters.tag)
     if filters.starred:
-        takes = takes.filter(Exists(Star.objects.filter(take=OuterRef("pk"), user=user)))
+        takes = takes.filter(_starred_by(user))
     if filters.folder:
         takes = takes.filter(filing__folder=filters.folder)
     return search(takes, filters.q)
@@ -166,10 +182,7 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
     """One page of matching takes, with each take's tags, folder and the user's star:
     ``takes``, ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
     A fixed number of queries whatever the page size."""
-    takes = matching(workspace, user, filters).annotate(
-        cost=COST,
-        starred=Exists(Star.objects.filter(take=OuterRef("pk"), user=user)),
-    )
+    takes = matching(workspace, user, filters).annotate(cost=COST, starred=_starred_by(user))
     bad_cursor = False
     if after:
         narrowed = _after(takes, filters.sort, after)

@@ -9,7 +9,7 @@ link stops working on the very next request, a half-watched video included.
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from studio.models import Membership, Take
+from studio.models import Membership, Take, Workspace
 
 from .folders import Refused
 from .models import Folder, ShareLink, TakeFiling, TrashedTake
@@ -51,28 +51,54 @@ def create(
     allow_download: bool = False,
     review: bool = False,
 ) -> tuple[ShareLink, str]:
+    """A member's new link (``expires`` as the form offers it) and its token."""
+    return make(
+        membership.workspace,
+        by=membership.user,
+        take=take,
+        folder=folder,
+        expires_at=expiry_from(expires),
+        show_prompt=show_prompt,
+        allow_download=allow_download,
+        review=review,
+    )
+
+
+def make(
+    workspace: Workspace,
+    *,
+    by=None,
+    take: Take | None = None,
+    folder: Folder | None = None,
+    expires_at: datetime | None = None,
+    show_prompt: bool = False,
+    allow_download: bool = False,
+    review: bool = False,
+) -> tuple[ShareLink, str]:
     """A new link and its token (the only time the token exists outside a browser)."""
     if (take is None) == (folder is None):
         raise Refused("Share one take or one folder.")
+    if (take or folder).workspace_id != workspace.pk:
+        raise Refused("That isn't this workspace's to share.")
     if take is not None and not take.video:
         raise Refused("This take has no video yet: share it once it has finished.")
-    expires_at = expiry_from(expires)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ShareLink.objects.create(
-        workspace=membership.workspace,
+        workspace=workspace,
         take=take,
         folder=folder,
         token_hash=digest(token),
         show_prompt=show_prompt,
         allow_download=allow_download,
         review=review,
-        created_by=membership.user,
+        created_by=by,
         expires_at=expires_at,
     )
     return link, token
 
 
 def url_of(request, token: str) -> str:
+    """The link's address: on SLATE_PUBLIC_URL when set, else where ``request`` came to."""
     path = reverse("library_public:share", args=[token])
     if settings.SLATE_PUBLIC_URL:
         return settings.SLATE_PUBLIC_URL.rstrip("/") + path
