@@ -165,9 +165,13 @@ def tree(workspace: Workspace) -> list[tuple[Folder, int]]:
 
 
 def file_takes(takes: list[Take], folder: Folder | None) -> int:
-    """File each take in ``folder`` (one home each: it leaves its old one); None unfiles."""
-    ids = [t.pk for t in takes]
+    """File each take in ``folder`` (one home each: it leaves its old one); None unfiles.
+
+    Two people moving the same takes at once: the takes' rows are locked first (in id order,
+    so neither waits on the other in a circle), and the later move wins whole."""
+    ids = sorted(t.pk for t in takes)
     with transaction.atomic():
+        list(Take.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
         TakeFiling.objects.filter(take_id__in=ids).delete()
         if folder is not None:
             TakeFiling.objects.bulk_create([TakeFiling(take_id=i, folder=folder) for i in ids])
