@@ -68,9 +68,10 @@ class Folder(models.Model):
     """A folder of a workspace's takes; folders nest (``parent`` None: at the top)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="folders")
-    # PROTECT: a folder goes only through folders.delete(), which rehomes what it holds.
+    # People delete a folder through folders.delete_folder(), which rehomes what it holds
+    # first; CASCADE is for a workspace going as a whole (PROTECT would block that).
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
     name = models.CharField(max_length=NAME_LIMIT)
     created_by = models.ForeignKey(

@@ -193,3 +193,13 @@ def test_another_workspaces_folder_is_a_404(client_for, personas):
         ).status_code
         == 404
     )
+
+
+def test_a_workspace_goes_with_its_nested_folders_filings_and_links(personas, workspace, shot):
+    editor = member(personas)
+    top = folders.create_folder(editor, "Top")
+    folders.create_folder(editor, "Inside", top)
+    folders.file_takes([make_take(workspace, shot)], top)
+    workspace.delete()
+    assert not Folder.objects.filter(workspace_id=workspace.pk).exists()
+    assert not TakeFiling.objects.exists()
