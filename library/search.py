@@ -56,6 +56,25 @@ def index_take(take: Take) -> None:
         )
 
 
+def rebuild(batch: int = 2000) -> int:
+    """Index every take afresh (after rows were made without save(), e.g. bulk_create)."""
+    if not uses_fts5():
+        return 0
+    count = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {FTS_TABLE}")
+        rows = []
+        for take in Take.objects.only("pk", *dict.fromkeys(TEXT_FIELDS)).iterator(batch):
+            rows.append((take.pk, text_of(take)))
+            if len(rows) >= batch:
+                cursor.executemany(f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (%s, %s)", rows)
+                count, rows = count + len(rows), []
+        if rows:
+            cursor.executemany(f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (%s, %s)", rows)
+            count += len(rows)
+    return count
+
+
 def forget_take(take_id: int) -> None:
     if uses_fts5():
         with connection.cursor() as cursor:

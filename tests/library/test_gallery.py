@@ -254,3 +254,20 @@ def test_all_matching_refuses_more_than_the_limit(personas, workspace, client_fo
     response = bulk(client_for(personas["editor"]), "trash", [], matching="1", back="")
     assert response.status_code == 400 and "over 2 takes" in response.content.decode()
     assert not TrashedTake.objects.exists()
+
+
+def test_rebuild_indexes_takes_made_without_save(workspace):
+    Take.objects.bulk_create(
+        [
+            Take(
+                workspace=workspace,
+                composed_prompt="a silent zebra",
+                size="1280x720",
+                seconds=4,
+                seed=1,
+            )
+        ]
+    )
+    assert found_by(workspace, "zebra") == set()  # bulk_create sends no signals
+    assert search.rebuild() == 1
+    assert len(found_by(workspace, "zebra")) == 1
