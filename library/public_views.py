@@ -25,7 +25,20 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _gone(request) -> HttpResponse:
+    shares.count_miss(_address(request))
     return _private(render(request, "library/share_gone.html", status=GONE_STATUS))
+
+
+def _address(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _too_many(request) -> HttpResponse | None:
+    if not shares.throttled(_address(request)):
+        return None
+    response = render(request, "library/share_gone.html", {"wait": True}, status=429)
+    response["Retry-After"] = "60"
+    return _private(response)
 
 
 REVIEWER_KEY = "slate_reviewer"  # the name a reviewer gave, kept in their session
@@ -60,6 +73,8 @@ def _page(request, link, token: str, takes, status=200, **extra) -> HttpResponse
 
 @require_safe
 def shared(request, token: str) -> HttpResponse:
+    if busy := _too_many(request):
+        return busy
     try:
         link = shares.resolve(token)
         takes = shares.shared_takes(link)
@@ -74,6 +89,8 @@ def shared(request, token: str) -> HttpResponse:
 @require_POST
 def review(request, token: str) -> HttpResponse:
     """A reviewer's pick or comment; only on a review link, only on a take it shares."""
+    if busy := _too_many(request):
+        return busy
     try:
         link = shares.resolve(token)
         if not link.review:
@@ -98,6 +115,8 @@ def review(request, token: str) -> HttpResponse:
 
 @require_safe
 def shared_media(request, token: str, take_id: int, kind: str) -> HttpResponse:
+    if busy := _too_many(request):
+        return busy
     try:
         link = shares.resolve(token)
         take = shares.shared_take(link, take_id)

@@ -9,9 +9,11 @@ link stops working on the very next request, a half-watched video included.
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -23,6 +25,9 @@ from .folders import Refused
 from .models import Folder, ShareLink, TakeFiling, TrashedTake
 
 TOKEN_BYTES = 32
+# Links that don't work, per client address per minute, before it is told to wait. 256-bit
+# tokens can't be guessed anyway; this keeps a scanner from hammering the database.
+MISSES_PER_MINUTE = 60
 EXPIRY_DAYS = {"1": 1, "7": 7, "30": 30, "": None}  # "" never expires (until revoked)
 
 
@@ -117,6 +122,23 @@ def resolve(token: str) -> ShareLink:
     if link is None or (link.expires_at and link.expires_at <= timezone.now()):
         raise Gone
     return link
+
+
+def _miss_key(address: str) -> str:
+    return f"slate:share-misses:{address}:{int(time.time() // 60)}"
+
+
+def throttled(address: str) -> bool:
+    return (cache.get(_miss_key(address)) or 0) >= MISSES_PER_MINUTE
+
+
+def count_miss(address: str) -> None:
+    key = _miss_key(address)
+    if not cache.add(key, 1, timeout=120):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=120)
 
 
 def count_view(link: ShareLink) -> None:

@@ -139,3 +139,18 @@ def test_the_list_shows_live_links_and_revokes_only_its_own(personas, workspace,
     )
     assert ShareLink.objects.get(pk=link.pk).revoked_at is not None
     assert ShareLink.objects.get(pk=their_link.pk).revoked_at is None
+
+
+def test_guessing_is_throttled_per_address(personas, workspace, client, monkeypatch):
+    monkeypatch.setattr(shares, "MISSES_PER_MINUTE", 3)
+    take = make_take(workspace, video=VIDEO)
+    _, token = shares.create(member(personas), take=take)
+    for n in range(3):
+        assert (
+            client.get(reverse("library_public:share", args=[f"guess-{n:040d}"])).status_code == 404
+        )
+    slowed = client.get(reverse("library_public:share", args=[token]))
+    assert slowed.status_code == 429 and slowed["Retry-After"] == "60"
+    assert "Too many tries" in slowed.content.decode()
+    elsewhere = client.get(reverse("library_public:share", args=[token]), REMOTE_ADDR="10.0.0.9")
+    assert elsewhere.status_code == 200
