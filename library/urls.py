@@ -1,10 +1,22 @@
 from django.urls import path
 
-from . import review_views, views
+from . import gallery_views, review_views, views
 
 app_name = "library"
 
 urlpatterns = [
+    path("", gallery_views.gallery_page, name="gallery"),
+    path("folders/", gallery_views.create_folder, name="create_folder"),
+    path("folders/<int:folder_id>/", gallery_views.folder_detail, name="folder"),
+    path(
+        "folders/<int:folder_id>/<slug:change>/",
+        gallery_views.folder_change,
+        name="folder_change",
+    ),
+    path("takes/<int:take_id>/star/", gallery_views.star, name="star"),
+    path("bulk/", gallery_views.bulk, name="bulk"),
+    path("shares/", gallery_views.share_links, name="shares"),
+    path("shares/<int:link_id>/revoke/", gallery_views.revoke_share, name="revoke_share"),
     path("panel/", views.panel, name="panel"),
     path("templates/<slug:key>/", views.use_template, name="use_template"),
     path("presets/", views.preset_list, name="presets"),

@@ -51,6 +51,7 @@ urlpatterns = [
         name="take_compare",
     ),
     path("takes/<int:take_id>/<str:kind>/", views.take_media, name="take_media"),
+    path("s/", include("library.public_urls")),
     path("hooks/<slug:kind>/<str:token>/", webhook_views.provider_webhook, name="provider_webhook"),
     path("", include("teams.urls")),
     path("admin/", admin.site.urls),

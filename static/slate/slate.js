@@ -248,4 +248,34 @@ document.addEventListener("htmx:oobAfterSwap", function (event) {
   if (event.target.id && event.target.id.indexOf("take-live-") === 0) {
     htmx.trigger(document.body, "slate:take-changed");
   }
+
+// The library: drag a take's card onto a folder in the tree to file it there (the bulk
+// "Move to folder" does the same without a mouse).
+document.addEventListener("dragstart", function (event) {
+  var item = event.target.closest && event.target.closest(".gallery-item[data-take]");
+  if (!item) return;
+  event.dataTransfer.setData("text/x-slate-take", item.dataset.take);
+  event.dataTransfer.effectAllowed = "move";
+});
+document.addEventListener("dragover", function (event) {
+  var folder = event.target.closest && event.target.closest("[data-folder-drop]");
+  if (!folder || !Array.from(event.dataTransfer.types).includes("text/x-slate-take")) return;
+  event.preventDefault();
+  folder.classList.add("dragging");
+});
+document.addEventListener("dragleave", function (event) {
+  var folder = event.target.closest && event.target.closest("[data-folder-drop]");
+  if (folder) folder.classList.remove("dragging");
+});
+document.addEventListener("drop", function (event) {
+  var folder = event.target.closest && event.target.closest("[data-folder-drop]");
+  if (!folder) return;
+  var take = event.dataTransfer.getData("text/x-slate-take");
+  if (!take) return;
+  event.preventDefault();
+  folder.classList.remove("dragging");
+  htmx.ajax("POST", folder.dataset.folderDrop, {
+    values: { action: "move", take: take, folder: folder.dataset.folder, back: location.search.slice(1) },
+    target: "#gallery-results", select: "#gallery-results", swap: "outerHTML",
+  });
 });

@@ -7,7 +7,9 @@ from html.parser import HTMLParser
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from library import folders, shares
 from storyboard import boards
+from studio.models import Membership
 
 VALID = {
     "subject": "a red fox",
@@ -154,3 +156,26 @@ def test_a_storyboard_its_card_editor_and_its_render_quote(client_for, personas,
         check(client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode())
         check(client.get(reverse("storyboard:card", args=["harbour", card.pk])).content.decode())
         check(client.get(reverse("storyboard:render", args=["harbour", board.pk])).content.decode())
+
+
+def test_the_library_pages(client_for, personas, rendered_take):
+    editor = Membership.objects.get(user=personas["editor"], workspace__slug="harbour")
+    box = folders.create_folder(editor, "Client cut")
+    folders.create_folder(editor, "Drafts", box)
+    folders.file_takes([rendered_take], box)
+    folders.tag_takes(editor.workspace, [rendered_take], "hero")
+    client = client_for(personas["editor"])
+    gallery = reverse("library:gallery", args=["harbour"])
+    page = check(client.get(gallery).content.decode())
+    assert (
+        "Words in the prompt" in page.labels and f"Select take #{rendered_take.pk}" in page.labels
+    )
+    check(client.get(gallery, {"folder": box.pk, "q": "keeper"}).content.decode())
+    check(client.post(reverse("library:create_folder", args=["harbour"])).content.decode())
+    check(client.get(reverse("library:folder", args=["harbour", box.pk])).content.decode())
+    made = client.post(reverse("library:shares", args=["harbour"]), {"take": rendered_take.pk})
+    check(made.content.decode())
+    _, token = shares.create(editor, folder=box, show_prompt=True, allow_download=True, review=True)
+    client.logout()
+    check(client.get(reverse("library_public:share", args=[token])).content.decode())
+    check(client.get(reverse("library_public:share", args=["no-such-token" * 3])).content.decode())

@@ -1,0 +1,98 @@
+"""Library gallery and search at scale: 100,000 takes (generated rows, not renders).
+
+1. Search: 200 gallery queries with one or two words from the prompts, p50/p95 (goal p95
+   <= 50 ms on SQLite FTS5); with DATABASE_URL set to PostgreSQL, the same there.
+2. Gallery page (24 takes, their tags, folder and star) at depth 0 and at depth ~N: time
+   (goal: deep within 1.5x of page 1) and queries per page for page sizes 24 and 96.
+
+    .venv/bin/python bench/library_search.py            # N=100000
+    BENCH_TAKES=20000 .venv/bin/python bench/library_search.py
+"""
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import django_on_scratch_data, percentile, table  # noqa: E402
+
+WORDS = [
+    "fox", "whale", "lighthouse", "keeper", "harbour", "storm", "dawn", "dusk", "neon", "city",
+    "desert", "forest", "river", "boat", "kettle", "plinth", "dancer", "violin", "rain", "snow",
+    "fog", "mountain", "bridge", "train", "market", "lantern", "mirror",
+]  # fmt: skip
+
+
+def main() -> None:
+    django_on_scratch_data()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from library import gallery, search
+    from studio.models import Take, Workspace
+
+    count = int(os.environ.get("BENCH_TAKES", "100000"))
+    rng = random.Random(7)
+    workspace = Workspace.objects.create(name="Bench", slug="bench")
+    user = get_user_model().objects.create_user("bench")
+    started = time.perf_counter()
+    batch = []
+    for n in range(count):
+        words = " ".join(rng.choice(WORDS) for _ in range(8))
+        batch.append(
+            Take(
+                workspace=workspace, subject=words, composed_prompt=f"Subject: {words}.",
+                size="1280x720", seconds=4, seed=n, model=rng.choice(["sora-2", "veo-3"]),
+                status="completed",
+            )
+        )  # fmt: skip
+        if len(batch) == 5000:
+            Take.objects.bulk_create(batch)
+            batch = []
+    Take.objects.bulk_create(batch)
+    indexed = search.rebuild()
+    print(f"{count} takes made and {indexed} indexed in {time.perf_counter() - started:.1f} s")
+
+    def timed(fn, runs):
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        return times
+
+    queries = [" ".join(rng.sample(WORDS, rng.choice([1, 2]))) for _ in range(200)]
+    times = []
+    for q in queries:
+        filters = gallery.Filters(q=q)
+        times += timed(lambda f=filters: gallery.page(workspace, user, f), 1)
+    rows = [
+        [f"search ({connection.vendor})", len(times), f"{percentile(times, 50):.1f} ms",
+         f"{percentile(times, 95):.1f} ms"],
+    ]  # fmt: skip
+    first = timed(lambda: gallery.page(workspace, user, gallery.Filters()), 50)
+    ordered = Take.objects.filter(workspace=workspace).order_by("-created_at", "-id")
+    deep_take = ordered[count - gallery.PAGE_SIZE - 1]
+    cursor = gallery.cursor_of(deep_take, "newest")
+    deep = timed(lambda: gallery.page(workspace, user, gallery.Filters(), cursor), 50)
+    rows.append(
+        ["gallery page 1", 50, f"{percentile(first, 50):.1f} ms", f"{percentile(first, 95):.1f} ms"]
+    )
+    rows.append([f"gallery page at depth {count - gallery.PAGE_SIZE}", 50,
+                 f"{percentile(deep, 50):.1f} ms", f"{percentile(deep, 95):.1f} ms"])  # fmt: skip
+    print(table(["what", "runs", "p50", "p95"], rows))
+    per_page = []
+    for size in (24, 96):
+        gallery.PAGE_SIZE = size
+        with CaptureQueriesContext(connection) as captured:
+            gallery.page(workspace, user, gallery.Filters())
+        per_page.append([size, len(captured)])
+    print(table(["page size", "queries"], per_page))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Folders, filing, stars, tags and trash: what people do with takes, one transaction each.
+
+Scoping first (``get_folder``, ``chosen_takes``): another workspace's ids are a 404, as
+``studio.access`` has it. Every refusal is a ``Refused`` with a message for people, raised
+before anything is stored.
+"""
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+
+from studio.inputs import whole_number
+from studio.models import Membership, Take, Workspace
+
+from .models import NAME_LIMIT, TAG_LIMIT, Folder, Star, Tag, TakeFiling, TakeTag, TrashedTake
+
+FORBIDDEN_IN_NAMES = ("/", "\\", "\x00")
+MAX_TAGS_AT_ONCE = 20
+
+
+class Refused(ValueError):
+    """Bad input, said plainly; nothing was changed."""
+
+
+# --- scoping -------------------------------------------------------------------------------
+
+
+def get_folder(workspace: Workspace, folder_id) -> Folder:
+    folder_id = whole_number(folder_id)
+    folder = Folder.objects.filter(workspace=workspace, pk=folder_id).first() if folder_id else None
+    if folder is None:
+        raise Http404("No such folder.")
+    return folder
+
+
+def chosen_takes(workspace: Workspace, ids) -> list[Take]:
+    """The workspace's takes with these ids; any id that isn't one of them is a 404."""
+    numbers = {whole_number(i) for i in ids}
+    if None in numbers:
+        raise Http404("No such take.")
+    found = list(Take.objects.filter(workspace=workspace, pk__in=numbers))
+    if len(found) != len(numbers):
+        raise Http404("No such take.")
+    return found
+
+
+# --- folders -------------------------------------------------------------------------------
+
+
+def clean_name(name: str) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise Refused("Give the folder a name.")
+    if len(name) > NAME_LIMIT:
+        raise Refused(f"Folder names are at most {NAME_LIMIT} characters.")
+    if any(mark in name for mark in FORBIDDEN_IN_NAMES) or name in (".", ".."):
+        raise Refused("Folder names can't hold / or \\ (folders nest instead).")
+    return name
+
+
+def _name_free(workspace: Workspace, parent: Folder | None, name: str, *, but=None) -> None:
+    clash = Folder.objects.filter(workspace=workspace, parent=parent, name__iexact=name)
+    if but is not None:
+        clash = clash.exclude(pk=but.pk)
+    if clash.exists():
+        where = f"“{parent.name}”" if parent else "the top level"
+        raise Refused(f"There is already a folder called “{name}” in {where}.")
+
+
+def create_folder(membership: Membership, name: str, parent: Folder | None = None) -> Folder:
+    workspace = membership.workspace
+    name = clean_name(name)
+    with transaction.atomic():
+        _name_free(workspace, parent, name)
+        try:
+            return Folder.objects.create(
+                workspace=workspace, parent=parent, name=name, created_by=membership.user
+            )
+        except IntegrityError:  # made at the same moment by someone else
+            raise Refused(f"There is already a folder called “{name}” there.") from None
+
+
+def rename_folder(folder: Folder, name: str) -> Folder:
+    name = clean_name(name)
+    with transaction.atomic():
+        _name_free(folder.workspace, folder.parent, name, but=folder)
+        folder.name = name
+        folder.save(update_fields=["name"])
+    return folder
+
+
+def ancestors(folder: Folder | None) -> list[Folder]:
+    """``folder`` and the folders above it, nearest first."""
+    chain, seen = [], set()
+    while folder is not None and folder.pk not in seen:
+        chain.append(folder)
+        seen.add(folder.pk)
+        folder = folder.parent
+    return chain
+
+
+def descendant_ids(folder: Folder) -> set[int]:
+    """The ids of ``folder`` and every folder inside it, however deep."""
+    parents = dict(
+        Folder.objects.filter(workspace_id=folder.workspace_id).values_list("pk", "parent")
+    )
+    found, frontier = {folder.pk}, {folder.pk}
+    while frontier:
+        frontier = {pk for pk, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def move_folder(folder: Folder, parent: Folder | None) -> Folder:
+    """Put ``folder`` inside ``parent`` (None: the top level); never into itself or below."""
+    with transaction.atomic():
+        folder = Folder.objects.select_for_update().get(pk=folder.pk)
+        if parent is not None and parent.pk in descendant_ids(folder):
+            raise Refused("A folder can't go inside itself or one of its own folders.")
+        _name_free(folder.workspace, parent, folder.name, but=folder)
+        folder.parent = parent
+        folder.save(update_fields=["parent"])
+    return folder
+
+
+def delete_folder(folder: Folder, contents_to: Folder | None = None) -> None:
+    """Delete ``folder``. What it holds (takes, folders) moves to ``contents_to``, or to the
+    top level / unfiled when that's None; a destination inside the folder is refused."""
+    with transaction.atomic():
+        inside = descendant_ids(folder)
+        if contents_to is not None and contents_to.pk in inside:
+            raise Refused("Its contents can't move into the folder being deleted.")
+        for child in Folder.objects.filter(parent=folder):
+            _name_free(folder.workspace, contents_to, child.name, but=child)
+        Folder.objects.filter(parent=folder).update(parent=contents_to)
+        filings = TakeFiling.objects.filter(folder=folder)
+        if contents_to is None:
+            filings.delete()
+        else:
+            filings.update(folder=contents_to)
+        folder.delete()  # its share links go with it
+
+
+def is_empty(folder: Folder) -> bool:
+    return not (folder.children.exists() or folder.filings.exists())
+
+
+def tree(workspace: Workspace) -> list[tuple[Folder, int]]:
+    """Every folder of the workspace with its depth, in the order a tree shows them."""
+    folders = list(Folder.objects.filter(workspace=workspace))
+    by_parent: dict[int | None, list[Folder]] = {}
+    for folder in folders:
+        by_parent.setdefault(folder.parent_id, []).append(folder)
+    shown: list[tuple[Folder, int]] = []
+
+    def walk(parent_id, depth):
+        for folder in by_parent.get(parent_id, []):
+            shown.append((folder, depth))
+            walk(folder.pk, depth + 1)
+
+    walk(None, 0)
+    return shown
+
+
+# --- filing, stars, tags, trash --------------------------------------------------------------
+
+
+def file_takes(takes: list[Take], folder: Folder | None) -> int:
+    """File each take in ``folder`` (one home each: it leaves its old one); None unfiles.
+
+    Two people moving the same takes at once: the takes' rows are locked first (in id order,
+    so neither waits on the other in a circle), and the later move wins whole."""
+    ids = sorted(t.pk for t in takes)
+    with transaction.atomic():
+        list(Take.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        TakeFiling.objects.filter(take_id__in=ids).delete()
+        if folder is not None:
+            TakeFiling.objects.bulk_create([TakeFiling(take_id=i, folder=folder) for i in ids])
+    return len(ids)
+
+
+def set_star(user, takes: list[Take], starred: bool = True) -> None:
+    with transaction.atomic():
+        if starred:
+            Star.objects.bulk_create(
+                [Star(user=user, take=t) for t in takes], ignore_conflicts=True
+            )
+        else:
+            Star.objects.filter(user=user, take__in=takes).delete()
+
+
+def toggle_star(user, take: Take) -> bool:
+    """Star the take for ``user``, or take the star off; whether it is starred now."""
+    deleted, _ = Star.objects.filter(user=user, take=take).delete()
+    if deleted:
+        return False
+    Star.objects.get_or_create(user=user, take=take)
+    return True
+
+
+def clean_tags(text: str) -> list[str]:
+    """Tags as typed: comma separated, spaces tidied, case kept, duplicates dropped."""
+    names = [" ".join(part.split()) for part in str(text or "").split(",")]
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        raise Refused("Type a tag (separate several with commas).")
+    if len(names) > MAX_TAGS_AT_ONCE:
+        raise Refused(f"At most {MAX_TAGS_AT_ONCE} tags at once.")
+    for name in names:
+        if len(name) > TAG_LIMIT:
+            raise Refused(f"Tags are at most {TAG_LIMIT} characters: “{name[:20]}…”.")
+    return names
+
+
+def tag_takes(workspace: Workspace, takes: list[Take], text: str) -> list[Tag]:
+    names = clean_tags(text)
+    with transaction.atomic():
+        tags = []
+        for name in names:
+            tag = Tag.objects.filter(workspace=workspace, name__iexact=name).first()
+            tags.append(tag or Tag.objects.create(workspace=workspace, name=name))
+        TakeTag.objects.bulk_create(
+            [TakeTag(take=t, tag=tag) for t in takes for tag in tags], ignore_conflicts=True
+        )
+    return tags
+
+
+def untag(take: Take, tag: Tag) -> None:
+    TakeTag.objects.filter(take=take, tag=tag).delete()
+
+
+def trash(user, takes: list[Take]) -> int:
+    with transaction.atomic():
+        TrashedTake.objects.bulk_create(
+            [TrashedTake(take=t, by=user) for t in takes], ignore_conflicts=True
+        )
+    return len(takes)
+
+
+def restore(takes: list[Take]) -> int:
+    deleted, _ = TrashedTake.objects.filter(take__in=takes).delete()
+    return deleted

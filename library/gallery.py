@@ -1,0 +1,217 @@
+"""The gallery's question: which takes, in which order, which page. Filters come from the URL
+(shareable, the back button works); pages are keyset (no OFFSET), so page 1,000 costs what
+page 1 does and takes made while someone pages neither shift nor repeat."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from studio.access import EPOCH, MICROSECOND
+from studio.inputs import whole_number
+from studio.models import Status, Take, Workspace
+
+from .folders import Refused, get_folder
+from .models import Folder, Star, Tag, TrashedTake
+from .search import search
+
+PAGE_SIZE = 24
+BULK_LIMIT = 5000  # "all matching" at once; more is a narrower filter's job
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "cost": "Most expensive first"}
+COST = Coalesce("charged", "estimate", Value(Decimal(0)), output_field=DecimalField())
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    model: str = ""
+    status: str = ""
+    since: date | None = None
+    until: date | None = None
+    tag: str = ""
+    starred: bool = False
+    folder: Folder | None = None
+    trash: bool = False
+    sort: str = "newest"
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return (
+            bool(self.q or self.model or self.status or self.since or self.until or self.tag)
+            or self.starred
+        )
+
+
+def _day(text: str, label: str, problems: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        problems.append(f"“{text[:20]}” isn't a date for {label} (use YYYY-MM-DD); ignored.")
+        return None
+
+
+def parse_filters(workspace: Workspace, params) -> Filters:
+    """The filters in a gallery URL. A folder of another workspace is a 404; other values
+    that make no sense are ignored and said so in ``problems``."""
+    problems: list[str] = []
+    status = params.get("status", "")
+    if status and status not in Status.values:
+        problems.append(f"“{status[:20]}” isn't a status; ignored.")
+        status = ""
+    sort = params.get("sort", "newest")
+    if sort not in SORTS:
+        problems.append(f"“{sort[:20]}” isn't a sort order; showing newest first.")
+        sort = "newest"
+    since = _day(params.get("from", ""), "“from”", problems)
+    until = _day(params.get("to", ""), "“to”", problems)
+    if since and until and since > until:
+        problems.append("“From” is after “to”: swapped them.")
+        since, until = until, since
+    folder_id = params.get("folder", "")
+    return Filters(
+        q=params.get("q", "")[:200].strip(),
+        model=params.get("model", "")[:80].strip(),
+        status=status,
+        since=since,
+        until=until,
+        tag=params.get("tag", "")[:40].strip(),
+        starred=params.get("starred") == "1",
+        folder=get_folder(workspace, folder_id) if folder_id else None,
+        trash=params.get("trash") == "1",
+        sort=sort,
+        problems=problems,
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _starred_by(user):
+    """Whether ``user`` starred the take (never, for the shell's operator: no user)."""
+    if user is None or not user.is_authenticated:
+        return Value(False, output_field=BooleanField())
+    return Exists(Star.objects.filter(take=OuterRef("pk"), user=user))
+
+
+def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
+    """Every take of the workspace the filters let through (unordered)."""
+    takes = Take.objects.filter(workspace=workspace)
+    trashed = TrashedTake.objects.filter(take=OuterRef("pk"))
+    takes = takes.filter(Exists(trashed)) if filters.trash else takes.exclude(Exists(trashed))
+    if filters.model:
+        takes = takes.filter(model=filters.model)
+    if filters.status:
+        takes = takes.filter(status=filters.status)
+    if filters.since:
+        takes = takes.filter(created_at__gte=_start_of(filters.since))
+    if filters.until:
+        takes = takes.filter(created_at__lt=_start_of(filters.until + timedelta(days=1)))
+    if filters.tag:
+        takes = takes.filter(tags__workspace=workspace, tags__name__iexact=filters.tag)
+    if filters.starred:
+        takes = takes.filter(_starred_by(user))
+    if filters.folder:
+        takes = takes.filter(filing__folder=filters.folder)
+    return search(takes, filters.q)
+
+
+def everything_matching(workspace: Workspace, user, filters: Filters) -> list[Take]:
+    """Every take the filters let through, newest first, for "all N matching" actions."""
+    found = list(
+        matching(workspace, user, filters).order_by("-created_at", "-id")[: BULK_LIMIT + 1]
+    )
+    if len(found) > BULK_LIMIT:
+        raise Refused(f"That is over {BULK_LIMIT} takes: narrow the filters first.")
+    return found
+
+
+def cursor_of(take: Take, sort: str) -> str:
+    if sort == "cost":
+        return f"{take.cost}~{take.pk}"
+    return f"{(take.created_at - EPOCH) // MICROSECOND}-{take.pk}"
+
+
+def _after(takes: QuerySet, sort: str, cursor: str) -> QuerySet | None:
+    if sort == "cost":
+        value, _, pk = cursor.partition("~")
+        try:
+            cost = Decimal(value[:24])
+        except InvalidOperation:
+            return None
+        pk = whole_number(pk)
+        if pk is None or not cost.is_finite():
+            return None
+        return takes.filter(cost__lte=cost).filter(Q(cost__lt=cost) | Q(cost=cost, pk__lt=pk))
+    micros, _, pk = cursor.partition("-")
+    micros, pk = whole_number(micros), whole_number(pk)
+    if micros is None or pk is None:
+        return None
+    try:
+        at = EPOCH + micros * MICROSECOND
+    except OverflowError:
+        return None
+    # The plain bound beside the OR lets the database start its index scan at the cursor
+    # instead of walking every newer row (SQLite won't split the OR into ranges itself).
+    if sort == "oldest":
+        return takes.filter(created_at__gte=at).filter(
+            Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk)
+        )
+    return takes.filter(created_at__lte=at).filter(
+        Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)
+    )
+
+
+ORDER = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "cost": ("-cost", "-id"),
+}
+
+
+def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
+    """One page of matching takes, with each take's tags, folder and the user's star:
+    ``takes``, ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
+    A fixed number of queries whatever the page size."""
+    takes = matching(workspace, user, filters).annotate(cost=COST, starred=_starred_by(user))
+    bad_cursor = False
+    if after:
+        narrowed = _after(takes, filters.sort, after)
+        bad_cursor = narrowed is None
+        takes = takes if narrowed is None else narrowed
+    takes = (
+        takes.order_by(*ORDER[filters.sort])
+        .select_related("filing__folder")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    )
+    found = list(takes[: PAGE_SIZE + 1])
+    following = ""
+    if len(found) > PAGE_SIZE:
+        found = found[:PAGE_SIZE]
+        following = cursor_of(found[-1], filters.sort)
+    return {"takes": found, "next": following, "bad_cursor": bad_cursor}
+
+
+def models_used(workspace: Workspace) -> list[str]:
+    return list(
+        Take.objects.filter(workspace=workspace)
+        .exclude(model="")
+        .order_by("model")
+        .values_list("model", flat=True)
+        .distinct()
+    )

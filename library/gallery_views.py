@@ -1,0 +1,256 @@
+"""The library's gallery: takes with folders, stars, tags, bulk actions and zip export; and
+share links (made here, opened by anyone in public_views.py). Views validate and call the
+functions in folders.py, gallery.py, export.py and shares.py."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from studio import access
+from studio.inputs import whole_number
+from studio.models import Membership, Status
+
+from . import export, folders, gallery, shares
+from .folders import Refused
+from .models import Folder, ShareLink, Tag
+
+
+def _gallery_url(slug: str, query: str = "") -> str:
+    url = reverse("library:gallery", args=[slug])
+    return f"{url}?{query}" if query else url
+
+
+def folder_choices(tree) -> list[tuple[int, str]]:
+    return [(folder.pk, "— " * depth + folder.name) for folder, depth in tree]
+
+
+def _context(request, membership: Membership, params, **extra) -> dict:
+    workspace = membership.workspace
+    filters = gallery.parse_filters(workspace, params)
+    found = gallery.page(workspace, request.user, filters, params.get("after", ""))
+    following = ""
+    if found["next"]:
+        query = params.copy()
+        query["after"] = found["next"]
+        following = f"?{query.urlencode()}"
+    tree = folders.tree(workspace)
+    back = params.copy()
+    back.pop("after", None)
+    return {
+        "workspace": workspace,
+        "membership": membership,
+        "can_edit": membership.can_edit,
+        "filters": filters,
+        "takes": found["takes"],
+        "matching_count": gallery.matching(workspace, request.user, filters).count(),
+        "following": following,
+        "bad_cursor": found["bad_cursor"],
+        "back": back.urlencode(),
+        "tree": tree,
+        "folder_choices": folder_choices(tree),
+        "tags": Tag.objects.filter(workspace=workspace),
+        "models": gallery.models_used(workspace),
+        "statuses": Status.choices,
+        "sorts": gallery.SORTS,
+        **extra,
+    }
+
+
+@login_required
+@require_safe
+def gallery_page(request, slug: str) -> HttpResponse:
+    membership = access.get_membership(request.user, slug)
+    context = _context(request, membership, request.GET)
+    if request.htmx and request.htmx.target == "gallery-results":
+        return render(request, "library/gallery.html#results", context)
+    if request.htmx and "after" in request.GET:
+        return render(request, "library/gallery.html#page", context)
+    return render(request, "library/gallery.html", context)
+
+
+def _problem(request, membership: Membership, back: str, problem: str) -> HttpResponse:
+    context = _context(request, membership, QueryDict(back), problem=problem)
+    return render(request, "library/gallery.html", context, status=400)
+
+
+def _destination(membership: Membership, value: str) -> Folder | None:
+    """A folder picked in a form: "" is the top level (or unfiled); another workspace's is 404."""
+    return folders.get_folder(membership.workspace, value) if value else None
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def create_folder(request, slug: str) -> HttpResponse:
+    membership = access.get_membership(request.user, slug, edit=True)
+    back = request.POST.get("back", "")
+    parent = _destination(membership, request.POST.get("parent", ""))
+    try:
+        folder = folders.create_folder(membership, request.POST.get("name", ""), parent)
+    except Refused as error:
+        return _problem(request, membership, back, str(error))
+    return redirect(_gallery_url(slug, f"folder={folder.pk}"))
+
+
+def _folder_page(request, membership, folder, status=200, **extra) -> HttpResponse:
+    inside = folders.descendant_ids(folder)
+    others = [(f, d) for f, d in folders.tree(membership.workspace) if f.pk not in inside]
+    context = {
+        "workspace": membership.workspace,
+        "folder": folder,
+        "path": list(reversed(folders.ancestors(folder))),
+        "empty": folders.is_empty(folder),
+        "destinations": folder_choices(others),
+        "shares": folder.shares.filter(revoked_at=None),
+        **extra,
+    }
+    return render(request, "library/folder.html", context, status=status)
+
+
+@login_required
+@require_safe
+def folder_detail(request, slug: str, folder_id: int) -> HttpResponse:
+    membership = access.get_membership(request.user, slug, edit=True)
+    return _folder_page(request, membership, folders.get_folder(membership.workspace, folder_id))
+
+
+@login_required
+@require_POST
+def folder_change(request, slug: str, folder_id: int, change: str) -> HttpResponse:
+    """Rename, move or delete a folder (``change``); a refusal re-renders the folder page."""
+    membership = access.get_membership(request.user, slug, edit=True)
+    folder = folders.get_folder(membership.workspace, folder_id)
+    try:
+        if change == "rename":
+            folders.rename_folder(folder, request.POST.get("name", ""))
+        elif change == "move":
+            folders.move_folder(folder, _destination(membership, request.POST.get("parent", "")))
+        elif change == "delete":
+            if not folders.is_empty(folder) and "contents_to" not in request.POST:
+                raise Refused("This folder isn't empty: choose where its contents go.")
+            target = _destination(membership, request.POST.get("contents_to", ""))
+            folders.delete_folder(folder, target)
+            return redirect(_gallery_url(slug, f"folder={target.pk}" if target else ""))
+        else:
+            raise Http404("No such change.")
+    except Refused as error:
+        folder.refresh_from_db()
+        return _folder_page(request, membership, folder, status=400, problem=str(error))
+    return redirect(_gallery_url(slug, f"folder={folder.pk}"))
+
+
+# --- one take: star, tags ------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def star(request, slug: str, take_id: int) -> HttpResponse:
+    """Anyone who can see a take may star it: stars are one's own."""
+    membership = access.get_membership(request.user, slug)
+    (take,) = folders.chosen_takes(membership.workspace, [take_id])
+    take.starred = folders.toggle_star(request.user, take)
+    if request.htmx:
+        return render(
+            request, "library/gallery.html#star", {"take": take, "workspace": take.workspace}
+        )
+    return redirect(_gallery_url(slug, request.POST.get("back", "")))
+
+
+# --- many takes at once --------------------------------------------------------------------
+
+EDITOR_ACTIONS = {"move", "tag", "trash", "restore"}
+ACTIONS = EDITOR_ACTIONS | {"star", "unstar", "zip"}
+
+
+@login_required
+@require_POST
+def bulk(request, slug: str) -> HttpResponse:
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        membership = access.get_membership(request.user, slug)
+        return _problem(request, membership, request.POST.get("back", ""), "Choose an action.")
+    membership = access.get_membership(request.user, slug, edit=action in EDITOR_ACTIONS)
+    back = request.POST.get("back", "")
+    try:
+        if request.POST.get("matching") == "1":
+            filters = gallery.parse_filters(membership.workspace, QueryDict(back))
+            chosen = gallery.everything_matching(membership.workspace, request.user, filters)
+        else:
+            chosen = folders.chosen_takes(membership.workspace, request.POST.getlist("take"))
+        if not chosen:
+            raise Refused("Select at least one take first.")
+        if action == "zip":
+            name = f"slate-{membership.workspace.slug}-{len(chosen)}-takes.zip"
+            return export.ZipResponse(export.archive(chosen), name)
+        if action == "move":
+            target = _destination(membership, request.POST.get("folder", ""))
+            folders.file_takes(chosen, target)
+        elif action == "tag":
+            folders.tag_takes(membership.workspace, chosen, request.POST.get("tags", ""))
+        elif action in ("star", "unstar"):
+            folders.set_star(request.user, chosen, starred=action == "star")
+        elif action == "trash":
+            folders.trash(request.user, chosen)
+        elif action == "restore":
+            folders.restore(chosen)
+    except Refused as error:
+        return _problem(request, membership, back, str(error))
+    return redirect(_gallery_url(slug, back))
+
+
+# --- share links ---------------------------------------------------------------------------
+
+
+def _shares_page(request, membership, status=200, **extra) -> HttpResponse:
+    context = {
+        "workspace": membership.workspace,
+        "can_edit": membership.can_edit,
+        "links": shares.active_links(membership.workspace),
+        "expiry_choices": [("1", "1 day"), ("7", "7 days"), ("30", "30 days"), ("", "Never")],
+        **extra,
+    }
+    return render(request, "library/shares.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_links(request, slug: str) -> HttpResponse:
+    """The workspace's live links; POST makes one for ``take`` or ``folder`` (editors)."""
+    if request.method == "GET":
+        return _shares_page(request, access.get_membership(request.user, slug, edit=True))
+    membership = access.get_membership(request.user, slug, edit=True)
+    take = folder = None
+    if take_id := request.POST.get("take"):
+        (take,) = folders.chosen_takes(membership.workspace, [take_id])
+    if folder_id := request.POST.get("folder"):
+        folder = folders.get_folder(membership.workspace, folder_id)
+    try:
+        link, token = shares.create(
+            membership,
+            take=take,
+            folder=folder,
+            expires=request.POST.get("expires", "7"),
+            show_prompt=request.POST.get("show_prompt") == "on",
+            allow_download=request.POST.get("allow_download") == "on",
+            review=request.POST.get("review") == "on",
+        )
+    except Refused as error:
+        return _shares_page(request, membership, status=400, problem=str(error))
+    return _shares_page(request, membership, created=link, url=shares.url_of(request, token))
+
+
+@login_required
+@require_POST
+def revoke_share(request, slug: str, link_id: int) -> HttpResponse:
+    membership = access.get_membership(request.user, slug, edit=True)
+    link = ShareLink.objects.filter(
+        workspace=membership.workspace, pk=whole_number(link_id)
+    ).first()
+    if link is None:
+        raise Http404("No such link.")
+    shares.revoke(link)
+    return redirect("library:shares", slug=slug)

@@ -1,0 +1,178 @@
+"""Share links: a take or a folder, read-only, for people without an account.
+
+The token is 256 random bits shown once; only its SHA-256 is stored, so a copy of the
+database opens nothing. Lookup is by that hash (an index, not a comparison an attacker can
+time). An unknown, malformed, expired or revoked token all get the same answer (``Gone``),
+so a visitor learns nothing about which links exist. Every request checks again: a revoked
+link stops working on the very next request, a half-watched video included.
+"""
+
+import hashlib
+import secrets
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from studio.models import Membership, Take, Workspace
+
+from .folders import Refused
+from .models import Folder, ShareLink, TakeFiling, TrashedTake
+
+TOKEN_BYTES = 32
+# Links that don't work, per client address per minute, before it is told to wait. 256-bit
+# tokens can't be guessed anyway; this keeps a scanner from hammering the database.
+MISSES_PER_MINUTE = 60
+EXPIRY_DAYS = {"1": 1, "7": 7, "30": 30, "": None}  # "" never expires (until revoked)
+
+
+class Gone(Exception):
+    """No link here: never made, mistyped, expired or revoked (one answer for all)."""
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def expiry_from(text: str):
+    if text not in EXPIRY_DAYS:
+        raise Refused("Choose when the link expires: 1, 7 or 30 days, or never.")
+    days = EXPIRY_DAYS[text]
+    return timezone.now() + timedelta(days=days) if days else None
+
+
+def create(
+    membership: Membership,
+    *,
+    take: Take | None = None,
+    folder: Folder | None = None,
+    expires: str = "7",
+    show_prompt: bool = False,
+    allow_download: bool = False,
+    review: bool = False,
+) -> tuple[ShareLink, str]:
+    """A member's new link (``expires`` as the form offers it) and its token."""
+    return make(
+        membership.workspace,
+        by=membership.user,
+        take=take,
+        folder=folder,
+        expires_at=expiry_from(expires),
+        show_prompt=show_prompt,
+        allow_download=allow_download,
+        review=review,
+    )
+
+
+def make(
+    workspace: Workspace,
+    *,
+    by=None,
+    take: Take | None = None,
+    folder: Folder | None = None,
+    expires_at: datetime | None = None,
+    show_prompt: bool = False,
+    allow_download: bool = False,
+    review: bool = False,
+) -> tuple[ShareLink, str]:
+    """A new link and its token (the only time the token exists outside a browser)."""
+    if (take is None) == (folder is None):
+        raise Refused("Share one take or one folder.")
+    if (take or folder).workspace_id != workspace.pk:
+        raise Refused("That isn't this workspace's to share.")
+    if take is not None and not take.video:
+        raise Refused("This take has no video yet: share it once it has finished.")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    link = ShareLink.objects.create(
+        workspace=workspace,
+        take=take,
+        folder=folder,
+        token_hash=digest(token),
+        show_prompt=show_prompt,
+        allow_download=allow_download,
+        review=review,
+        created_by=by,
+        expires_at=expires_at,
+    )
+    return link, token
+
+
+def url_of(request, token: str) -> str:
+    """The link's address: on SLATE_PUBLIC_URL when set, else where ``request`` came to."""
+    path = reverse("library_public:share", args=[token])
+    if settings.SLATE_PUBLIC_URL:
+        return settings.SLATE_PUBLIC_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
+
+
+def resolve(token: str) -> ShareLink:
+    """The live link behind ``token``, or ``Gone``."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise Gone
+    link = (
+        ShareLink.objects.select_related("take", "folder", "workspace")
+        .filter(token_hash=digest(token), revoked_at=None)
+        .first()
+    )
+    if link is None or (link.expires_at and link.expires_at <= timezone.now()):
+        raise Gone
+    return link
+
+
+def _miss_key(address: str) -> str:
+    return f"slate:share-misses:{address}:{int(time.time() // 60)}"
+
+
+def throttled(address: str) -> bool:
+    return (cache.get(_miss_key(address)) or 0) >= MISSES_PER_MINUTE
+
+
+def count_miss(address: str) -> None:
+    key = _miss_key(address)
+    if not cache.add(key, 1, timeout=120):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=120)
+
+
+def count_view(link: ShareLink) -> None:
+    ShareLink.objects.filter(pk=link.pk).update(views=F("views") + 1, last_viewed_at=timezone.now())
+
+
+def shared_takes(link: ShareLink) -> list[Take]:
+    """What the link shows: its take, or the finished, untrashed takes filed in its folder."""
+    trashed = TrashedTake.objects.values("take_id")
+    if link.take_id:
+        takes = Take.objects.filter(pk=link.take_id)
+    else:
+        filed = TakeFiling.objects.filter(folder_id=link.folder_id).values("take_id")
+        takes = Take.objects.filter(pk__in=filed, workspace_id=link.workspace_id)
+    return list(takes.exclude(pk__in=trashed).exclude(video="").order_by("-created_at", "-id"))
+
+
+def shared_take(link: ShareLink, take_id: int) -> Take:
+    for take in shared_takes(link):
+        if take.pk == take_id:
+            return take
+    raise Gone
+
+
+def revoke(link: ShareLink) -> None:
+    with transaction.atomic():
+        ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(revoked_at=timezone.now())
+
+
+def active_links(workspace):
+    now = timezone.now()
+    return (
+        ShareLink.objects.filter(workspace=workspace, revoked_at=None)
+        .exclude(expires_at__lte=now)
+        .select_related("take", "folder", "created_by")
+        .prefetch_related("picks", "comments")
+    )

@@ -1,0 +1,98 @@
+"""Client review links: a visitor without an account gives a name, picks the take they prefer
+and comments at a moment of it; the team sees it on the share links page; bad input is said
+and stores nothing; a plain share link takes no reviews."""
+
+import pytest
+from django.urls import reverse
+
+from library import folders, shares
+from library.models import ClientComment, ClientPick, Folder
+from studio.models import Membership
+
+from .helpers import make_take
+
+pytestmark = pytest.mark.django_db
+
+VIDEO = b"\x00" * 64
+
+
+@pytest.fixture
+def review_link(personas, workspace):
+    editor = Membership.objects.get(user=personas["editor"], workspace=workspace)
+    box = Folder.objects.create(workspace=workspace, name="Options")
+    takes = [make_take(workspace, f"option {n}", video=VIDEO) for n in (1, 2)]
+    folders.file_takes(takes, box)
+    link, token = shares.create(editor, folder=box, review=True)
+    return link, token, takes
+
+
+def test_a_reviewer_picks_and_comments_and_the_team_sees_it(
+    review_link, client, client_for, personas
+):
+    link, token, (first, second) = review_link
+    url = reverse("library_public:review", args=[token])
+    page = client.get(reverse("library_public:share", args=[token])).content.decode()
+    assert "Pick this take" in page and "estimate" not in page
+    picked = client.post(url, {"action": "pick", "take": first.pk, "name": " Ana  Ruiz "})
+    assert picked.status_code == 302 and picked["Location"].endswith(f"#shared-take-{first.pk}")
+    client.post(url, {"action": "pick", "take": second.pk, "name": "Ana Ruiz"})  # changes her mind
+    said = client.post(
+        url,
+        {
+            "action": "comment",
+            "take": second.pk,
+            "name": "Ana Ruiz",
+            "text": "Love the light",
+            "at": "0:03",
+        },
+    )
+    assert said.status_code == 302
+    assert list(ClientPick.objects.values_list("reviewer", "take")) == [("Ana Ruiz", second.pk)]
+    comment = ClientComment.objects.get()
+    assert (comment.text, comment.at_seconds, comment.take_id) == ("Love the light", 3, second.pk)
+    again = client.get(reverse("library_public:share", args=[token])).content.decode()
+    assert "★ Your pick" in again and 'value="Ana Ruiz"' in again
+    team = client_for(personas["editor"]).get(reverse("library:shares", args=["harbour"]))
+    text = team.content.decode()
+    assert "<strong>Ana Ruiz</strong> picked" in text and "Love the light" in text
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"action": "pick", "name": "  "}, "Tell us your name"),
+        ({"action": "pick", "name": "x" * 61}, "at most 60"),
+        ({"action": "comment", "name": "Ana", "text": " "}, "Write a comment"),
+        ({"action": "comment", "name": "Ana", "text": "hi", "at": "soon"}, "minutes:seconds"),
+        ({"action": "comment", "name": "Ana", "text": "hi", "at": "9:00"}, "past the end"),
+        ({"action": "comment", "name": "Ana", "text": "x" * 2001}, "at most 2000"),
+    ],
+)
+def test_bad_review_input_is_said_and_nothing_is_stored(review_link, client, data, message):
+    _, token, (first, _) = review_link
+    response = client.post(
+        reverse("library_public:review", args=[token]), {"take": first.pk, **data}
+    )
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not ClientPick.objects.exists() and not ClientComment.objects.exists()
+
+
+def test_reviews_only_on_review_links_and_only_on_shared_takes(
+    review_link, personas, workspace, client
+):
+    link, token, (first, _) = review_link
+    outside = make_take(workspace, "not in the folder", video=VIDEO)
+    url = reverse("library_public:review", args=[token])
+    assert (
+        client.post(url, {"action": "pick", "take": outside.pk, "name": "Ana"}).status_code == 404
+    )
+    editor = Membership.objects.get(user=personas["editor"], workspace=workspace)
+    _, plain = shares.create(editor, take=first)
+    plain_url = reverse("library_public:review", args=[plain])
+    assert (
+        client.post(plain_url, {"action": "pick", "take": first.pk, "name": "Ana"}).status_code
+        == 404
+    )
+    shares.revoke(link)
+    assert client.post(url, {"action": "pick", "take": first.pk, "name": "Ana"}).status_code == 404
+    assert not ClientPick.objects.exists()
