@@ -1,4 +1,4 @@
-"""Every gallery, folder and share route for anonymous visitors, outsiders, viewers, editors
+"""Every gallery, folder, share and review route for anonymous visitors, outsiders, viewers, editors
 and owners: one table. Viewers look, star and download; editors file, tag, trash and share."""
 
 import pytest
@@ -40,6 +40,10 @@ MATRIX = {
     "bulk":           ("post", "TAKE", (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
     "shares":         ("get",  {}, (LOGIN, 404, 403, OK, OK)),
     "revoke_share":   ("post", {}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
+    # Reviews: every member reviews (viewers too); circling the chosen take is an edit.
+    "review":         ("get",  {}, (LOGIN, 404, OK, OK, OK)),
+    "save_review":    ("post", {"rating": "4"}, (LOGIN, 404, OK, OK, OK)),
+    "circle":         ("post", {}, (LOGIN, 404, 403, OK, OK)),
 }  # fmt: skip
 
 
@@ -61,6 +65,9 @@ def test_access(client, personas, workspace, name, persona):
         "folder": ["harbour", folder.pk],
         "folder_change": ["harbour", folder.pk, "rename"],
         "star": ["harbour", take.pk],
+        "review": ["harbour", take.pk],
+        "save_review": ["harbour", take.pk],
+        "circle": ["harbour", take.pk],
         "revoke_share": ["harbour", link.pk],
     }.get(name, ["harbour"])
     if data == "TAKE":
