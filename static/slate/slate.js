@@ -248,6 +248,7 @@ document.addEventListener("htmx:oobAfterSwap", function (event) {
   if (event.target.id && event.target.id.indexOf("take-live-") === 0) {
     htmx.trigger(document.body, "slate:take-changed");
   }
+});
 
 // The library: drag a take's card onto a folder in the tree to file it there (the bulk
 // "Move to folder" does the same without a mouse).
