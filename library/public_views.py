@@ -20,7 +20,9 @@ GONE_STATUS = 404
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    # The token is in the address: it goes to no other site. Not "no-referrer": browsers then
+    # send "Origin: null" with the page's own forms, which the CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -3,6 +3,7 @@ and comments at a moment of it; the team sees it on the share links page; bad in
 and stores nothing; a plain share link takes no reviews."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from library import folders, shares
@@ -96,3 +97,27 @@ def test_reviews_only_on_review_links_and_only_on_shared_takes(
     shares.revoke(link)
     assert client.post(url, {"action": "pick", "take": first.pk, "name": "Ana"}).status_code == 404
     assert not ClientPick.objects.exists()
+
+
+def test_the_review_form_passes_the_csrf_check_as_a_browser_sends_it(review_link):
+    """Under "Referrer-Policy: no-referrer" Chromium sends "Origin: null" with a page's own
+    forms, and Django's CSRF check refuses that: every pick was a 403. The page's policy has
+    to let the browser name its own origin."""
+    _, token, (first, _) = review_link
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(reverse("library_public:share", args=[token]))
+    policy = page["Referrer-Policy"]
+    assert policy in ("same-origin", "strict-origin", "strict-origin-when-cross-origin")
+    form = {
+        "action": "pick",
+        "take": first.pk,
+        "name": "Ana",
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+    }
+    url = reverse("library_public:review", args=[token])
+    sent = browser.post(url, form, headers={"Origin": "http://testserver"})
+    assert sent.status_code == 302 and ClientPick.objects.filter(reviewer="Ana").exists()
+    # A form from elsewhere is refused, on a page that says why in Slate's own words.
+    forged = browser.post(url, {**form, "name": "Mallory"}, headers={"Origin": "http://evil"})
+    assert forged.status_code == 403 and "This form has expired" in forged.content.decode()
+    assert not ClientPick.objects.filter(reviewer="Mallory").exists()
