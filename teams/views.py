@@ -390,6 +390,8 @@ def usage_page(request, slug: str) -> HttpResponse:
         "before": caps.month_before(month, budget),
         "after": caps.month_after(month, budget),
     }
+    if context["after"].start > caps.month_of(budget).start:
+        context["after"] = None  # no link into months that haven't begun
     return render(request, "teams/usage.html", context, status=status)
 
 

@@ -141,6 +141,9 @@ def test_usage_csv_and_month_picker(client_for, personas, workspace, priced):
     assert lines[1].endswith(",editor,sora-2,1,0.4000")
     empty = client.get(reverse("teams:usage", args=["harbour"]), {"month": "2020-01"})
     assert "January 2020" in empty.content.decode() and "$0.00" in empty.content.decode()
+    assert "February 2020 →" in empty.content.decode()  # a later month that has begun
+    now = client.get(reverse("teams:usage", args=["harbour"]), {"month": month}).content.decode()
+    assert "→</a>" not in now  # none into months that haven't begun
     bad = client.get(reverse("teams:usage", args=["harbour"]), {"month": "2020-13"})
     assert bad.status_code == 400 and "is not a month" in bad.content.decode()
 
