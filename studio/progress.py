@@ -39,6 +39,15 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+# A queued take whose last create couldn't reach its provider keeps the reason in its stage
+# (the engine writes it; a create that goes through replaces it): the card says why it waits.
+RETRY_STAGE = "retry: "
+
+
+def retry_stage(reason: str) -> str:
+    return (RETRY_STAGE + reason)[: Take._meta.get_field("stage").max_length]
+
+
 def queue_label(position: int | None) -> str:
     """Only while the provider's own queue says the job waits (its place, where known)."""
     if position is None:
@@ -56,6 +65,9 @@ def running_label(stage: str) -> str:
 
 
 def progress_of(take: Take) -> Progress:
+    if take.status == Status.QUEUED and take.retries and take.stage.startswith(RETRY_STAGE):
+        reason = take.stage.removeprefix(RETRY_STAGE).rstrip(".")
+        return Progress(None, f"Trying again soon · {reason} (tried {take.retries}×)")
     if take.status == Status.QUEUED:
         return Progress(
             None,

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from studio import crashpoints, live
 from studio.models import Status, Take, WebhookDelivery
+from studio.progress import retry_stage
 from studio.providers import endpoints
 from studio.providers.base import (
     NOT_CREATED,
@@ -86,7 +87,13 @@ def submit(take: Take) -> None:
         if take.retries >= MAX_RETRIES:
             fail(take.pk, owner, error)
             return
-        _requeue(take, owner, after=pacing.backoff(take, error), retries=F("retries") + 1)
+        _requeue(
+            take,
+            owner,
+            after=pacing.backoff(take, error),
+            retries=F("retries") + 1,
+            stage=retry_stage(error.message or str(error)),
+        )
         return
     except ProviderError as error:
         fail(take.pk, owner, error)
@@ -267,7 +274,8 @@ def _requeue(
     **fields,
 ) -> None:
     """Back to the queue for a fresh create (now, or ``after`` seconds): none of its creates
-    exists at the provider."""
+    exists at the provider (so no stage of one either, unless ``fields`` say why it waits)."""
+    fields.setdefault("stage", "")
     with transaction.atomic():
         if transition(
             take.pk,

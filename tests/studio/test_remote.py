@@ -13,6 +13,7 @@ from django.utils import timezone
 from studio import ledger, takes
 from studio.engine import advance, pacing, sweep
 from studio.models import LedgerEntry, Status, Take, WebhookDelivery
+from studio.progress import progress_of
 from studio.providers import endpoints, http
 from studio.providers.base import RemoteVideo
 from tests.support.engine import LOST, connect, drive, offline_take, queue, refreshed, simulator
@@ -142,9 +143,16 @@ def test_an_unreachable_provider_is_tried_again_later(workspace, monkeypatch):
 
     monkeypatch.setattr(http, "http_client", flaky)
     monkeypatch.setattr(pacing, "backoff", lambda take, error: 0.05)
+    failures["left"] = 10**6  # unreachable until the test says otherwise
     take = queue(workspace)
+    drive(sim, until=lambda: refreshed(take).retries > 0)
+    # While it waits, its card says why, not "Waiting for a worker…".
+    waiting = progress_of(refreshed(take))
+    assert waiting.label.startswith("Trying again soon · ") and "tried" in waiting.label
+    failures["left"] = 4
     drive(sim)
     assert refreshed(take).status == Status.COMPLETED and len(sim.creates) == 1
+    assert "Trying again" not in progress_of(refreshed(take)).label
 
 
 def test_rate_limits_and_5xx_bursts_are_ridden_out(workspace, monkeypatch):
