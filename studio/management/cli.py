@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from studio.engine import sweep
-from studio.models import Take
+from studio.models import Take, Workspace
 from studio.prompts import SHOT_FIELDS, SHOT_HINTS, SHOT_LABELS
 from studio.tasks import advance_take
 
@@ -35,6 +35,16 @@ class OneLineErrorsCommand(BaseCommand):
     def invalid(self, message: str):
         sys.stderr.write(f"error: {message}\n")
         sys.exit(2)
+
+    def workspace_named(self, slug: str | None) -> Workspace | None:
+        """The workspace ``--workspace`` names (one line and exit 2 if none has that slug),
+        or without one the install's Local studio (None until it exists)."""
+        if not slug:
+            return Workspace.objects.filter(is_default=True).first()
+        workspace = Workspace.objects.filter(slug=slug).first()
+        if workspace is None:
+            self.invalid(f"no workspace with the slug “{slug}”")
+        return workspace
 
 
 def see_through(take_id: int, timeout: float) -> Take | None:

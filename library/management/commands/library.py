@@ -14,7 +14,6 @@ from library.folders import Refused
 from library.models import Folder
 from studio import workspaces
 from studio.management.cli import OneLineErrorsCommand
-from studio.models import Workspace
 
 
 class Command(OneLineErrorsCommand):
@@ -38,14 +37,7 @@ class Command(OneLineErrorsCommand):
             action.error = lambda message: parser.error(message)
 
     def handle(self, *args, action, **options):
-        slug = options["workspace"]
-        workspace = (
-            Workspace.objects.filter(slug=slug).first()
-            if slug
-            else Workspace.objects.filter(is_default=True).first()
-        )
-        if slug and workspace is None:
-            self.invalid(f"no workspace with the slug “{slug}”")
+        workspace = self.workspace_named(options["workspace"])
         workspace = workspace or workspaces.default_workspace()
         try:
             getattr(self, f"_{action}")(workspace, options)

@@ -7,7 +7,7 @@ from pathlib import Path
 from studio import budgets, images, takes, workspaces
 from studio.forms import ShotForm
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments, see_through
-from studio.models import Take, Workspace
+from studio.models import Take
 from studio.prompts import SHOT_FIELDS
 from studio.providers.catalogue import DEFAULT_PROVIDER
 
@@ -44,14 +44,7 @@ class Command(OneLineErrorsCommand):
         )
 
     def handle(self, *args, **options):
-        slug = options["workspace"]
-        workspace = (
-            Workspace.objects.filter(slug=slug).first()
-            if slug
-            else Workspace.objects.filter(is_default=True).first()
-        )
-        if slug and workspace is None:
-            self.invalid(f"no workspace with the slug “{slug}”")
+        workspace = self.workspace_named(options["workspace"])
         form = ShotForm(
             {
                 **{name: options[name] for name in SHOT_FIELDS},

@@ -8,7 +8,6 @@ import sys
 
 from studio.forms import ShotForm
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
-from studio.models import Workspace
 from studio.prompts import SHOT_FIELDS
 from studio.providers.catalogue import DEFAULT_PROVIDER
 
@@ -28,14 +27,7 @@ class Command(OneLineErrorsCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON list of findings")
 
     def handle(self, *args, **options):
-        slug = options["workspace"]
-        workspace = (
-            Workspace.objects.filter(slug=slug).first()
-            if slug
-            else Workspace.objects.filter(is_default=True).first()
-        )
-        if slug and workspace is None:
-            self.invalid(f"no workspace with the slug “{slug}”")
+        workspace = self.workspace_named(options["workspace"])
         data = {name: options[name] for name in SHOT_FIELDS}
         form = ShotForm(
             {**data, "provider": options["provider"], "model": options["model"]},

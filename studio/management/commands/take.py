@@ -78,14 +78,9 @@ class Command(OneLineErrorsCommand):
                 sub.add_argument("--timeout", type=float, default=1800)
 
     def handle(self, *args, **options):
-        slug = options["workspace"]
-        workspace = (
-            Workspace.objects.filter(slug=slug).first()
-            if slug
-            else Workspace.objects.filter(is_default=True).first()
-        )
+        workspace = self.workspace_named(options["workspace"])
         if workspace is None:
-            self.invalid(f"no workspace with the slug “{slug}”" if slug else "no takes yet")
+            self.invalid("no takes yet")
         take = self._take(workspace, options["id"])
         action = options["action"]
         if action == "tree":
