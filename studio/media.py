@@ -253,14 +253,18 @@ def frame_span(clip: Source, start: float, end: float) -> tuple[int, int]:
     return round(start * clip.fps), min(round(end * clip.fps), clip.frames)
 
 
-def trim(src: Path, out_path: Path, start: float, end: float, on_progress=None) -> None:
-    """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them."""
+def trim(
+    src: Path, out_path: Path, start: float, end: float, on_progress=None, *, copy: bool = True
+) -> None:
+    """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them.
+    A cut on whole GOPs copies their packets (unless ``copy`` is False: the bench's full
+    re-encode); any other is decoded and encoded."""
     clip = source(src)
     first, stop = frame_span(clip, start, end)
     if stop - first < 1:
         raise ValueError("a cut must keep at least one frame")
     try:
-        copied = _trim_by_copy(clip, out_path, first, stop)
+        copied = copy and _trim_by_copy(clip, out_path, first, stop)
     except (av.FFmpegError, ValueError):  # the packets' times don't fit: decode after all
         out_path.unlink(missing_ok=True)
         copied = False
