@@ -253,15 +253,81 @@ def frame_span(clip: Source, start: float, end: float) -> tuple[int, int]:
     return round(start * clip.fps), min(round(end * clip.fps), clip.frames)
 
 
-def trim(src: Path, out_path: Path, start: float, end: float, on_progress=None) -> None:
-    """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them."""
+def trim(
+    src: Path, out_path: Path, start: float, end: float, on_progress=None, *, copy: bool = True
+) -> None:
+    """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them.
+    A cut on whole GOPs copies their packets (unless ``copy`` is False: the bench's full
+    re-encode); any other is decoded and encoded."""
     clip = source(src)
     first, stop = frame_span(clip, start, end)
     if stop - first < 1:
         raise ValueError("a cut must keep at least one frame")
+    try:
+        copied = copy and _trim_by_copy(clip, out_path, first, stop)
+    except (av.FFmpegError, ValueError):  # the packets' times don't fit: decode after all
+        out_path.unlink(missing_ok=True)
+        copied = False
+    if copied:
+        if on_progress:
+            on_progress(1.0)
+        return
     kept = _pictures(clip, clip.width, clip.height, first, stop)
     sound = _sound(clip)[:, _at(first, clip.fps) : _at(stop, clip.fps)] if clip.has_audio else None
     _write(out_path, kept, stop - first, clip.fps, clip.width, clip.height, sound, on_progress)
+
+
+def _trim_by_copy(clip: Source, out_path: Path, first: int, stop: int) -> bool:
+    """A cut whose in and out points are on whole GOPs (each a keyframe, or the clip's end),
+    made without decoding: the GOPs' packets as they are, their times moved back to the in
+    point. The sound's AAC packets are copied with them (each at its nearest frame edge, so
+    within half an AAC frame, 11 ms, of the pictures), one packet before the in point kept
+    as priming (before time zero, so players decode it and don't play it). False, and
+    nothing written, when the cut isn't on GOPs (or the GOPs are open): then it's decoded."""
+    with av.open(str(clip.path)) as container:
+        video = container.streams.video[0]
+        base, offset = video.time_base, video.start_time or 0
+        if not base:
+            return False
+        packets = [p for p in container.demux(video) if p.dts is not None and p.pts is not None]
+        index = {id(p): round((p.pts - offset) * base * clip.fps) for p in packets}
+        keys = [n for n, p in enumerate(packets) if p.is_keyframe]
+        start = next((n for n in keys if index[id(packets[n])] == first), None)
+        end = next((n for n in keys if index[id(packets[n])] == stop), len(packets))
+        if start is None or (end == len(packets) and stop != clip.frames):
+            return False
+        kept = packets[start:end]
+        if sorted(index[id(p)] for p in kept) != list(range(first, stop)):
+            return False  # open GOPs, or frames missing: decode instead
+        shift = packets[start].pts - offset  # in the video's time base
+        begin = float(packets[start].pts * base)  # the in point on the file's clock
+        finish = begin + (stop - first) / float(clip.fps)
+        audio, audio_packets = None, []
+        if container.streams.audio:
+            audio = container.streams.audio[0]
+            container.seek(0)
+            sounds = [p for p in container.demux(audio) if None not in (p.dts, p.pts)]
+            chosen = [
+                n
+                for n, p in enumerate(sounds)
+                if begin <= float((p.pts + (p.duration or 0) / 2) * audio.time_base) < finish
+            ]
+            if chosen:
+                audio_packets = sounds[max(chosen[0] - 1, 0) : chosen[-1] + 1]
+        with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+            made_video = out.add_stream_from_template(video)
+            made_audio = out.add_stream_from_template(audio) if audio_packets else None
+            streams = [(p, made_video, shift) for p in kept]
+            if made_audio is not None:
+                back = round(shift * base / audio.time_base)
+                streams += [(p, made_audio, back) for p in audio_packets]
+            streams.sort(key=lambda item: float((item[0].dts - item[2]) * item[0].time_base))
+            for packet, stream, back in streams:
+                packet.pts -= back
+                packet.dts -= back
+                packet.stream = stream
+                out.mux(packet)
+    return True
 
 
 def join(sources: list[Path], out_path: Path, crossfade: float = 0.0, on_progress=None) -> None:

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from studio import family, ledger, lineage, media, takes
+from studio.animatic.render import AnimaticSpec, render_animatic
 from studio.engine import local
 from studio.engine.advance import advance
 from studio.lineage import LineageRefused
@@ -305,3 +306,30 @@ def test_remix_or_vary_of_a_local_edit_points_to_the_generated_take(clip):
         ):
             operation()
     assert lineage.loop(cut, 0.25).parent_id == cut.pk
+
+
+def test_a_recut_on_whole_gops_copies_their_packets_and_stays_frame_accurate(tmp_path):
+    src = tmp_path / "src.mp4"
+    render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
+
+    def decoded(path):
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
+
+    def packets(path):
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(video=0) if p.size]
+
+    whole = decoded(src)
+    media.trim(src, tmp_path / "copy.mp4", 2, 4)  # keyframes every 2 s: whole GOPs
+    copied = decoded(tmp_path / "copy.mp4")
+    assert len(copied) == 48
+    assert all(np.array_equal(a, b) for a, b in zip(copied, whole[48:96], strict=True))
+    assert packets(tmp_path / "copy.mp4") == packets(src)[48:96]  # byte for byte
+    assert media.probe(tmp_path / "copy.mp4")["sample_rate"] == 48_000
+
+    media.trim(src, tmp_path / "cut.mp4", 1.5, 3.25)  # mid-GOP: decoded and encoded
+    cut = decoded(tmp_path / "cut.mp4")
+    assert len(cut) == 42
+    pairs = zip(cut, whole[36:78], strict=True)
+    assert max(np.abs(a.astype(int) - b.astype(int)).mean() for a, b in pairs) < 3
