@@ -87,6 +87,8 @@ def make(
         raise Refused("That isn't this workspace's to share.")
     if take is not None and not take.video:
         raise Refused("This take has no video yet: share it once it has finished.")
+    if take is not None and TrashedTake.objects.filter(take=take).exists():
+        raise Refused("This take is in the trash: restore it before sharing it.")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ShareLink.objects.create(
         workspace=workspace,

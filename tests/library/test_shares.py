@@ -154,3 +154,19 @@ def test_guessing_is_throttled_per_address(personas, workspace, client, monkeypa
     assert "Too many tries" in slowed.content.decode()
     elsewhere = client.get(reverse("library_public:share", args=[token]), REMOTE_ADDR="10.0.0.9")
     assert elsewhere.status_code == 200
+
+
+def test_a_trashed_take_cannot_be_shared_and_trash_offers_no_share_or_star(
+    personas, workspace, client_for
+):
+    take = make_take(workspace, video=VIDEO)
+    folders.trash(personas["editor"], [take])
+    editor = client_for(personas["editor"])
+    refused = editor.post(reverse("library:shares", args=["harbour"]), {"take": take.pk})
+    assert refused.status_code == 400
+    assert "in the trash: restore it before sharing" in refused.content.decode()
+    assert not ShareLink.objects.exists()
+    trash = editor.get(reverse("library:gallery", args=["harbour"]), {"trash": "1"})
+    trash = trash.content.decode()
+    assert f'id="gallery-item-{take.pk}"' in trash
+    assert f"Share take #{take.pk}" not in trash and f"Star take #{take.pk}" not in trash
