@@ -170,3 +170,21 @@ def test_a_trashed_take_cannot_be_shared_and_trash_offers_no_share_or_star(
     trash = trash.content.decode()
     assert f'id="gallery-item-{take.pk}"' in trash
     assert f"Share take #{take.pk}" not in trash and f"Star take #{take.pk}" not in trash
+
+
+def test_the_share_list_asks_before_revoking_and_says_when_a_link_was_last_seen(
+    personas, workspace, client_for
+):
+    take = make_take(workspace, video=VIDEO)
+    link, _ = shares.create(member(personas), take=take)
+    ShareLink.objects.filter(pk=link.pk).update(last_viewed_at=timezone.now())
+    editor = client_for(personas["editor"])
+    page = editor.get(reverse("library:shares", args=["harbour"])).content.decode()
+    assert '<details class="confirm"><summary class="danger">Revoke</summary>' in page
+    assert "Revoke this link: it stops working at once" in page
+    assert "last just now" in page and "0 minutes" not in page
+    ShareLink.objects.filter(pk=link.pk).update(
+        last_viewed_at=timezone.now() - timedelta(hours=3, seconds=5)
+    )
+    page = editor.get(reverse("library:shares", args=["harbour"])).content.decode()
+    assert "last 3\xa0hours ago" in page
