@@ -2,6 +2,7 @@
 share links (made here, opened by anyone in public_views.py). Views validate and call the
 functions in folders.py, gallery.py, export.py and shares.py."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -93,7 +94,9 @@ def create_folder(request, slug: str) -> HttpResponse:
         folder = folders.create_folder(membership, request.POST.get("name", ""), parent)
     except Refused as error:
         return _problem(request, membership, back, str(error))
-    return redirect(_gallery_url(slug, f"folder={folder.pk}"))
+    where = f" inside “{parent.name}”" if parent else " at the top level"
+    messages.success(request, f"Folder “{folder.name}” created{where}.")
+    return redirect(_gallery_url(slug, back))
 
 
 def _folder_page(request, membership, folder, status=200, **extra) -> HttpResponse:
