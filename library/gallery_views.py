@@ -247,6 +247,25 @@ def share_links(request, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
+def share_take(request, slug: str, take_id: int) -> HttpResponse:
+    """The choices one take's link is made with: a panel on the take page (htmx), or a page
+    of its own from a gallery card. The form posts to ``share_links``."""
+    take, membership = access.get_take(request.user, take_id)
+    if take.workspace.slug != slug:
+        raise Http404("No such take.")
+    context = {
+        "workspace": take.workspace,
+        "take": take,
+        "can_edit": membership.can_edit,
+        "refusal": shares.unshareable(take) if membership.can_edit else "",
+    }
+    if request.htmx:
+        return render(request, "library/share_take.html#panel", context)
+    return render(request, "library/share_take.html", context)
+
+
+@login_required
 @require_POST
 def revoke_share(request, slug: str, link_id: int) -> HttpResponse:
     membership = access.get_membership(request.user, slug, edit=True)

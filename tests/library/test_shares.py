@@ -188,3 +188,41 @@ def test_the_share_list_asks_before_revoking_and_says_when_a_link_was_last_seen(
     )
     page = editor.get(reverse("library:shares", args=["harbour"])).content.decode()
     assert "last 3\xa0hours ago" in page
+
+
+def test_one_take_is_shared_with_the_same_options_as_a_folder(personas, workspace, client_for):
+    take = make_take(workspace, "a fox at dawn", video=VIDEO)
+    editor = client_for(personas["editor"])
+    gallery = editor.get(reverse("library:gallery", args=["harbour"])).content.decode()
+    options = reverse("library:share_take", args=["harbour", take.pk])
+    assert f'href="{options}"' in gallery  # the card leads to the choices, makes nothing
+    assert not ShareLink.objects.exists()
+    take_page = editor.get(reverse("take", args=[take.pk])).content.decode()
+    assert f'hx-get="{options}"' in take_page  # the take page loads the panel from the library
+    panel = editor.get(options, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in panel
+    for choice in (
+        'name="expires"',
+        'name="show_prompt"',
+        'name="allow_download"',
+        'name="review"',
+    ):
+        assert choice in panel
+    assert f'name="take" value="{take.pk}"' in panel
+    url, _ = make_link(editor, take=take.pk, expires="30", allow_download="on", review="on")
+    link = ShareLink.objects.get()
+    assert link.take == take and link.allow_download and link.review and not link.show_prompt
+    assert link.expires_at > timezone.now() + timedelta(days=29)
+
+
+def test_the_share_panel_says_why_a_take_cannot_be_shared_and_viewers_get_no_form(
+    personas, workspace, client_for
+):
+    unfinished = make_take(workspace)
+    options = reverse("library:share_take", args=["harbour", unfinished.pk])
+    panel = client_for(personas["editor"]).get(options, headers={"HX-Request": "true"})
+    assert "no video yet" in panel.content.decode() and "<form" not in panel.content.decode()
+    done = make_take(workspace, video=VIDEO)
+    options = reverse("library:share_take", args=["harbour", done.pk])
+    viewer = client_for(personas["viewer"]).get(options, headers={"HX-Request": "true"})
+    assert viewer.status_code == 200 and "<form" not in viewer.content.decode()
