@@ -2,6 +2,7 @@
 share links (made here, opened by anyone in public_views.py). Views validate and call the
 functions in folders.py, gallery.py, export.py and shares.py."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -93,7 +94,9 @@ def create_folder(request, slug: str) -> HttpResponse:
         folder = folders.create_folder(membership, request.POST.get("name", ""), parent)
     except Refused as error:
         return _problem(request, membership, back, str(error))
-    return redirect(_gallery_url(slug, f"folder={folder.pk}"))
+    where = f" inside “{parent.name}”" if parent else " at the top level"
+    messages.success(request, f"Folder “{folder.name}” created{where}.")
+    return redirect(_gallery_url(slug, back))
 
 
 def _folder_page(request, membership, folder, status=200, **extra) -> HttpResponse:
@@ -241,6 +244,25 @@ def share_links(request, slug: str) -> HttpResponse:
     except Refused as error:
         return _shares_page(request, membership, status=400, problem=str(error))
     return _shares_page(request, membership, created=link, url=shares.url_of(request, token))
+
+
+@login_required
+@require_safe
+def share_take(request, slug: str, take_id: int) -> HttpResponse:
+    """The choices one take's link is made with: a panel on the take page (htmx), or a page
+    of its own from a gallery card. The form posts to ``share_links``."""
+    take, membership = access.get_take(request.user, take_id)
+    if take.workspace.slug != slug:
+        raise Http404("No such take.")
+    context = {
+        "workspace": take.workspace,
+        "take": take,
+        "can_edit": membership.can_edit,
+        "refusal": shares.unshareable(take) if membership.can_edit else "",
+    }
+    if request.htmx:
+        return render(request, "library/share_take.html#panel", context)
+    return render(request, "library/share_take.html", context)
 
 
 @login_required

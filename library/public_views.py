@@ -90,7 +90,9 @@ def shared(request, token: str) -> HttpResponse:
 
 @require_POST
 def review(request, token: str) -> HttpResponse:
-    """A reviewer's pick or comment; only on a review link, only on a take it shares."""
+    """A reviewer's pick (``pick=<take id>``) or comment (``comment=<take id>`` with
+    ``text-<id>`` and ``at-<id>``), under one ``name``; only on a review link, only on a take
+    it shares."""
     if busy := _too_many(request):
         return busy
     try:
@@ -98,16 +100,22 @@ def review(request, token: str) -> HttpResponse:
         if not link.review:
             raise shares.Gone
         takes = shares.shared_takes(link)
-        take = shares.shared_take(link, whole_number(request.POST.get("take", "")) or 0)
+        # One form for the page: the name once, and each take's buttons name the take.
+        action = "pick" if "pick" in request.POST else "comment"
+        take = shares.shared_take(link, whole_number(request.POST.get(action, "")) or 0)
     except shares.Gone:
         return _gone(request)
     name = request.POST.get("name", "")
     try:
-        if request.POST.get("action") == "pick":
+        if action == "pick":
             client_reviews.pick(link, name, take)
         else:
             client_reviews.comment(
-                link, name, take, request.POST.get("text", ""), request.POST.get("at", "")
+                link,
+                name,
+                take,
+                request.POST.get(f"text-{take.pk}", ""),
+                request.POST.get(f"at-{take.pk}", ""),
             )
     except Refused as error:
         return _page(request, link, token, takes, status=400, problem=str(error))

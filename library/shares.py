@@ -69,6 +69,15 @@ def create(
     )
 
 
+def unshareable(take: Take) -> str:
+    """Why ``take`` can't be shared yet ("" when it can)."""
+    if not take.video:
+        return "This take has no video yet: share it once it has finished."
+    if TrashedTake.objects.filter(take=take).exists():
+        return "This take is in the trash: restore it before sharing it."
+    return ""
+
+
 def make(
     workspace: Workspace,
     *,
@@ -85,8 +94,8 @@ def make(
         raise Refused("Share one take or one folder.")
     if (take or folder).workspace_id != workspace.pk:
         raise Refused("That isn't this workspace's to share.")
-    if take is not None and not take.video:
-        raise Refused("This take has no video yet: share it once it has finished.")
+    if take is not None and (why := unshareable(take)):
+        raise Refused(why)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ShareLink.objects.create(
         workspace=workspace,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("takes/<int:take_id>/star/", gallery_views.star, name="star"),
     path("bulk/", gallery_views.bulk, name="bulk"),
     path("shares/", gallery_views.share_links, name="shares"),
+    path("takes/<int:take_id>/share/", gallery_views.share_take, name="share_take"),
     path("shares/<int:link_id>/revoke/", gallery_views.revoke_share, name="revoke_share"),
     path("panel/", views.panel, name="panel"),
     path("templates/<slug:key>/", views.use_template, name="use_template"),

@@ -40,6 +40,8 @@ MATRIX = {
     "bulk":           ("post", "TAKE", (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
     "shares":         ("get",  {}, (LOGIN, 404, 403, OK, OK)),
     "revoke_share":   ("post", {}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
+    # A viewer's take page asks for the share panel too: it comes back without a form.
+    "share_take":     ("get",  {}, (LOGIN, 404, OK, OK, OK)),
     # Reviews: every member reviews (viewers too); circling the chosen take is an edit.
     "review":         ("get",  {}, (LOGIN, 404, OK, OK, OK)),
     "save_review":    ("post", {"rating": "4"}, (LOGIN, 404, OK, OK, OK)),
@@ -69,6 +71,7 @@ def test_access(client, personas, workspace, name, persona):
         "save_review": ["harbour", take.pk],
         "circle": ["harbour", take.pk],
         "revoke_share": ["harbour", link.pk],
+        "share_take": ["harbour", take.pk],
     }.get(name, ["harbour"])
     if data == "TAKE":
         data = {"action": "star", "take": [take.pk]}

@@ -33,18 +33,17 @@ def test_a_reviewer_picks_and_comments_and_the_team_sees_it(
     link, token, (first, second) = review_link
     url = reverse("library_public:review", args=[token])
     page = client.get(reverse("library_public:share", args=[token])).content.decode()
-    assert "Pick this take" in page and "estimate" not in page
-    picked = client.post(url, {"action": "pick", "take": first.pk, "name": " Ana  Ruiz "})
+    assert f"Pick take #{first.pk}" in page and "estimate" not in page
+    picked = client.post(url, {"pick": first.pk, "name": " Ana  Ruiz "})
     assert picked.status_code == 302 and picked["Location"].endswith(f"#shared-take-{first.pk}")
-    client.post(url, {"action": "pick", "take": second.pk, "name": "Ana Ruiz"})  # changes her mind
+    client.post(url, {"pick": second.pk, "name": "Ana Ruiz"})  # changes her mind
     said = client.post(
         url,
         {
-            "action": "comment",
-            "take": second.pk,
+            "comment": second.pk,
             "name": "Ana Ruiz",
-            "text": "Love the light",
-            "at": "0:03",
+            f"text-{second.pk}": "Love the light",
+            f"at-{second.pk}": "0:03",
         },
     )
     assert said.status_code == 302
@@ -63,17 +62,19 @@ def test_a_reviewer_picks_and_comments_and_the_team_sees_it(
     [
         ({"action": "pick", "name": "  "}, "Tell us your name"),
         ({"action": "pick", "name": "x" * 61}, "at most 60"),
-        ({"action": "comment", "name": "Ana", "text": " "}, "Write a comment"),
-        ({"action": "comment", "name": "Ana", "text": "hi", "at": "soon"}, "minutes:seconds"),
-        ({"action": "comment", "name": "Ana", "text": "hi", "at": "9:00"}, "past the end"),
-        ({"action": "comment", "name": "Ana", "text": "x" * 2001}, "at most 2000"),
+        ({"name": "Ana", "text": " "}, "Write a comment"),
+        ({"name": "Ana", "text": "hi", "at": "soon"}, "minutes:seconds"),
+        ({"name": "Ana", "text": "hi", "at": "9:00"}, "past the end"),
+        ({"name": "Ana", "text": "x" * 2001}, "at most 2000"),
     ],
 )
 def test_bad_review_input_is_said_and_nothing_is_stored(review_link, client, data, message):
     _, token, (first, _) = review_link
-    response = client.post(
-        reverse("library_public:review", args=[token]), {"take": first.pk, **data}
-    )
+    data = dict(data)
+    action = data.pop("action", "comment")
+    fields = {action: first.pk, "name": data.pop("name")}
+    fields.update({f"{key}-{first.pk}": value for key, value in data.items()})
+    response = client.post(reverse("library_public:review", args=[token]), fields)
     assert response.status_code == 400 and message in response.content.decode()
     assert not ClientPick.objects.exists() and not ClientComment.objects.exists()
 
@@ -84,18 +85,13 @@ def test_reviews_only_on_review_links_and_only_on_shared_takes(
     link, token, (first, _) = review_link
     outside = make_take(workspace, "not in the folder", video=VIDEO)
     url = reverse("library_public:review", args=[token])
-    assert (
-        client.post(url, {"action": "pick", "take": outside.pk, "name": "Ana"}).status_code == 404
-    )
+    assert client.post(url, {"pick": outside.pk, "name": "Ana"}).status_code == 404
     editor = Membership.objects.get(user=personas["editor"], workspace=workspace)
     _, plain = shares.create(editor, take=first)
     plain_url = reverse("library_public:review", args=[plain])
-    assert (
-        client.post(plain_url, {"action": "pick", "take": first.pk, "name": "Ana"}).status_code
-        == 404
-    )
+    assert client.post(plain_url, {"pick": first.pk, "name": "Ana"}).status_code == 404
     shares.revoke(link)
-    assert client.post(url, {"action": "pick", "take": first.pk, "name": "Ana"}).status_code == 404
+    assert client.post(url, {"pick": first.pk, "name": "Ana"}).status_code == 404
     assert not ClientPick.objects.exists()
 
 
@@ -109,8 +105,7 @@ def test_the_review_form_passes_the_csrf_check_as_a_browser_sends_it(review_link
     policy = page["Referrer-Policy"]
     assert policy in ("same-origin", "strict-origin", "strict-origin-when-cross-origin")
     form = {
-        "action": "pick",
-        "take": first.pk,
+        "pick": first.pk,
         "name": "Ana",
         "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
     }
@@ -121,3 +116,18 @@ def test_the_review_form_passes_the_csrf_check_as_a_browser_sends_it(review_link
     forged = browser.post(url, {**form, "name": "Mallory"}, headers={"Origin": "http://evil"})
     assert forged.status_code == 403 and "This form has expired" in forged.content.decode()
     assert not ClientPick.objects.filter(reviewer="Mallory").exists()
+
+
+def test_the_review_page_numbers_each_take_and_asks_the_name_once(review_link, client):
+    _, token, (first, second) = review_link
+    page = client.get(reverse("library_public:share", args=[token])).content.decode()
+    for take in (first, second):
+        assert f"Take #{take.pk}: {take.title}</h2>" in page
+        assert f'name="pick" value="{take.pk}"' in page
+        assert f'name="text-{take.pk}"' in page
+    assert "animatic · 4 s" in page
+    assert page.count('name="name"') == 1 and page.count("<form") == 1
+    url = reverse("library_public:review", args=[token])
+    client.post(url, {"pick": first.pk, "name": "Ana"})
+    again = client.get(reverse("library_public:share", args=[token])).content.decode()
+    assert again.count('value="Ana"') == 1  # remembered for the next visit, still asked once

@@ -145,7 +145,8 @@ def test_folder_pages_and_changes_over_http(client_for, personas, workspace):
     client = client_for(personas["editor"])
     created = client.post(reverse("library:create_folder", args=["harbour"]), {"name": "Films"})
     films = Folder.objects.get(name="Films")
-    assert created.status_code == 302 and created["Location"].endswith(f"?folder={films.pk}")
+    assert created.status_code == 302  # the view it was made from, not inside the new folder
+    assert created["Location"] == reverse("library:gallery", args=["harbour"])
     bad = client.post(reverse("library:create_folder", args=["harbour"]), {"name": "a/b"})
     assert bad.status_code == 400 and "can&#x27;t hold /" in bad.content.decode()
     assert Folder.objects.count() == 1
@@ -203,3 +204,22 @@ def test_a_workspace_goes_with_its_nested_folders_filings_and_links(personas, wo
     workspace.delete()
     assert not Folder.objects.filter(workspace_id=workspace.pk).exists()
     assert not TakeFiling.objects.exists()
+
+
+def test_a_folder_made_while_viewing_another_goes_to_the_top_level_and_the_view_stays(
+    personas, client_for
+):
+    films = folders.create_folder(member(personas), "Films")
+    client = client_for(personas["editor"])
+    gallery = reverse("library:gallery", args=["harbour"])
+    page = client.get(gallery, {"folder": films.pk}).content.decode()
+    assert '<option value="" selected>(top level)</option>' in page
+    assert f'<option value="{films.pk}" selected>' not in page
+    made = client.post(
+        reverse("library:create_folder", args=["harbour"]),
+        {"name": "Ads", "parent": "", "back": f"folder={films.pk}"},
+    )
+    assert made.status_code == 302 and made.url == f"{gallery}?folder={films.pk}"
+    assert Folder.objects.get(name="Ads").parent is None
+    landed = client.get(made.url).content.decode()
+    assert "Folder “Ads” created at the top level." in landed

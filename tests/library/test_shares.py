@@ -154,3 +154,75 @@ def test_guessing_is_throttled_per_address(personas, workspace, client, monkeypa
     assert "Too many tries" in slowed.content.decode()
     elsewhere = client.get(reverse("library_public:share", args=[token]), REMOTE_ADDR="10.0.0.9")
     assert elsewhere.status_code == 200
+
+
+def test_a_trashed_take_cannot_be_shared_and_trash_offers_no_share_or_star(
+    personas, workspace, client_for
+):
+    take = make_take(workspace, video=VIDEO)
+    folders.trash(personas["editor"], [take])
+    editor = client_for(personas["editor"])
+    refused = editor.post(reverse("library:shares", args=["harbour"]), {"take": take.pk})
+    assert refused.status_code == 400
+    assert "in the trash: restore it before sharing" in refused.content.decode()
+    assert not ShareLink.objects.exists()
+    trash = editor.get(reverse("library:gallery", args=["harbour"]), {"trash": "1"})
+    trash = trash.content.decode()
+    assert f'id="gallery-item-{take.pk}"' in trash
+    assert f"Share take #{take.pk}" not in trash and f"Star take #{take.pk}" not in trash
+
+
+def test_the_share_list_asks_before_revoking_and_says_when_a_link_was_last_seen(
+    personas, workspace, client_for
+):
+    take = make_take(workspace, video=VIDEO)
+    link, _ = shares.create(member(personas), take=take)
+    ShareLink.objects.filter(pk=link.pk).update(last_viewed_at=timezone.now())
+    editor = client_for(personas["editor"])
+    page = editor.get(reverse("library:shares", args=["harbour"])).content.decode()
+    assert '<details class="confirm"><summary class="danger">Revoke</summary>' in page
+    assert "Revoke this link: it stops working at once" in page
+    assert "last just now" in page and "0 minutes" not in page
+    ShareLink.objects.filter(pk=link.pk).update(
+        last_viewed_at=timezone.now() - timedelta(hours=3, seconds=5)
+    )
+    page = editor.get(reverse("library:shares", args=["harbour"])).content.decode()
+    assert "last 3\xa0hours ago" in page
+
+
+def test_one_take_is_shared_with_the_same_options_as_a_folder(personas, workspace, client_for):
+    take = make_take(workspace, "a fox at dawn", video=VIDEO)
+    editor = client_for(personas["editor"])
+    gallery = editor.get(reverse("library:gallery", args=["harbour"])).content.decode()
+    options = reverse("library:share_take", args=["harbour", take.pk])
+    assert f'href="{options}"' in gallery  # the card leads to the choices, makes nothing
+    assert not ShareLink.objects.exists()
+    take_page = editor.get(reverse("take", args=[take.pk])).content.decode()
+    assert f'hx-get="{options}"' in take_page  # the take page loads the panel from the library
+    panel = editor.get(options, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in panel
+    for choice in (
+        'name="expires"',
+        'name="show_prompt"',
+        'name="allow_download"',
+        'name="review"',
+    ):
+        assert choice in panel
+    assert f'name="take" value="{take.pk}"' in panel
+    url, _ = make_link(editor, take=take.pk, expires="30", allow_download="on", review="on")
+    link = ShareLink.objects.get()
+    assert link.take == take and link.allow_download and link.review and not link.show_prompt
+    assert link.expires_at > timezone.now() + timedelta(days=29)
+
+
+def test_the_share_panel_says_why_a_take_cannot_be_shared_and_viewers_get_no_form(
+    personas, workspace, client_for
+):
+    unfinished = make_take(workspace)
+    options = reverse("library:share_take", args=["harbour", unfinished.pk])
+    panel = client_for(personas["editor"]).get(options, headers={"HX-Request": "true"})
+    assert "no video yet" in panel.content.decode() and "<form" not in panel.content.decode()
+    done = make_take(workspace, video=VIDEO)
+    options = reverse("library:share_take", args=["harbour", done.pk])
+    viewer = client_for(personas["viewer"]).get(options, headers={"HX-Request": "true"})
+    assert viewer.status_code == 200 and "<form" not in viewer.content.decode()
