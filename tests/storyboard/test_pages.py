@@ -244,3 +244,11 @@ def test_creating_a_board(client_for, personas):
         client.post(reverse("storyboard:boards", args=["harbour"]), {"title": ""}).status_code
         == 400
     )
+
+
+def test_the_first_card_cannot_move_earlier_nor_the_last_later(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    html = client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode()
+    assert 'aria-label="Move card 1 earlier" disabled' in html
+    assert 'aria-label="Move card 3 later" disabled' in html
+    assert html.count('" disabled>') == 2  # every other move is there to press
