@@ -130,7 +130,8 @@ def board(request, slug: str, board_id: int) -> HttpResponse:
     if request.htmx and request.GET.get("part") == "strip":
         context = board_context(board, membership, partial=True)
         return render(request, "storyboard/board.html#strip", context)
-    return render(request, "storyboard/board.html", board_context(board, membership))
+    extra = _shotlist_problems(request, board)
+    return render(request, "storyboard/board.html", board_context(board, membership, **extra))
 
 
 @login_required
@@ -220,11 +221,27 @@ def import_shots(request, slug: str, board_id: int) -> HttpResponse:
     else:
         problems = [e for errs in form.errors.values() for e in errs]
     if problems:
-        extra = {"shotlist_form": form, "shotlist_problems": problems}
-        return render(
-            request, "storyboard/board.html", board_context(board, membership, **extra), status=400
-        )
-    return redirect(_board_url(board))
+        # POST/redirect/GET: the board shows them once, and a refresh posts nothing again.
+        request.session[_shotlist_key(board)] = {
+            "problems": problems,
+            "text": request.POST.get("text", "")[: shotlist.MAX_CHARS],
+        }
+    return redirect(_board_url(board) + ("#shotlist" if problems else ""))
+
+
+def _shotlist_key(board: Board) -> str:
+    return f"storyboard-shotlist-{board.pk}"
+
+
+def _shotlist_problems(request, board: Board) -> dict:
+    """The problems of a shot list that failed to import, with its text to fix (once)."""
+    failed = request.session.pop(_shotlist_key(board), None)
+    if not failed:
+        return {}
+    return {
+        "shotlist_form": ShotListForm(initial={"text": failed["text"]}),
+        "shotlist_problems": failed["problems"],
+    }
 
 
 def _render_choice(request, board: Board) -> tuple[str | None, str | None]:
