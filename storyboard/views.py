@@ -127,9 +127,10 @@ def board_list(request, slug: str) -> HttpResponse:
 @require_safe
 def board(request, slug: str, board_id: int) -> HttpResponse:
     board, membership = boards.get_board(request.user, slug, board_id)
-    if request.htmx and request.GET.get("part") == "strip":
+    part = request.GET.get("part")
+    if request.htmx and part in ("strip", "progress"):
         context = board_context(board, membership, partial=True)
-        return render(request, "storyboard/board.html#strip", context)
+        return render(request, f"storyboard/board.html#{part}", context)
     extra = _shotlist_problems(request, board)
     return render(request, "storyboard/board.html", board_context(board, membership, **extra))
 
