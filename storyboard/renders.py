@@ -56,6 +56,13 @@ def made_by(take: Take, target: Target) -> bool:
     )
 
 
+def rendering_on(card: Card, target: Target) -> bool:
+    return any(
+        made_by(link.take, target) and link.take.status in ACTIVE_STATUSES
+        for link in card.card_takes.all()
+    )
+
+
 def needs_take(card: Card, target: Target) -> bool:
     """Whether rendering the board on ``target`` should make this card a take.
 
@@ -64,8 +71,7 @@ def needs_take(card: Card, target: Target) -> bool:
     stands in for the real render. A free preview only fills cards with no usable take at
     all, so it never replaces a real one. Either way, a card with a take rendering on
     ``target`` now is left alone, so a double submit can't hold its price twice."""
-    links = card.card_takes.all()
-    if any(made_by(link.take, target) and link.take.status in ACTIVE_STATUSES for link in links):
+    if rendering_on(card, target):
         return False
     chosen = card.chosen_take
     if not chosen or chosen.status not in (Status.COMPLETED, *ACTIVE_STATUSES):
@@ -73,8 +79,16 @@ def needs_take(card: Card, target: Target) -> bool:
     return target.endpoint is not None and not made_by(chosen, target)
 
 
-def quote(board: Board, provider: str | None = None, model: str | None = None) -> Quote:
-    """What rendering the board would cost, and what stands in its way."""
+def quote(
+    board: Board,
+    provider: str | None = None,
+    model: str | None = None,
+    *,
+    only: Card | None = None,
+) -> Quote:
+    """What rendering the board would cost, and what stands in its way. ``only``: that one
+    card, asked for by name, so it gets a new take even if it has one (unless one is
+    rendering on the same provider and model now)."""
     cards = board_cards(board)
     provider = provider or board.provider
     target = find_target(board.workspace, provider, board.model if model is None else model)
@@ -100,7 +114,13 @@ def quote(board: Board, provider: str | None = None, model: str | None = None) -
             )
     allowed = ", ".join(str(s) for s in info.seconds)
     for number, card in enumerate(cards, 1):
-        if not needs_take(card, target):
+        if only is not None:
+            if card.pk != only.pk:
+                continue
+            if rendering_on(card, target):
+                found.errors.append(f"Card {number} is already rendering on {info.label}.")
+                continue
+        elif not needs_take(card, target):
             found.skipped += 1
             continue
         if card.seconds not in info.seconds:
@@ -124,11 +144,17 @@ def _portrait(size: str) -> bool:
 
 
 def render_board(
-    board: Board, *, user=None, provider: str | None = None, model: str | None = None
+    board: Board,
+    *,
+    user=None,
+    provider: str | None = None,
+    model: str | None = None,
+    only: Card | None = None,
 ) -> list[Take]:
-    """Queue a take for every card that needs one, each held in the ledger, in one
-    transaction (all or nothing). Each new take becomes its card's chosen one."""
-    found = quote(board, provider, model)
+    """Queue a take for every card that needs one (``only``: for that card), each held in
+    the ledger, in one transaction (all or nothing). Each new take becomes its card's
+    chosen one."""
+    found = quote(board, provider, model, only=only)
     if found.errors:
         raise BoardRefused(found.errors)
     target = found.target

@@ -252,6 +252,34 @@ def _render_choice(request, board: Board) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _render_page(request, board: Board, membership, *, provider=None, model=None, only=None):
+    """The quote, then (POST) the render: the board's cards that need a take, or ``only``."""
+    if request.method == "POST":
+        try:
+            renders.render_board(
+                board, user=request.user, provider=provider, model=model, only=only
+            )
+        except renders.BoardRefused:
+            pass  # the quote below names every reason
+        else:
+            return redirect(_board_url(board) + (f"#card-{only.pk}" if only else ""))
+    quote = renders.quote(board, provider, model, only=only)
+    slug = board.workspace.slug
+    context = {
+        "board": board,
+        "workspace": board.workspace,
+        "can_edit": membership.can_edit,
+        "quote": quote,
+        "preview": provider == "animatic",
+        "only": only,
+        "action": reverse("storyboard:card_render", args=[slug, only.pk])
+        if only
+        else reverse("storyboard:render", args=[slug, board.pk]),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "storyboard/render.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def render_board(request, slug: str, board_id: int) -> HttpResponse:
@@ -259,23 +287,14 @@ def render_board(request, slug: str, board_id: int) -> HttpResponse:
         request.user, slug, board_id, edit=request.method == "POST"
     )
     provider, model = _render_choice(request, board)
-    if request.method == "POST":
-        try:
-            renders.render_board(board, user=request.user, provider=provider, model=model)
-        except renders.BoardRefused:
-            pass  # the quote below names every reason
-        else:
-            return redirect(_board_url(board))
-    quote = renders.quote(board, provider, model)
-    context = {
-        "board": board,
-        "workspace": board.workspace,
-        "can_edit": membership.can_edit,
-        "quote": quote,
-        "preview": provider == "animatic",
-    }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "storyboard/render.html", context, status=status)
+    return _render_page(request, board, membership, provider=provider, model=model)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def card_render(request, slug: str, card_id: int) -> HttpResponse:
+    card, membership = boards.get_card(request.user, slug, card_id, edit=request.method == "POST")
+    return _render_page(request, card.board, membership, only=card)
 
 
 @login_required

@@ -36,6 +36,7 @@ MATRIX = {
     "card_delete":    ("post", {}, WRITE),
     "card_move":      ("post", {"direction": "later"}, WRITE),
     "card_choose":    ("post", {"take": "999999"}, (LOGIN, 404, 403, 404, 404)),
+    "card_render":    ("get",  {}, READ),
 }  # fmt: skip
 
 

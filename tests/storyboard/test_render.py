@@ -185,3 +185,30 @@ def test_the_quote_prices_only_cards_without_a_real_take(priced, cards, finished
     queued = renders.render_board(priced, user=editor)
     chosen = {c.pk: c.chosen_take_id for c in boards.board_cards(priced)}
     assert [chosen[cards[1].pk], chosen[cards[2].pk]] == [t.pk for t in queued]
+
+
+def test_one_card_renders_on_its_own_priced_and_held_then_chosen(
+    client_for, personas, priced, cards, finished_take
+):
+    kept = finished_take(cards[1], 1)  # a finished real take: asked by name, it gets another
+    client = client_for(personas["editor"])
+    board_page = client.get(reverse("storyboard:board", args=["harbour", priced.pk]))
+    url = reverse("storyboard:card_render", args=["harbour", cards[1].pk])
+    assert f'href="{url}"' in board_page.content.decode()
+    page = client.get(url).content.decode()
+    assert "Render card 2 of" in page and "Reserve and render ($0.40)" in page
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"].endswith(f"#card-{cards[1].pk}")
+    new = Take.objects.exclude(pk=kept.pk).get()
+    assert (new.provider, new.model) == ("gw", "sora-2") and held(priced.workspace) == Decimal(
+        "0.4"
+    )
+    assert boards.board_cards(priced)[1].chosen_take_id == new.pk
+    # While it renders, asking again holds nothing more.
+    again = client.post(url)
+    assert (
+        again.status_code == 400
+        and "Card 2 is already rendering on Sora 2" in again.content.decode()
+    )
+    assert held(priced.workspace) == Decimal("0.4") and Take.objects.count() == 2
+    assert client_for(personas["viewer"]).post(url).status_code == 403
