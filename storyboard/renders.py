@@ -40,7 +40,7 @@ class Quote:
     size: str
     cards: list[CardQuote] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    skipped: int = 0  # cards that already have a take
+    skipped: int = 0  # cards that already have a take from this provider and model
 
     @property
     def total(self) -> Decimal | None:
@@ -50,15 +50,45 @@ class Quote:
         return sum((quote.estimate for quote in self.cards), Decimal("0"))
 
 
-def needs_take(card: Card) -> bool:
-    """No chosen take that finished or is on its way, and nothing rendering for it now."""
-    if card.chosen_take and card.chosen_take.status in (Status.COMPLETED, *ACTIVE_STATUSES):
+def made_by(take: Take, target: Target) -> bool:
+    return take.provider == target.provider and (
+        target.endpoint is None or take.model == target.info.model
+    )
+
+
+def rendering_on(card: Card, target: Target) -> bool:
+    return any(
+        made_by(link.take, target) and link.take.status in ACTIVE_STATUSES
+        for link in card.card_takes.all()
+    )
+
+
+def needs_take(card: Card, target: Target) -> bool:
+    """Whether rendering the board on ``target`` should make this card a take.
+
+    On a real provider, a card needs one unless its chosen take was made there and finished
+    or is on its way: an animatic preview (or a take from a model the board has left) never
+    stands in for the real render. A free preview only fills cards with no usable take at
+    all, so it never replaces a real one. Either way, a card with a take rendering on
+    ``target`` now is left alone, so a double submit can't hold its price twice."""
+    if rendering_on(card, target):
         return False
-    return not any(link.take.status in ACTIVE_STATUSES for link in card.card_takes.all())
+    chosen = card.chosen_take
+    if not chosen or chosen.status not in (Status.COMPLETED, *ACTIVE_STATUSES):
+        return True
+    return target.endpoint is not None and not made_by(chosen, target)
 
 
-def quote(board: Board, provider: str | None = None, model: str | None = None) -> Quote:
-    """What rendering the board would cost, and what stands in its way."""
+def quote(
+    board: Board,
+    provider: str | None = None,
+    model: str | None = None,
+    *,
+    only: Card | None = None,
+) -> Quote:
+    """What rendering the board would cost, and what stands in its way. ``only``: that one
+    card, asked for by name, so it gets a new take even if it has one (unless one is
+    rendering on the same provider and model now)."""
     cards = board_cards(board)
     provider = provider or board.provider
     target = find_target(board.workspace, provider, board.model if model is None else model)
@@ -84,7 +114,13 @@ def quote(board: Board, provider: str | None = None, model: str | None = None) -
             )
     allowed = ", ".join(str(s) for s in info.seconds)
     for number, card in enumerate(cards, 1):
-        if not needs_take(card):
+        if only is not None:
+            if card.pk != only.pk:
+                continue
+            if rendering_on(card, target):
+                found.errors.append(f"Card {number} is already rendering on {info.label}.")
+                continue
+        elif not needs_take(card, target):
             found.skipped += 1
             continue
         if card.seconds not in info.seconds:
@@ -108,11 +144,17 @@ def _portrait(size: str) -> bool:
 
 
 def render_board(
-    board: Board, *, user=None, provider: str | None = None, model: str | None = None
+    board: Board,
+    *,
+    user=None,
+    provider: str | None = None,
+    model: str | None = None,
+    only: Card | None = None,
 ) -> list[Take]:
-    """Queue a take for every card that needs one, each held in the ledger, in one
-    transaction (all or nothing). A card with no chosen take gets this one as chosen."""
-    found = quote(board, provider, model)
+    """Queue a take for every card that needs one (``only``: for that card), each held in
+    the ledger, in one transaction (all or nothing). Each new take becomes its card's
+    chosen one."""
+    found = quote(board, provider, model, only=only)
     if found.errors:
         raise BoardRefused(found.errors)
     target = found.target
@@ -137,14 +179,9 @@ def render_board(
                 reference_fit=references.fit_record(fit) if reference else None,
             )
             link_take(card, take)
-            if card.chosen_take_id is None or not _usable(card):
-                Card.objects.filter(pk=card.pk).update(chosen_take=take)
+            Card.objects.filter(pk=card.pk).update(chosen_take=take)
             queued.append(take)
     return queued
-
-
-def _usable(card: Card) -> bool:
-    return bool(card.chosen_take and card.chosen_take.status == Status.COMPLETED)
 
 
 def cancel_board(board: Board) -> int:

@@ -24,4 +24,5 @@ urlpatterns = [
     path("cards/<int:card_id>/delete/", views.card_delete, name="card_delete"),
     path("cards/<int:card_id>/move/", views.card_move, name="card_move"),
     path("cards/<int:card_id>/choose/", views.card_choose, name="card_choose"),
+    path("cards/<int:card_id>/render/", views.card_render, name="card_render"),
 ]

@@ -127,10 +127,12 @@ def board_list(request, slug: str) -> HttpResponse:
 @require_safe
 def board(request, slug: str, board_id: int) -> HttpResponse:
     board, membership = boards.get_board(request.user, slug, board_id)
-    if request.htmx and request.GET.get("part") == "strip":
+    part = request.GET.get("part")
+    if request.htmx and part in ("strip", "progress"):
         context = board_context(board, membership, partial=True)
-        return render(request, "storyboard/board.html#strip", context)
-    return render(request, "storyboard/board.html", board_context(board, membership))
+        return render(request, f"storyboard/board.html#{part}", context)
+    extra = _shotlist_problems(request, board)
+    return render(request, "storyboard/board.html", board_context(board, membership, **extra))
 
 
 @login_required
@@ -220,11 +222,27 @@ def import_shots(request, slug: str, board_id: int) -> HttpResponse:
     else:
         problems = [e for errs in form.errors.values() for e in errs]
     if problems:
-        extra = {"shotlist_form": form, "shotlist_problems": problems}
-        return render(
-            request, "storyboard/board.html", board_context(board, membership, **extra), status=400
-        )
-    return redirect(_board_url(board))
+        # POST/redirect/GET: the board shows them once, and a refresh posts nothing again.
+        request.session[_shotlist_key(board)] = {
+            "problems": problems,
+            "text": request.POST.get("text", "")[: shotlist.MAX_CHARS],
+        }
+    return redirect(_board_url(board) + ("#shotlist" if problems else ""))
+
+
+def _shotlist_key(board: Board) -> str:
+    return f"storyboard-shotlist-{board.pk}"
+
+
+def _shotlist_problems(request, board: Board) -> dict:
+    """The problems of a shot list that failed to import, with its text to fix (once)."""
+    failed = request.session.pop(_shotlist_key(board), None)
+    if not failed:
+        return {}
+    return {
+        "shotlist_form": ShotListForm(initial={"text": failed["text"]}),
+        "shotlist_problems": failed["problems"],
+    }
 
 
 def _render_choice(request, board: Board) -> tuple[str | None, str | None]:
@@ -234,6 +252,34 @@ def _render_choice(request, board: Board) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _render_page(request, board: Board, membership, *, provider=None, model=None, only=None):
+    """The quote, then (POST) the render: the board's cards that need a take, or ``only``."""
+    if request.method == "POST":
+        try:
+            renders.render_board(
+                board, user=request.user, provider=provider, model=model, only=only
+            )
+        except renders.BoardRefused:
+            pass  # the quote below names every reason
+        else:
+            return redirect(_board_url(board) + (f"#card-{only.pk}" if only else ""))
+    quote = renders.quote(board, provider, model, only=only)
+    slug = board.workspace.slug
+    context = {
+        "board": board,
+        "workspace": board.workspace,
+        "can_edit": membership.can_edit,
+        "quote": quote,
+        "preview": provider == "animatic",
+        "only": only,
+        "action": reverse("storyboard:card_render", args=[slug, only.pk])
+        if only
+        else reverse("storyboard:render", args=[slug, board.pk]),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "storyboard/render.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def render_board(request, slug: str, board_id: int) -> HttpResponse:
@@ -241,23 +287,14 @@ def render_board(request, slug: str, board_id: int) -> HttpResponse:
         request.user, slug, board_id, edit=request.method == "POST"
     )
     provider, model = _render_choice(request, board)
-    if request.method == "POST":
-        try:
-            renders.render_board(board, user=request.user, provider=provider, model=model)
-        except renders.BoardRefused:
-            pass  # the quote below names every reason
-        else:
-            return redirect(_board_url(board))
-    quote = renders.quote(board, provider, model)
-    context = {
-        "board": board,
-        "workspace": board.workspace,
-        "can_edit": membership.can_edit,
-        "quote": quote,
-        "preview": provider == "animatic",
-    }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "storyboard/render.html", context, status=status)
+    return _render_page(request, board, membership, provider=provider, model=model)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def card_render(request, slug: str, card_id: int) -> HttpResponse:
+    card, membership = boards.get_card(request.user, slug, card_id, edit=request.method == "POST")
+    return _render_page(request, card.board, membership, only=card)
 
 
 @login_required

@@ -36,7 +36,7 @@ def small_video(path: Path, seconds: int, *, width=320, height=180, seed=1) -> P
 @pytest.fixture
 def finished_take(tmp_path):
     """A completed take with a real small MP4 (the animatic at 320x180), linked to a card
-    and chosen for it."""
+    and chosen for it, made by the card's board's provider and model."""
     made, videos = [], {}
 
     def make(card, seconds: int = 1, *, width=320, height=180, choose=True) -> Take:
@@ -46,8 +46,11 @@ def finished_take(tmp_path):
                 tmp_path / f"{seconds}-{width}x{height}.mp4", seconds, width=width, height=height
             )
         path = videos[shape]
+        made_on = Board.objects.get(pk=card.board_id)  # as saved, whatever card.board says
         take = Take.objects.create(
             workspace=card.board.workspace,
+            provider=made_on.provider,
+            model=made_on.model,
             subject=card.subject,
             composed_prompt=card.subject,
             size=f"{width}x{height}",

@@ -36,6 +36,7 @@ MATRIX = {
     "card_delete":    ("post", {}, WRITE),
     "card_move":      ("post", {"direction": "later"}, WRITE),
     "card_choose":    ("post", {"take": "999999"}, (LOGIN, 404, 403, 404, 404)),
+    "card_render":    ("get",  {}, READ),
 }  # fmt: skip
 
 
@@ -244,3 +245,26 @@ def test_creating_a_board(client_for, personas):
         client.post(reverse("storyboard:boards", args=["harbour"]), {"title": ""}).status_code
         == 400
     )
+
+
+def test_the_first_card_cannot_move_earlier_nor_the_last_later(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    html = client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode()
+    assert 'aria-label="Move card 1 earlier" disabled' in html
+    assert 'aria-label="Move card 3 later" disabled' in html
+    assert html.count('" disabled>') == 2  # every other move is there to press
+
+
+def test_the_progress_summary_follows_take_pushes_without_a_reload(
+    client_for, personas, board, cards, finished_take
+):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:board", args=["harbour", board.pk])
+    page = client.get(url).content.decode()
+    # A websocket push swaps a take card out of band; the summary asks for itself again.
+    assert f'hx-get="{url}?part=progress" hx-trigger="htmx:oobAfterSwap from:body' in page
+    assert "0 of 3 cards have a finished chosen take" in page
+    finished_take(cards[0])
+    part = client.get(url, {"part": "progress"}, headers={"HX-Request": "true"}).content.decode()
+    assert part.lstrip().startswith('<div id="board-progress"') and "Timeline" not in part
+    assert "1 of 3 cards have a finished chosen take" in part

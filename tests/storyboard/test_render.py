@@ -143,3 +143,72 @@ def test_cancelling_the_board_render_releases_every_card_still_on_its_way(
     releases = LedgerEntry.objects.filter(kind=LedgerKind.RELEASE, take__in=queued)
     assert sum(e.amount for e in releases) == Decimal("0.8")
     assert Take.objects.filter(status=Status.COMPLETED).count() == 1
+
+
+def test_an_animatic_preview_does_not_stand_in_for_the_real_render(
+    client_for, personas, board, cards, finished_take
+):
+    previews = [finished_take(card, 1) for card in cards]  # the free preview, done
+    assert {t.provider for t in previews} == {"animatic"}
+    endpoints.add_endpoint(
+        board.workspace,
+        name="gw",
+        kind="openai",
+        base_url="https://gw.example/v1",
+        api_key="sk-test-123456",
+        models=["sora-2"],
+    )
+    board.provider, board.model = "gw", "sora-2"
+    board.save()
+    quote = renders.quote(board)
+    assert not quote.errors and [q.card.pk for q in quote.cards] == [c.pk for c in cards]
+    assert quote.total == Decimal("1.2") and quote.skipped == 0
+    client = client_for(personas["editor"])
+    assert client.post(reverse("storyboard:render", args=["harbour", board.pk])).status_code == 302
+    real = list(Take.objects.filter(provider="gw").order_by("pk"))
+    assert len(real) == 3 and held(board.workspace) == Decimal("1.2")
+    assert [c.chosen_take_id for c in boards.board_cards(board)] == [t.pk for t in real]
+    # The real takes are chosen now: a second free preview leaves every card alone.
+    with pytest.raises(renders.BoardRefused, match="Every card already has a take"):
+        renders.render_board(board, user=personas["editor"], provider="animatic", model="")
+
+
+def test_the_quote_prices_only_cards_without_a_real_take(priced, cards, finished_take, editor):
+    finished_take(cards[0], 1)  # made on gw/sora-2: kept
+    other_model = finished_take(cards[1], 1)
+    Take.objects.filter(pk=other_model.pk).update(model="sora-2-pro")
+    failed = finished_take(cards[2], 1)
+    Take.objects.filter(pk=failed.pk).update(status=Status.FAILED)
+    quote = renders.quote(priced)
+    assert [q.number for q in quote.cards] == [2, 3] and quote.skipped == 1
+    assert quote.total == Decimal("0.8")
+    queued = renders.render_board(priced, user=editor)
+    chosen = {c.pk: c.chosen_take_id for c in boards.board_cards(priced)}
+    assert [chosen[cards[1].pk], chosen[cards[2].pk]] == [t.pk for t in queued]
+
+
+def test_one_card_renders_on_its_own_priced_and_held_then_chosen(
+    client_for, personas, priced, cards, finished_take
+):
+    kept = finished_take(cards[1], 1)  # a finished real take: asked by name, it gets another
+    client = client_for(personas["editor"])
+    board_page = client.get(reverse("storyboard:board", args=["harbour", priced.pk]))
+    url = reverse("storyboard:card_render", args=["harbour", cards[1].pk])
+    assert f'href="{url}"' in board_page.content.decode()
+    page = client.get(url).content.decode()
+    assert "Render card 2 of" in page and "Reserve and render ($0.40)" in page
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"].endswith(f"#card-{cards[1].pk}")
+    new = Take.objects.exclude(pk=kept.pk).get()
+    assert (new.provider, new.model) == ("gw", "sora-2") and held(priced.workspace) == Decimal(
+        "0.4"
+    )
+    assert boards.board_cards(priced)[1].chosen_take_id == new.pk
+    # While it renders, asking again holds nothing more.
+    again = client.post(url)
+    assert (
+        again.status_code == 400
+        and "Card 2 is already rendering on Sora 2" in again.content.decode()
+    )
+    assert held(priced.workspace) == Decimal("0.4") and Take.objects.count() == 2
+    assert client_for(personas["viewer"]).post(url).status_code == 403
