@@ -49,7 +49,13 @@ def test_paste_reorder_render_watch_choose_cut_and_seek(studio, page):
     wait_until(page, "document.querySelectorAll('.card-take .badge-completed').length === 2", 90)
     page.click("text=Cut the board")
     page.wait_for_selector("video.cut-player")
-    duration = wait_until(page, "document.querySelector('video.cut-player').duration", 30)
+    # A video's duration is NaN until its metadata is in (NaN is falsy in the page, not here).
+    duration = wait_until(
+        page,
+        "(d => (isFinite(d) && d > 0) ? d : 0)"
+        "(document.querySelector('video.cut-player').duration)",
+        30,
+    )
     assert abs(duration - 8) < 0.2
     page.evaluate("document.querySelector('video.cut-player').currentTime = 4.2")
     wait_until(page, "document.querySelector('video.cut-player').readyState >= 2")
