@@ -47,6 +47,8 @@ def test_paste_reorder_render_watch_choose_cut_and_seek(studio, page):
     page.wait_for_url(f"**/w/{slug}/boards/*/")
     wait_until(page, "document.querySelector('.board-page').dataset.live === 'open'")
     wait_until(page, "document.querySelectorAll('.card-take .badge-completed').length === 2", 90)
+    # The board's summary follows them without a reload.
+    wait_until(page, "document.querySelector('#board-progress').textContent.includes('2 of 2')")
     page.click("text=Cut the board")
     page.wait_for_selector("video.cut-player")
     # A video's duration is NaN until its metadata is in (NaN is falsy in the page, not here).
