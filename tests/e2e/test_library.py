@@ -37,12 +37,12 @@ def test_file_search_zip_share_and_revoke(studio, page, browser):
     page.wait_for_selector(f"#gallery-item-{fox}")
 
     page.fill("input[name=name]", "Client")
+    page.click("text=Create folder")  # at the top level; the page stays where it was
+    page.wait_for_selector("#folder-tree li:has-text('Client')")
+    page.fill("input[name=name]", "Cut 1")
+    page.select_option("#g-parent", label="Client")
     page.click("text=Create folder")
-    page.wait_for_selector("h1:has-text('Client')")
-    page.fill("input[name=name]", "Cut 1")  # made inside the folder being shown
-    page.click("text=Create folder")
-    page.wait_for_selector("h1:has-text('Cut 1')")
-    page.click("#folder-tree >> text=All takes")
+    page.wait_for_selector("#folder-tree li.depth-1:has-text('Cut 1')")
     page.wait_for_selector(f"#gallery-item-{fox}")
     # The drag as the page's handlers see it (one DataTransfer through dragstart, dragover and
     # drop): the mouse-driven drag lands on whichever card is under the pointer mid-scroll.
@@ -69,13 +69,16 @@ def test_file_search_zip_share_and_revoke(studio, page, browser):
     archive = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes()))
     assert "manifest.json" in archive.namelist() and len(archive.namelist()) == 3
 
-    page.click(f"#gallery-item-{whale} button:has-text('Share')")
+    page.click(f"#gallery-item-{whale} a:has-text('Share')")  # its options first
+    page.check("input[name=show_prompt]")
+    page.click("text=Make a share link for this take")
     url = page.input_value("#new-share-url")
     stranger = next(watched_page(browser))
     stranger.goto(url)
     stranger.wait_for_selector("video")
     assert "a blue whale" in stranger.content() and "fox" not in stranger.content()
-    page.click("button:has-text('Revoke')")
+    page.click("summary:has-text('Revoke')")  # two steps
+    page.click("button:has-text('Revoke this link')")
     page.wait_for_selector("text=No live share links")
     response = stranger.goto(url)
     assert response.status == 404 and "isn't available" in stranger.content()
