@@ -263,7 +263,13 @@ def test_a_pending_take_is_taken_off_the_queue(workspace, monkeypatch, comfy):
     comfy.faults.steps, comfy.faults.render_seconds = 60, 60.0
     connect_comfy(monkeypatch, workspace, comfy.base_url)
     first, second = queue(workspace, subject="first"), queue(workspace, subject="second")
-    drive(comfy, until=lambda: refreshed(second).remote_id and refreshed(first).stage)
+
+    def second_seen_waiting():
+        # Sent, then looked at once: its stage is "sent" until that look reads the queue.
+        take = refreshed(second)
+        return take.remote_id and (take.queue_position is not None or take.stage == "queued")
+
+    drive(comfy, until=lambda: second_seen_waiting() and refreshed(first).stage)
     assert refreshed(second).queue_position == 0 or refreshed(second).stage == "queued"
     takes.cancel(second.pk)
     drive(comfy, until=lambda: refreshed(second).is_terminal)
