@@ -258,9 +258,9 @@ def test_a_running_take_cancels_cooperatively_and_charges_nothing(workspace, mon
 
 
 def test_a_pending_take_is_taken_off_the_queue(workspace, monkeypatch, comfy):
-    # The first renders for a minute (in one-second steps, so its cancel ends it within one):
+    # The first renders for ten minutes (in one-second steps, so its cancel ends it within one):
     # the second waits in the server's queue for as long as the test needs to see it there.
-    comfy.faults.steps, comfy.faults.render_seconds = 60, 60.0
+    comfy.faults.steps, comfy.faults.render_seconds = 600, 600.0
     connect_comfy(monkeypatch, workspace, comfy.base_url)
     first, second = queue(workspace, subject="first"), queue(workspace, subject="second")
 
@@ -269,7 +269,7 @@ def test_a_pending_take_is_taken_off_the_queue(workspace, monkeypatch, comfy):
         take = refreshed(second)
         return take.remote_id and (take.queue_position is not None or take.stage == "queued")
 
-    drive(comfy, until=lambda: second_seen_waiting() and refreshed(first).stage)
+    drive(comfy, until=second_seen_waiting, timeout=300)  # bounds only a run going wrong
     assert refreshed(second).queue_position == 0 or refreshed(second).stage == "queued"
     takes.cancel(second.pk)
     drive(comfy, until=lambda: refreshed(second).is_terminal)
