@@ -113,14 +113,15 @@ def connect(
     return endpoint
 
 
-def worker() -> Worker:
+def worker(one_at_a_time: bool = False) -> Worker:
+    """A worker that runs every due task and returns (``one_at_a_time``: at most one)."""
     return Worker(
         queue_names=["default"],
         interval=0,
         batch=True,
         backend_name="default",
         startup_delay=False,
-        max_tasks=None,
+        max_tasks=1 if one_at_a_time else None,
         worker_id="test-worker",
         excluded_queue_names=[],
     )
@@ -130,15 +131,19 @@ def drive(sim: VideosSimulator, until=None, timeout: float = 60.0) -> None:
     """Run due tasks and tick the simulator until ``until()`` (default: every take ended).
     ``timeout`` only bounds a test that is going wrong: it is generous, a busy machine is slow."""
     until = until or (lambda: not Take.objects.exclude(status__in=TERMINAL_STATUSES).exists())
-    runner = worker()
+    # One task at a time, ``until`` asked after each: a take watched in slices is due again
+    # after every slice, so a batch could run until it ends and miss the state waited for.
+    runner = worker(one_at_a_time=True)
     deadline = time.monotonic() + timeout
     while not until():
         assert time.monotonic() < deadline, list(
             Take.objects.values("pk", "status", "error_message")
         )
         sim.tick()
+        ran = runner._run_tasks
         runner.run()
-        time.sleep(0.02)
+        if runner._run_tasks == ran:
+            time.sleep(0.02)  # nothing was due
 
 
 def fal_simulator(**faults) -> FalSimulator:
