@@ -59,15 +59,30 @@ def _metadata(number: int, card: Card) -> dict:
     }
 
 
+def _frames(seconds: float, rate: float) -> otio.opentime.RationalTime:
+    return otio.opentime.RationalTime(round(seconds * rate), rate)
+
+
 def timeline(board: Board, cards: list[Card]) -> otio.schema.Timeline:
     found = otio.schema.Timeline(name=board.title, metadata={"slate": {"board": board.pk}})
     video = otio.schema.Track(name="Video", kind=otio.schema.TrackKind.Video)
     audio = otio.schema.Track(name="Audio", kind=otio.schema.TrackKind.Audio)
-    fades = [*crossfades(cards), 0.0]
+    # A crossfade draws on the media either side of the cut (OTIO's handles): each card
+    # gives up half the fade at the join, so the timeline lasts as long as the cut does
+    # and no clip asks for a frame its take doesn't have (like the cut, a fade takes at
+    # most half of either take).
+    halves = [
+        min(fade, _seconds(leaving) / 2, _seconds(entering) / 2) / 2
+        for fade, leaving, entering in zip(crossfades(cards), cards, cards[1:], strict=False)
+    ]
     for number, card in enumerate(cards, 1):
         rate = _rate(card)
-        duration = otio.opentime.RationalTime(round(_seconds(card) * rate), rate)
-        available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate), duration)
+        available = otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate), _frames(_seconds(card), rate)
+        )
+        head = _frames(halves[number - 2], rate) if number > 1 else _frames(0, rate)
+        tail = _frames(halves[number - 1], rate) if number < len(cards) else _frames(0, rate)
+        used = otio.opentime.TimeRange(head, available.duration - head - tail)
         for track in (video, audio):
             reference = otio.schema.ExternalReference(
                 target_url=media_name(number, card), available_range=available
@@ -76,20 +91,20 @@ def timeline(board: Board, cards: list[Card]) -> otio.schema.Timeline:
                 otio.schema.Clip(
                     name=f"{number:02d} {card.title}",
                     media_reference=reference,
-                    source_range=available,
+                    source_range=used,
                     metadata=_metadata(number, card),
                 )
             )
-        if fades[number - 1] and number < len(cards):
-            half = otio.opentime.RationalTime(round(fades[number - 1] * rate / 2), rate)
-            video.append(
-                otio.schema.Transition(
-                    name="Crossfade",
-                    transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                    in_offset=half,
-                    out_offset=half,
+        if tail.value:
+            for track in (video, audio):
+                track.append(
+                    otio.schema.Transition(
+                        name="Crossfade",
+                        transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                        in_offset=tail,
+                        out_offset=tail,
+                    )
                 )
-            )
     found.tracks.append(video)
     found.tracks.append(audio)
     return found

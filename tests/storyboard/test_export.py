@@ -31,7 +31,11 @@ def test_the_otio_has_a_clip_per_card_on_a_video_and_an_audio_track(
     assert (video.kind, audio.kind) == ("Video", "Audio")
     clips = list(video.find_clips())
     assert len(clips) == 3 and len(list(audio.find_clips())) == 3
-    assert [c.source_range.duration.to_seconds() for c in clips] == [1, 2, 1]
+    # The crossfade overlaps the first two takes by 0.5 s, half from each, as the cut does.
+    assert [c.media_reference.available_range.duration.to_seconds() for c in clips] == [1, 2, 1]
+    assert [c.source_range.duration.to_seconds() for c in clips] == [0.75, 1.75, 1]
+    assert [c.source_range.start_time.to_seconds() for c in clips] == [0, 0.25, 0]
+    assert video.duration().to_seconds() == audio.duration().to_seconds() == 3.5
     assert [c.media_reference.target_url for c in clips] == [
         f"media/card-01-take-{takes[0].pk}.mp4",
         f"media/card-02-take-{takes[1].pk}.mp4",
@@ -40,7 +44,8 @@ def test_the_otio_has_a_clip_per_card_on_a_video_and_an_audio_track(
     slate = clips[1].metadata["slate"]
     assert slate["take"] == takes[1].pk and slate["shot"]["camera"] == "tracking shot"
     assert slate["model"] == "" and slate["cost"] == "0"
-    assert [type(item).__name__ for item in video] == ["Clip", "Transition", "Clip", "Clip"]
+    for track in (video, audio):
+        assert [type(item).__name__ for item in track] == ["Clip", "Transition", "Clip", "Clip"]
 
 
 def test_the_edl_lists_the_cards_in_order(client_for, personas, board, cards, finished_take):
