@@ -1,4 +1,4 @@
-"""Hand a board to an editor: an OpenTimelineIO timeline, an EDL, or a project bundle.
+"""Hand a board to an editor: an OpenTimelineIO timeline, an EDL, FCP XML, or a project bundle.
 
 The timeline has one video and one audio track, a clip per card referencing its chosen
 take by a path relative to the bundle (``media/…``), and the card's shot, prompt, model
@@ -19,12 +19,23 @@ from .models import Board, Card
 FORMATS = {
     "otio": ("application/json", "otio"),
     "edl": ("text/plain; charset=utf-8", "edl"),
+    "fcpxml": ("application/xml", "xml"),
     "bundle": ("application/zip", "zip"),
 }
 
 
 class ExportRefused(ValueError):
     pass
+
+
+# Final Cut Pro 7's own names for the sound's crossfade (the adapter writes every
+# transition as a video dissolve unless told).
+AUDIO_CROSSFADE = {
+    "name": "Cross Fade (+3dB)",
+    "effectid": "KGAudioTransCrossFade3dB",
+    "effecttype": "transition",
+    "mediatype": "audio",
+}
 
 
 def media_name(number: int, card: Card) -> str:
@@ -111,7 +122,7 @@ def timeline(board: Board, cards: list[Card]) -> otio.schema.Timeline:
 
 
 def export(board: Board, kind: str, out: BinaryIO) -> None:
-    """Write the board as ``kind`` (otio, edl or bundle) to ``out``; refused (CutRefused)
+    """Write the board as ``kind`` (otio, edl, fcpxml or bundle) to ``out``; refused (CutRefused)
     like the cut when a card has no finished chosen take."""
     if kind not in FORMATS:
         raise ExportRefused(f"Export as {', '.join(FORMATS)}; “{kind[:20]}” isn't one of them.")
@@ -123,8 +134,27 @@ def export(board: Board, kind: str, out: BinaryIO) -> None:
         video_only = otio.schema.Timeline(name=board.title)
         video_only.tracks.append(found.tracks[0].deepcopy())
         out.write(otio.adapters.write_to_string(video_only, "cmx_3600").encode())
+    elif kind == "fcpxml":
+        out.write(otio.adapters.write_to_string(_for_fcp(found), "fcp_xml").encode())
     else:
         _bundle(board, cards, found, out)
+
+
+def _for_fcp(found: otio.schema.Timeline) -> otio.schema.Timeline:
+    """The timeline as the FCP XML adapter needs it: each clip says which of its file's
+    tracks it plays (``sourcetrack``, as Premiere writes it), which also keeps the adapter
+    from folding a card's sound clip into its picture clip (it shares identical clips by
+    id), and the sound's crossfades are audio transitions."""
+    found = found.deepcopy()
+    for track in found.tracks:
+        kind = "audio" if track.kind == otio.schema.TrackKind.Audio else "video"
+        for item in track:
+            if isinstance(item, otio.schema.Clip):
+                source = {"mediatype": kind, "trackindex": 1}
+                item.metadata["fcp_xml"] = {"sourcetrack": source}
+            elif kind == "audio":
+                item.metadata["fcp_xml"] = {"effect": AUDIO_CROSSFADE}
+    return found
 
 
 def _bundle(board: Board, cards: list[Card], found: otio.schema.Timeline, out: BinaryIO):

@@ -96,6 +96,25 @@ def test_quote_render_choose_cut_and_export(capsys, board, cards, finished_take,
     assert code == 0 and len(list(otio.adapters.read_from_file(str(path)).find_clips())) == 6
 
 
+def test_export_fcp_xml_or_say_which_cards_are_missing(
+    capsys, board, cards, finished_take, tmp_path
+):
+    path = tmp_path / "board.xml"
+    args = ["export", str(board.pk), "--format", "fcpxml", "--out", str(path)]
+    code, out, err = run(capsys, *args, "--workspace", "harbour")
+    assert code == 2 and "Cards 1, 2, 3 have no finished chosen take" in err
+    assert not path.exists()  # no empty file left behind
+    for card in cards:
+        finished_take(card, 1)
+    code, out, err = run(capsys, *args, "--workspace", "harbour", "--json")
+    assert code == 0, err
+    assert json.loads(out)["format"] == "fcpxml"
+    timeline = otio.adapters.read_from_file(str(path), "fcp_xml")
+    assert [clip.name for clip in timeline.video_tracks()[0].find_clips()] == [
+        f"{n:02d} {card.title}" for n, card in enumerate(cards, 1)
+    ]
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
