@@ -32,6 +32,15 @@ LABEL = re.compile(
     re.IGNORECASE,
 )
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
+UNIT = r"(?:seconds?|secs?|s)"
+# A list item's length written after it: "…, 4 s", "… — 4s", "… (4 sec)". Only after a
+# separator, so "a 4s countdown" stays in the prompt; a decimal is caught here to be refused
+# by name rather than left in the text.
+TRAILING_SECONDS = re.compile(
+    rf"(?:\(\s*(?P<bracketed>\d{{1,4}}(?:\.\d+)?\s*{UNIT})\s*\)"
+    rf"|(?:[,;]|\s-|[–—])\s*(?P<after>\d{{1,4}}(?:\.\d+)?\s*{UNIT}))\.?\s*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,7 @@ def _is_csv_header(line: str) -> bool:
 
 
 def _seconds(value: str, line: int, problems: list[Problem]) -> int | None:
-    raw = value.strip().lower().removesuffix("seconds").removesuffix("s").strip()
+    raw = re.sub(rf"\s*{UNIT}$", "", value.strip().lower())
     seconds = whole_number(raw, max_digits=4)
     if seconds is None or not 1 <= seconds <= MAX_CARD_SECONDS:
         problems.append(
@@ -107,11 +116,14 @@ def _shot(values: dict, line: int, problems: list[Problem]) -> Line | None:
     return Line(line, shot, seconds) if len(problems) == before else None
 
 
-def _labelled(text: str, line: int, problems: list[Problem]) -> Line | None:
-    """``Subject: … Motion: …`` (on one line or several), or free text as the free prompt."""
+def _labelled(
+    text: str, line: int, problems: list[Problem], seconds: str | None = None
+) -> Line | None:
+    """``Subject: … Motion: …`` (on one line or several), or free text as the free prompt;
+    ``seconds`` is a length read off the end of the text, if any."""
     marks = list(LABEL.finditer(text))
     if not marks:
-        return _shot({"prompt": text}, line, problems)
+        return _shot({"prompt": text, "seconds": seconds}, line, problems)
     before = text[: marks[0].start()].strip()
     if before:
         problems.append(Problem(line, f"“{before[:40]}” comes before the first label."))
@@ -124,7 +136,19 @@ def _labelled(text: str, line: int, problems: list[Problem]) -> Line | None:
             problems.append(Problem(line, f"{mark.group(1)} is given twice in one shot."))
             return None
         values[name] = value
+    if seconds is not None:
+        if "seconds" in values:
+            problems.append(Problem(line, f"the length is given twice (“{seconds}” at the end)."))
+            return None
+        values["seconds"] = seconds
     return _shot(values, line, problems)
+
+
+def _trailing_seconds(text: str) -> tuple[str, str | None]:
+    """``text`` without the length written at its end, and that length (None if none)."""
+    if match := TRAILING_SECONDS.search(text):
+        return text[: match.start()].rstrip(), match["bracketed"] or match["after"]
+    return text, None
 
 
 def _read_paragraphs(text: str):
@@ -145,8 +169,10 @@ def _read_list(text: str):
     shots, problems, item, start = [], [], [], 0
 
     def flush():
-        if item and (found := _labelled("\n".join(item), start, problems)):
-            shots.append(found)
+        if item:
+            text, seconds = _trailing_seconds("\n".join(item))
+            if found := _labelled(text, start, problems, seconds):
+                shots.append(found)
 
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():

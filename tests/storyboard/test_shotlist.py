@@ -68,6 +68,67 @@ def test_what_cannot_be_read_is_named_by_line(text, problem):
     assert any(str(p).startswith(problem) for p in caught.value.problems), caught.value.problems
 
 
+@pytest.mark.parametrize(
+    "item, text, seconds",
+    [
+        ("a gull dives, 4 s", "a gull dives", 4),
+        ("a gull dives, 4s", "a gull dives", 4),
+        ("a gull dives — 4s", "a gull dives", 4),
+        ("a gull dives – 6 sec", "a gull dives", 6),
+        ("a gull dives - 6 seconds", "a gull dives", 6),
+        ("a gull dives (4 s)", "a gull dives", 4),
+        ("a gull dives (12s).", "a gull dives", 12),
+        ("a gull dives; 8 S", "a gull dives", 8),
+        ("a gull dives", "a gull dives", None),
+        ("a 4s countdown on the wall", "a 4s countdown on the wall", None),
+        ("the clock, 4 o'clock", "the clock, 4 o'clock", None),
+    ],
+)
+def test_a_list_item_ending_in_a_length_sets_the_card_length_not_the_prompt(item, text, seconds):
+    (shot,) = shotlist.read(f"- {item}\n")
+    assert (shot.shot.prompt, shot.seconds) == (text, seconds)
+
+
+def test_a_length_after_labels_or_a_continued_item_comes_off_the_last_field():
+    gull, lamp = shotlist.read(
+        "- Subject: a gull Motion: dives, 4 s\n"
+        "- the lamp turns on,\n  light sweeping the sea (6 s)\n"
+    )
+    assert (gull.shot.subject, gull.shot.motion, gull.seconds) == ("a gull", "dives", 4)
+    assert (lamp.shot.prompt, lamp.seconds) == ("the lamp turns on, light sweeping the sea", 6)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("- a gull, 0 s\n", "Line 1: “0 s” isn't a length of 1 to 60 s."),
+        ("- a fox\n- a gull — 900 s\n", "Line 2: “900 s” isn't a length of 1 to 60 s."),
+        ("- a gull (2.5 s)\n", "Line 1: “2.5 s” isn't a length of 1 to 60 s."),
+        ("- Subject: a gull Seconds: 8, 4 s\n", "Line 1: the length is given twice"),
+    ],
+)
+def test_a_nonsensical_trailing_length_is_named_and_nothing_is_kept(text, problem):
+    with pytest.raises(shotlist.ShotListInvalid) as caught:
+        shotlist.read(text)
+    assert [str(p) for p in caught.value.problems if str(p).startswith(problem)], (
+        caught.value.problems
+    )
+
+
+def test_a_trailing_length_sets_the_pasted_card_and_a_bad_one_adds_no_card(
+    client_for, personas, board, cards
+):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:import", args=["harbour", board.pk])
+    client.post(url, {"text": "- a gull dives, 6 s\n- fog rolls in — 0 s\n"})
+    assert board.cards.count() == 3
+    client.post(url, {"text": "- a gull dives, 6 s\n- fog rolls in (8 s)\n"})
+    assert list(board.cards.values_list("prompt", "seconds"))[3:] == [
+        ("a gull dives", 6),
+        ("fog rolls in", 8),
+    ]
+
+
 def test_pasted_shots_become_cards_in_order(client_for, personas, board, cards):
     client = client_for(personas["editor"])
     response = client.post(
