@@ -1,8 +1,9 @@
 """Price, reserve and render a whole board: a take per card that needs one, or none at all.
 
 The quote comes first; the render queues every card's take (each with its ledger hold)
-in one transaction, so a board is reserved whole or not at all. The engine then renders
-the takes as it renders any other; this module never waits on them.
+in one transaction, so a board is reserved whole or not at all: a board that would pass a
+budget cap is refused whole, its total named. The engine then renders the takes as it
+renders any other; this module never waits on them.
 """
 
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from studio import references, takes
+from studio import budgets, references, takes
 from studio.images import Fit
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
@@ -85,10 +86,12 @@ def quote(
     model: str | None = None,
     *,
     only: Card | None = None,
+    user=None,
 ) -> Quote:
     """What rendering the board would cost, and what stands in its way. ``only``: that one
     card, asked for by name, so it gets a new take even if it has one (unless one is
-    rendering on the same provider and model now)."""
+    rendering on the same provider and model now). ``user``: whose caps the total must fit
+    (the workspace's cap alone without one)."""
     cards = board_cards(board)
     provider = provider or board.provider
     target = find_target(board.workspace, provider, board.model if model is None else model)
@@ -135,6 +138,12 @@ def quote(
         found.cards.append(CardQuote(number, card, info.estimate(found.size, card.seconds, sound)))
     if not found.cards and not found.errors:
         found.errors.append("Every card already has a take. Choose one per card, then cut.")
+    if found.cards and not found.errors:
+        what = "this card" if len(found.cards) == 1 else f"these {len(found.cards)} cards"
+        try:
+            budgets.precheck(board.workspace, user, found.total, what=what)
+        except budgets.OverBudget as error:
+            found.errors.append(str(error))
     return found
 
 
@@ -154,9 +163,16 @@ def render_board(
     """Queue a take for every card that needs one (``only``: for that card), each held in
     the ledger, in one transaction (all or nothing). Each new take becomes its card's
     chosen one."""
-    found = quote(board, provider, model, only=only)
+    found = quote(board, provider, model, only=only, user=user)
     if found.errors:
         raise BoardRefused(found.errors)
+    try:
+        return _queue(board, found, user)
+    except budgets.OverBudget as error:  # spent by someone else since the quote
+        raise BoardRefused([str(error)]) from error
+
+
+def _queue(board: Board, found: Quote, user) -> list[Take]:
     target = found.target
     queued = []
     with transaction.atomic():

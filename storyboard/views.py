@@ -263,7 +263,7 @@ def _render_page(request, board: Board, membership, *, provider=None, model=None
             pass  # the quote below names every reason
         else:
             return redirect(_board_url(board) + (f"#card-{only.pk}" if only else ""))
-    quote = renders.quote(board, provider, model, only=only)
+    quote = renders.quote(board, provider, model, only=only, user=request.user)
     slug = board.workspace.slug
     context = {
         "board": board,

@@ -149,16 +149,21 @@ def check_hold(take: Take, amount: Decimal) -> None:
         _alert(budget, month, before + amount)
 
 
-def precheck(workspace: Workspace, user, amount: Decimal | None) -> None:
+def precheck(
+    workspace: Workspace, user, amount: Decimal | None, *, what: str = "this take"
+) -> None:
     """check_hold before any work is done (a first frame saved, a take made), without the
-    lock: most refusals then cost nothing. The check inside the hold is the one that counts."""
+    lock: most refusals then cost nothing. The check inside the hold is the one that counts.
+    ``what`` names what ``amount`` pays for in the refusal ("these 3 cards")."""
     budget = Budget.objects.filter(workspace=workspace).first()
     if budget is not None and amount:
         user_id = user.pk if user is not None and user.is_authenticated else None
-        _check(budget, month_of(budget), user_id, amount)
+        _check(budget, month_of(budget), user_id, amount, what=what)
 
 
-def _check(budget: Budget, month: Month, user_id, amount: Decimal, exclude=None) -> Decimal:
+def _check(
+    budget: Budget, month: Month, user_id, amount: Decimal, exclude=None, what="this take"
+) -> Decimal:
     """Raise OverBudget when ``amount`` more would pass a cap; returns what the workspace
     had spent in ``month`` before it."""
     workspace_id = budget.workspace_id
@@ -176,7 +181,7 @@ def _check(budget: Budget, month: Month, user_id, amount: Decimal, exclude=None)
         if used + amount > limit:
             left = max(limit - used, ZERO)
             raise OverBudget(
-                f"Not queued: this take would cost {money(amount)}, and {name} of "
+                f"Not queued: {what} would cost {money(amount)}, and {name} of "
                 f"{money(limit)} has {money(left)} left for {month.label}. "
                 + owners_sentence(workspace_id)
             )

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from storyboard import assemble, boards, renders
 from storyboard.models import Card, CardTake
-from studio import takes
+from studio import budgets, takes
 from studio.engine import local
 from studio.models import LedgerEntry, LedgerKind, Status, Take
 from studio.providers import endpoints
@@ -91,6 +91,36 @@ def test_the_render_page_shows_the_price_first_then_reserves(client_for, persona
     again = client.post(url)
     assert again.status_code == 400 and "Every card already has a take" in again.content.decode()
     assert client_for(personas["viewer"]).post(url).status_code == 403
+
+
+def test_a_board_past_the_budget_is_refused_whole_before_anything_is_queued(
+    client_for, personas, priced
+):
+    budgets.set_budget(priced.workspace, monthly_cap=Decimal("1.00"))
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:render", args=["harbour", priced.pk])
+    page = client.get(url).content.decode()
+    assert "these 3 cards would cost $1.20" in page
+    assert "monthly cap of $1.00 has $1.00 left" in page
+    assert "Reserve and render" not in page
+    refused = client.post(url)
+    assert (
+        refused.status_code == 400 and "these 3 cards would cost $1.20" in refused.content.decode()
+    )
+    assert not Take.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_a_cap_reached_after_the_quote_still_refuses_the_board_whole(
+    priced, cards, editor, monkeypatch
+):
+    budgets.set_budget(priced.workspace, monthly_cap=Decimal("1.00"))
+    # as if the quote had passed and others spent the rest before the holds were written
+    monkeypatch.setattr(renders.budgets, "precheck", lambda *args, **kwargs: None)
+    with pytest.raises(renders.BoardRefused) as caught:
+        renders.render_board(priced, user=editor)
+    assert "this take would cost $0.40" in str(caught.value)
+    assert "has $0.20 left" in str(caught.value)
+    assert not Take.objects.exists() and not LedgerEntry.objects.exists()
 
 
 def test_the_board_animatic_renders_every_card_free_and_cuts_them_together(
