@@ -189,20 +189,31 @@ def bulk(request, slug: str) -> HttpResponse:
         if action == "zip":
             name = f"slate-{membership.workspace.slug}-{len(chosen)}-takes.zip"
             return export.ZipResponse(export.archive(chosen), name)
+        some = takes_count(len(chosen))
         if action == "move":
             target = _destination(membership, request.POST.get("folder", ""))
             folders.file_takes(chosen, target)
+            done = f"Moved {some} to “{target.name}”." if target else f"Unfiled {some}."
         elif action == "tag":
-            folders.tag_takes(membership.workspace, chosen, request.POST.get("tags", ""))
+            tags = folders.tag_takes(membership.workspace, chosen, request.POST.get("tags", ""))
+            done = f"Tagged {some} " + ", ".join(f"#{tag.name}" for tag in tags) + "."
         elif action in ("star", "unstar"):
             folders.set_star(request.user, chosen, starred=action == "star")
+            done = f"{action.capitalize()}red {some}."
         elif action == "trash":
             folders.trash(request.user, chosen)
-        elif action == "restore":
+            done = f"Moved {some} to the trash; Trash can restore them."
+        else:
             folders.restore(chosen)
+            done = f"Restored {some} from the trash."
     except Refused as error:
         return _problem(request, membership, back, str(error))
+    messages.success(request, done)
     return redirect(_gallery_url(slug, back))
+
+
+def takes_count(n: int) -> str:
+    return f"{n} take" if n == 1 else f"{n} takes"
 
 
 # --- share links ---------------------------------------------------------------------------
