@@ -251,6 +251,7 @@ def share_links(request, slug: str) -> HttpResponse:
             show_prompt=request.POST.get("show_prompt") == "on",
             allow_download=request.POST.get("allow_download") == "on",
             review=request.POST.get("review") == "on",
+            password=request.POST.get("password", ""),
         )
     except Refused as error:
         return _shares_page(request, membership, status=400, problem=str(error))

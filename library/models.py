@@ -237,6 +237,10 @@ class ShareLink(models.Model):
     allow_download = models.BooleanField(default=False)
     # A review link: visitors (asked for a name) may pick a take and leave comments.
     review = models.BooleanField(default=False)
+    # Django's password hash ("" when the link needs none); wrong tries are counted per link.
+    password_hash = models.CharField(max_length=128, blank=True)
+    password_failures = models.PositiveSmallIntegerField(default=0)
+    password_locked_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
