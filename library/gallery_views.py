@@ -55,6 +55,8 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         "models": gallery.models_used(workspace),
         "statuses": Status.choices,
         "sorts": gallery.SORTS,
+        "ratings": gallery.RATINGS,
+        "lineages": gallery.LINEAGES,
         **extra,
     }
 
