@@ -165,7 +165,10 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     """Every take of the workspace the filters let through (unordered)."""
     takes = Take.objects.filter(workspace=workspace)
     trashed = TrashedTake.objects.filter(take=OuterRef("pk"))
-    takes = takes.filter(Exists(trashed)) if filters.trash else takes.exclude(Exists(trashed))
+    if filters.trash:  # what can still be restored; purged takes are gone from the library
+        takes = takes.filter(Exists(trashed.filter(purged_at=None)))
+    else:
+        takes = takes.exclude(Exists(trashed))
     if filters.model:
         takes = takes.filter(model=filters.model)
     if filters.status:

@@ -2,6 +2,7 @@
 share links (made here, opened by anyone in public_views.py). Views validate and call the
 functions in folders.py, gallery.py, export.py and shares.py."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
@@ -11,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from studio import access
 from studio.inputs import whole_number
-from studio.models import Membership, Status
+from studio.models import Membership, Role, Status
 
-from . import export, folders, gallery, shares
+from . import export, folders, gallery, shares, trash
 from .folders import Refused
 from .models import Folder, ShareLink, Tag
 
@@ -57,6 +58,8 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         "sorts": gallery.SORTS,
         "ratings": gallery.RATINGS,
         "lineages": gallery.LINEAGES,
+        "can_own": membership.role == Role.OWNER,
+        "trash_days": settings.SLATE_TRASH_DAYS,
         **extra,
     }
 
@@ -206,8 +209,7 @@ def bulk(request, slug: str) -> HttpResponse:
             folders.trash(request.user, chosen)
             done = f"Moved {some} to the trash; Trash can restore them."
         else:
-            folders.restore(chosen)
-            done = f"Restored {some} from the trash."
+            done = f"Restored {takes_count(folders.restore(chosen))} from the trash."
     except Refused as error:
         return _problem(request, membership, back, str(error))
     messages.success(request, done)
@@ -216,6 +218,16 @@ def bulk(request, slug: str) -> HttpResponse:
 
 def takes_count(n: int) -> str:
     return f"{n} take" if n == 1 else f"{n} takes"
+
+
+@login_required
+@require_POST
+def empty_trash(request, slug: str) -> HttpResponse:
+    """Purge every take in the trash now: owners only, since nothing brings them back."""
+    membership = access.get_membership(request.user, slug, own=True)
+    purged = trash.empty_trash(membership.workspace)
+    messages.success(request, f"Emptied the trash. {purged}")
+    return redirect(_gallery_url(slug, "trash=1"))
 
 
 # --- share links ---------------------------------------------------------------------------

@@ -38,6 +38,8 @@ MATRIX = {
     "folder_change":  ("post", {"name": "Renamed"}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
     "star":           ("post", {}, (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
     "bulk":           ("post", "TAKE", (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
+    # Emptying the trash can't be undone: owners only.
+    "empty_trash":    ("post", {}, (LOGIN, 404, 403, 403, SEE_OTHER)),
     "shares":         ("get",  {}, (LOGIN, 404, 403, OK, OK)),
     "revoke_share":   ("post", {}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
     # A viewer's take page asks for the share panel too: it comes back without a form.
