@@ -273,7 +273,7 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
         takes = takes if narrowed is None else narrowed
     takes = (
         takes.order_by(*ORDER[filters.sort])
-        .select_related("filing__folder")
+        .select_related("filing__folder", "trashed")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     )
     found = list(takes[: PAGE_SIZE + 1])

@@ -37,6 +37,9 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         query = params.copy()
         query["after"] = found["next"]
         following = f"?{query.urlencode()}"
+    if filters.trash:
+        for take in found["takes"]:
+            take.purge_on = trash.purge_due_at(take.trashed.at)
     tree = folders.tree(workspace)
     back = params.copy()
     back.pop("after", None)

@@ -96,6 +96,8 @@ def shared(request, token: str) -> HttpResponse:
     if not takes:
         return _gone(request)
     if shares.is_locked(link, request.session):
+        if lockout := shares.locked_out(link):
+            return _password_page(request, token, status=429, wait=lockout.minutes)
         return _password_page(request, token)
     shares.count_view(link)
     return _page(request, link, token, takes)

@@ -186,6 +186,12 @@ def is_locked(link: ShareLink, session) -> bool:
     return not constant_time_compare(session.get(_unlock_key(link), ""), _seal(link))
 
 
+def locked_out(link: ShareLink) -> LockedOut | None:
+    """The lockout ``link``'s password form is under, if any (to say so before a try)."""
+    until = link.password_locked_until
+    return LockedOut(until) if until and until > timezone.now() else None
+
+
 def unlock(link: ShareLink, password: str, session) -> None:
     """Open ``link`` for ``session`` if ``password`` is its password.
 

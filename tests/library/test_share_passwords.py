@@ -156,8 +156,11 @@ def test_too_many_wrong_passwords_lock_the_link_for_everyone_until_the_window_en
     locked = client.post(to["unlock"], {"password": "wrong-one"})
     assert locked.status_code == 429 and "Too many wrong passwords" in locked.content.decode()
     assert locked["Retry-After"] == str(15 * 60)
-    # Locked per link, not per address: another browser with the right password waits too.
+    # Locked per link, not per address: another browser with the right password waits too,
+    # and is told so before it tries.
     other = Client()
+    told = other.get(to["page"])
+    assert told.status_code == 429 and "Try again in 15 minutes" in told.content.decode()
     assert other.post(to["unlock"], {"password": SECRET}).status_code == 429
     assert other.get(to["video"]).status_code == 403
     # Once the window has passed, the right password opens it and the count starts afresh.

@@ -213,3 +213,13 @@ def test_the_shell_empties_one_workspaces_trash_on_request(workspace, capsys):
     with pytest.raises(SystemExit) as exited:
         call_command("library", "purge-trash", "--everything")
     assert exited.value.code == 2 and "--workspace" in capsys.readouterr().err
+
+
+def test_the_trash_says_when_each_take_will_be_purged(workspace, personas, client_for, settings):
+    settings.SLATE_TRASH_DAYS = 30
+    take = trashed(workspace, days_ago=10)
+    page = client_for(personas["viewer"]).get(GALLERY, {"trash": "1"})
+    due = timezone.localtime(TrashedTake.objects.get(take=take).at + timedelta(days=30))
+    due = due.date().isoformat()
+    assert f"purged {due}" in page.content.decode()
+    assert "Takes stay in the trash 30 days" in page.content.decode()
