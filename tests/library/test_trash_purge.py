@@ -142,6 +142,9 @@ def test_a_purged_take_is_gone_from_the_library_for_good(
     assert [str(m) for m in restored.context["messages"]] == ["Restored 0 takes from the trash."]
     assert TrashedTake.objects.get(take=take).purged_at is not None
     assert shares.unshareable(Take.objects.get(pk=take.pk))
+    # The studio's own page for it still opens: the record is there, the video isn't.
+    record = client.get(reverse("take", args=[take.pk]))
+    assert record.status_code == 200 and "purged fox" in record.content.decode()
 
 
 def test_an_owner_empties_the_trash_after_confirming_and_is_told_what_went(
