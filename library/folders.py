@@ -237,5 +237,6 @@ def trash(user, takes: list[Take]) -> int:
 
 
 def restore(takes: list[Take]) -> int:
-    deleted, _ = TrashedTake.objects.filter(take__in=takes).delete()
+    """Take these out of the trash; a purged take has nothing left to restore and stays."""
+    deleted, _ = TrashedTake.objects.filter(take__in=takes, purged_at=None).delete()
     return deleted

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import (
+    Avg,
     BooleanField,
     DecimalField,
     Exists,
@@ -14,6 +15,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -24,13 +26,16 @@ from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Folder, Star, Tag, TrashedTake
+from .models import Folder, Review, Star, Tag, TrashedTake
 from .search import search
 
 PAGE_SIZE = 24
 BULK_LIMIT = 5000  # "all matching" at once; more is a narrower filter's job
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "cost": "Most expensive first"}
 COST = Coalesce("charged", "estimate", Value(Decimal(0)), output_field=DecimalField())
+RATINGS = range(1, 6)  # "at least N stars", N from the reviews' 1 to 5
+LINEAGES = {"originals": "Originals only", "derived": "Derived only (remixes, extends…)"}
+COST_LIMIT = Decimal("1000000")  # more than any take costs; beyond it a number is a typo
 
 
 @dataclass
@@ -42,6 +47,10 @@ class Filters:
     until: date | None = None
     tag: str = ""
     starred: bool = False
+    rating: int | None = None  # the members' average rating is at least this
+    min_cost: Decimal | None = None
+    max_cost: Decimal | None = None
+    lineage: str = ""  # "" any, or a key of LINEAGES
     folder: Folder | None = None
     trash: bool = False
     sort: str = "newest"
@@ -52,6 +61,10 @@ class Filters:
         return (
             bool(self.q or self.model or self.status or self.since or self.until or self.tag)
             or self.starred
+            or self.rating is not None
+            or self.min_cost is not None
+            or self.max_cost is not None
+            or bool(self.lineage)
         )
 
 
@@ -63,6 +76,32 @@ def _day(text: str, label: str, problems: list[str]) -> date | None:
     except ValueError:
         problems.append(f"“{text[:20]}” isn't a date for {label} (use YYYY-MM-DD); ignored.")
         return None
+
+
+def _rating(text: str, problems: list[str]) -> int | None:
+    if not text:
+        return None
+    number = whole_number(text)
+    if number not in RATINGS:
+        problems.append(f"“{text[:20]}” isn't a rating (use 1 to 5 stars); ignored.")
+        return None
+    return number
+
+
+def _cost(text: str, label: str, problems: list[str]) -> Decimal | None:
+    text = text.strip().lstrip("$")
+    if not text:
+        return None
+    try:
+        value = Decimal(text[:24])
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or not 0 <= value <= COST_LIMIT:
+        problems.append(
+            f"“{text[:20]}” isn't a cost for {label} (use dollars, like 0.50); ignored."
+        )
+        return None
+    return value
 
 
 def parse_filters(workspace: Workspace, params) -> Filters:
@@ -82,6 +121,15 @@ def parse_filters(workspace: Workspace, params) -> Filters:
     if since and until and since > until:
         problems.append("“From” is after “to”: swapped them.")
         since, until = until, since
+    min_cost = _cost(params.get("min_cost", ""), "“cost from”", problems)
+    max_cost = _cost(params.get("max_cost", ""), "“cost up to”", problems)
+    if min_cost is not None and max_cost is not None and min_cost > max_cost:
+        problems.append("The lowest cost is above the highest: swapped them.")
+        min_cost, max_cost = max_cost, min_cost
+    lineage = params.get("lineage", "")
+    if lineage and lineage not in LINEAGES:
+        problems.append(f"“{lineage[:20]}” isn't a lineage (originals or derived); ignored.")
+        lineage = ""
     folder_id = params.get("folder", "")
     return Filters(
         q=params.get("q", "")[:200].strip(),
@@ -91,6 +139,10 @@ def parse_filters(workspace: Workspace, params) -> Filters:
         until=until,
         tag=params.get("tag", "")[:40].strip(),
         starred=params.get("starred") == "1",
+        rating=_rating(params.get("rating", ""), problems),
+        min_cost=min_cost,
+        max_cost=max_cost,
+        lineage=lineage,
         folder=get_folder(workspace, folder_id) if folder_id else None,
         trash=params.get("trash") == "1",
         sort=sort,
@@ -113,7 +165,10 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     """Every take of the workspace the filters let through (unordered)."""
     takes = Take.objects.filter(workspace=workspace)
     trashed = TrashedTake.objects.filter(take=OuterRef("pk"))
-    takes = takes.filter(Exists(trashed)) if filters.trash else takes.exclude(Exists(trashed))
+    if filters.trash:  # what can still be restored; purged takes are gone from the library
+        takes = takes.filter(Exists(trashed.filter(purged_at=None)))
+    else:
+        takes = takes.exclude(Exists(trashed))
     if filters.model:
         takes = takes.filter(model=filters.model)
     if filters.status:
@@ -128,7 +183,29 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
         takes = takes.filter(_starred_by(user))
     if filters.folder:
         takes = takes.filter(filing__folder=filters.folder)
+    if filters.rating is not None:
+        takes = takes.alias(rated=_average_rating()).filter(rated__gte=filters.rating)
+    if filters.min_cost is not None or filters.max_cost is not None:
+        takes = takes.alias(spent=COST)
+        if filters.min_cost is not None:
+            takes = takes.filter(spent__gte=filters.min_cost)
+        if filters.max_cost is not None:
+            takes = takes.filter(spent__lte=filters.max_cost)
+    if filters.lineage:
+        takes = takes.filter(parent__isnull=filters.lineage == "originals")
     return search(takes, filters.q)
+
+
+def _average_rating():
+    """The members' average rating of the take (None when nobody rated it)."""
+    ratings = (
+        Review.objects.filter(take=OuterRef("pk"), rating__isnull=False)
+        .order_by()
+        .values("take")
+        .annotate(average=Avg("rating"))
+        .values("average")
+    )
+    return Subquery(ratings)
 
 
 def everything_matching(workspace: Workspace, user, filters: Filters) -> list[Take]:
@@ -196,7 +273,7 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
         takes = takes if narrowed is None else narrowed
     takes = (
         takes.order_by(*ORDER[filters.sort])
-        .select_related("filing__folder")
+        .select_related("filing__folder", "trashed")
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
     )
     found = list(takes[: PAGE_SIZE + 1])

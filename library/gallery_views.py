@@ -2,6 +2,7 @@
 share links (made here, opened by anyone in public_views.py). Views validate and call the
 functions in folders.py, gallery.py, export.py and shares.py."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
@@ -11,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from studio import access
 from studio.inputs import whole_number
-from studio.models import Membership, Status
+from studio.models import Membership, Role, Status
 
-from . import export, folders, gallery, shares
+from . import export, folders, gallery, shares, trash
 from .folders import Refused
 from .models import Folder, ShareLink, Tag
 
@@ -36,6 +37,9 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         query = params.copy()
         query["after"] = found["next"]
         following = f"?{query.urlencode()}"
+    if filters.trash:
+        for take in found["takes"]:
+            take.purge_on = trash.purge_due_at(take.trashed.at)
     tree = folders.tree(workspace)
     back = params.copy()
     back.pop("after", None)
@@ -55,6 +59,10 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         "models": gallery.models_used(workspace),
         "statuses": Status.choices,
         "sorts": gallery.SORTS,
+        "ratings": gallery.RATINGS,
+        "lineages": gallery.LINEAGES,
+        "can_own": membership.role == Role.OWNER,
+        "trash_days": settings.SLATE_TRASH_DAYS,
         **extra,
     }
 
@@ -189,20 +197,40 @@ def bulk(request, slug: str) -> HttpResponse:
         if action == "zip":
             name = f"slate-{membership.workspace.slug}-{len(chosen)}-takes.zip"
             return export.ZipResponse(export.archive(chosen), name)
+        some = takes_count(len(chosen))
         if action == "move":
             target = _destination(membership, request.POST.get("folder", ""))
             folders.file_takes(chosen, target)
+            done = f"Moved {some} to “{target.name}”." if target else f"Unfiled {some}."
         elif action == "tag":
-            folders.tag_takes(membership.workspace, chosen, request.POST.get("tags", ""))
+            tags = folders.tag_takes(membership.workspace, chosen, request.POST.get("tags", ""))
+            done = f"Tagged {some} " + ", ".join(f"#{tag.name}" for tag in tags) + "."
         elif action in ("star", "unstar"):
             folders.set_star(request.user, chosen, starred=action == "star")
+            done = f"{action.capitalize()}red {some}."
         elif action == "trash":
             folders.trash(request.user, chosen)
-        elif action == "restore":
-            folders.restore(chosen)
+            done = f"Moved {some} to the trash; Trash can restore them."
+        else:
+            done = f"Restored {takes_count(folders.restore(chosen))} from the trash."
     except Refused as error:
         return _problem(request, membership, back, str(error))
+    messages.success(request, done)
     return redirect(_gallery_url(slug, back))
+
+
+def takes_count(n: int) -> str:
+    return f"{n} take" if n == 1 else f"{n} takes"
+
+
+@login_required
+@require_POST
+def empty_trash(request, slug: str) -> HttpResponse:
+    """Purge every take in the trash now: owners only, since nothing brings them back."""
+    membership = access.get_membership(request.user, slug, own=True)
+    purged = trash.empty_trash(membership.workspace)
+    messages.success(request, f"Emptied the trash. {purged}")
+    return redirect(_gallery_url(slug, "trash=1"))
 
 
 # --- share links ---------------------------------------------------------------------------
@@ -240,6 +268,7 @@ def share_links(request, slug: str) -> HttpResponse:
             show_prompt=request.POST.get("show_prompt") == "on",
             allow_download=request.POST.get("allow_download") == "on",
             review=request.POST.get("review") == "on",
+            password=request.POST.get("password", ""),
         )
     except Refused as error:
         return _shares_page(request, membership, status=400, problem=str(error))

@@ -207,13 +207,17 @@ class TakeTag(models.Model):
 
 
 class TrashedTake(models.Model):
-    """A take someone deleted: out of the gallery, restorable until purged."""
+    """A take someone deleted: out of the gallery, restorable until purged (library/trash.py).
+
+    A purged take keeps this row for good: its media are gone and it never comes back to the
+    library, while the take itself stays studio's record (prompt, cost, lineage)."""
 
     take = models.OneToOneField(Take, on_delete=models.CASCADE, related_name="trashed")
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     at = models.DateTimeField(auto_now_add=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"take {self.take_id} (trash)"
@@ -237,6 +241,10 @@ class ShareLink(models.Model):
     allow_download = models.BooleanField(default=False)
     # A review link: visitors (asked for a name) may pick a take and leave comments.
     review = models.BooleanField(default=False)
+    # Django's password hash ("" when the link needs none); wrong tries are counted per link.
+    password_hash = models.CharField(max_length=128, blank=True)
+    password_failures = models.PositiveSmallIntegerField(default=0)
+    password_locked_until = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

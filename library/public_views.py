@@ -1,8 +1,10 @@
 """Share links as a visitor without an account opens them: the player(s), the title, the
 prompt if the owner chose; nothing else of the workspace. Each request checks the link
-afresh (shares.resolve), media included, so a revocation holds on the very next request."""
+afresh (shares.resolve), media included, so a revocation holds on the very next request.
+A link with a password shows only its password form until this browser session gives it;
+its media, downloads and review posts are refused until then."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -40,6 +42,15 @@ def _too_many(request) -> HttpResponse | None:
         return None
     response = render(request, "library/share_gone.html", {"wait": True}, status=429)
     response["Retry-After"] = "60"
+    return _private(response)
+
+
+def _password_page(request, token: str, status=200, problem="", wait=None):
+    context = {"token": token, "problem": problem, "wait": wait}
+    response = render(request, "library/share_password.html", context, status=status)
+    response["Cache-Control"] = "private, no-cache"
+    if wait is not None:
+        response["Retry-After"] = str(wait * 60)
     return _private(response)
 
 
@@ -84,8 +95,35 @@ def shared(request, token: str) -> HttpResponse:
         return _gone(request)
     if not takes:
         return _gone(request)
+    if shares.is_locked(link, request.session):
+        if lockout := shares.locked_out(link):
+            return _password_page(request, token, status=429, wait=lockout.minutes)
+        return _password_page(request, token)
     shares.count_view(link)
     return _page(request, link, token, takes)
+
+
+@require_POST
+def unlock(request, token: str) -> HttpResponse:
+    """The password form's answer: right opens the link for this browser session."""
+    if busy := _too_many(request):
+        return busy
+    try:
+        link = shares.resolve(token)
+    except shares.Gone:
+        return _gone(request)
+    if not link.password_hash:
+        return _private(redirect("library_public:share", token=token))
+    try:
+        shares.unlock(link, request.POST.get("password", ""), request.session)
+    except shares.WrongPassword:
+        problem = "That password isn't right. Check it with the person who sent the link."
+        return _password_page(request, token, status=400, problem=problem)
+    except shares.LockedOut as locked:
+        return _password_page(request, token, status=429, wait=locked.minutes)
+    # A new session id once the link opens, so an id planted before can't ride along.
+    request.session.cycle_key()
+    return _private(redirect("library_public:share", token=token))
 
 
 @require_POST
@@ -99,6 +137,8 @@ def review(request, token: str) -> HttpResponse:
         link = shares.resolve(token)
         if not link.review:
             raise shares.Gone
+        if shares.is_locked(link, request.session):
+            return _private(redirect("library_public:share", token=token))
         takes = shares.shared_takes(link)
         # One form for the page: the name once, and each take's buttons name the take.
         action = "pick" if "pick" in request.POST else "comment"
@@ -132,6 +172,8 @@ def shared_media(request, token: str, take_id: int, kind: str) -> HttpResponse:
         take = shares.shared_take(link, take_id)
     except shares.Gone:
         return _gone(request)
+    if shares.is_locked(link, request.session):
+        return _private(HttpResponseForbidden("This link needs its password: open the link first."))
     if kind == "video":
         response = serve_file(
             request,

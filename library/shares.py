@@ -13,11 +13,13 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from studio.models import Membership, Take, Workspace
 
@@ -29,10 +31,27 @@ TOKEN_BYTES = 32
 # tokens can't be guessed anyway; this keeps a scanner from hammering the database.
 MISSES_PER_MINUTE = 60
 EXPIRY_DAYS = {"1": 1, "7": 7, "30": 30, "": None}  # "" never expires (until revoked)
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
 
 class Gone(Exception):
     """No link here: never made, mistyped, expired or revoked (one answer for all)."""
+
+
+class WrongPassword(Exception):
+    """The password given isn't the link's; nothing was unlocked."""
+
+
+class LockedOut(Exception):
+    """Too many wrong passwords for this link: no tries until ``until``."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until)
+        self.until = until
+
+    @property
+    def minutes(self) -> int:
+        return max(1, -(-int((self.until - timezone.now()).total_seconds()) // 60))
 
 
 def digest(token: str) -> str:
@@ -46,6 +65,18 @@ def expiry_from(text: str):
     return timezone.now() + timedelta(days=days) if days else None
 
 
+def clean_password(text: str) -> str:
+    """A link's password as typed ("" for none). Kept exactly: spaces are characters too."""
+    text = str(text or "")
+    if not text:
+        return ""
+    if not text.strip():
+        raise Refused("A password can't be only spaces: leave it empty for a link without one.")
+    if not PASSWORD_MIN <= len(text) <= PASSWORD_MAX:
+        raise Refused(f"A link's password is {PASSWORD_MIN} to {PASSWORD_MAX} characters long.")
+    return text
+
+
 def create(
     membership: Membership,
     *,
@@ -55,6 +86,7 @@ def create(
     show_prompt: bool = False,
     allow_download: bool = False,
     review: bool = False,
+    password: str = "",
 ) -> tuple[ShareLink, str]:
     """A member's new link (``expires`` as the form offers it) and its token."""
     return make(
@@ -66,6 +98,7 @@ def create(
         show_prompt=show_prompt,
         allow_download=allow_download,
         review=review,
+        password=password,
     )
 
 
@@ -88,8 +121,10 @@ def make(
     show_prompt: bool = False,
     allow_download: bool = False,
     review: bool = False,
+    password: str = "",
 ) -> tuple[ShareLink, str]:
     """A new link and its token (the only time the token exists outside a browser)."""
+    password = clean_password(password)
     if (take is None) == (folder is None):
         raise Refused("Share one take or one folder.")
     if (take or folder).workspace_id != workspace.pk:
@@ -105,6 +140,7 @@ def make(
         show_prompt=show_prompt,
         allow_download=allow_download,
         review=review,
+        password_hash=make_password(password) if password else "",
         created_by=by,
         expires_at=expires_at,
     )
@@ -131,6 +167,61 @@ def resolve(token: str) -> ShareLink:
     if link is None or (link.expires_at and link.expires_at <= timezone.now()):
         raise Gone
     return link
+
+
+def _unlock_key(link: ShareLink) -> str:
+    return f"slate_share_unlocked:{link.pk}"
+
+
+def _seal(link: ShareLink) -> str:
+    # Tied to the password's hash: a session unlocked under one password opens nothing
+    # once the link's password is another.
+    return salted_hmac("slate.share-unlock", link.password_hash, algorithm="sha256").hexdigest()
+
+
+def is_locked(link: ShareLink, session) -> bool:
+    """Whether ``link`` wants a password this browser session hasn't given yet."""
+    if not link.password_hash:
+        return False
+    return not constant_time_compare(session.get(_unlock_key(link), ""), _seal(link))
+
+
+def locked_out(link: ShareLink) -> LockedOut | None:
+    """The lockout ``link``'s password form is under, if any (to say so before a try)."""
+    until = link.password_locked_until
+    return LockedOut(until) if until and until > timezone.now() else None
+
+
+def unlock(link: ShareLink, password: str, session) -> None:
+    """Open ``link`` for ``session`` if ``password`` is its password.
+
+    Wrong tries are counted on the link's row (locked while counting, so parallel guesses
+    each count); the limit-th in a row locks the form for the lockout window, and the count
+    starts again after it. A right password clears the count."""
+    now = timezone.now()
+    limit = settings.SLATE_SHARE_PASSWORD_ATTEMPTS
+    with transaction.atomic():
+        row = ShareLink.objects.select_for_update().get(pk=link.pk)
+        if row.password_locked_until and row.password_locked_until > now:
+            raise LockedOut(row.password_locked_until)
+        password = str(password or "")
+        right = len(password) <= PASSWORD_MAX and check_password(password, row.password_hash)
+        if right:
+            if row.password_failures:
+                ShareLink.objects.filter(pk=row.pk).update(password_failures=0)
+        else:
+            failures, until = row.password_failures + 1, None
+            if failures >= limit:
+                failures = 0
+                until = now + timedelta(minutes=settings.SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES)
+            ShareLink.objects.filter(pk=row.pk).update(
+                password_failures=failures, password_locked_until=until
+            )
+    if not right:
+        if until:
+            raise LockedOut(until)
+        raise WrongPassword
+    session[_unlock_key(link)] = _seal(link)
 
 
 def _miss_key(address: str) -> str:

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("takes/<int:take_id>/star/", gallery_views.star, name="star"),
     path("bulk/", gallery_views.bulk, name="bulk"),
+    path("trash/empty/", gallery_views.empty_trash, name="empty_trash"),
     path("shares/", gallery_views.share_links, name="shares"),
     path("takes/<int:take_id>/share/", gallery_views.share_take, name="share_take"),
     path("shares/<int:link_id>/revoke/", gallery_views.revoke_share, name="revoke_share"),

@@ -316,6 +316,13 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # each on its own
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The library (library/): a share link's password takes SLATE_SHARE_PASSWORD_ATTEMPTS wrong
+# tries, then refuses every try for SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES (counted per link, in
+# the database, so a guesser gains nothing by switching address or process). Trashed takes
+# are purged SLATE_TRASH_DAYS after they were trashed (`manage.py library purge-trash`).
+SLATE_SHARE_PASSWORD_ATTEMPTS = env_int("SLATE_SHARE_PASSWORD_ATTEMPTS", 5)
+SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES = env_int("SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES", 15)
+SLATE_TRASH_DAYS = env_int("SLATE_TRASH_DAYS", 30)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

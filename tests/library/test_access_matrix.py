@@ -38,6 +38,8 @@ MATRIX = {
     "folder_change":  ("post", {"name": "Renamed"}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
     "star":           ("post", {}, (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
     "bulk":           ("post", "TAKE", (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
+    # Emptying the trash can't be undone: owners only.
+    "empty_trash":    ("post", {}, (LOGIN, 404, 403, 403, SEE_OTHER)),
     "shares":         ("get",  {}, (LOGIN, 404, 403, OK, OK)),
     "revoke_share":   ("post", {}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
     # A viewer's take page asks for the share panel too: it comes back without a form.
@@ -52,7 +54,7 @@ MATRIX = {
 def test_every_gallery_route_is_in_the_matrix():
     names = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
     assert names - PRESET_ROUTES == set(MATRIX)
-    assert {p.name for p in public_urlpatterns} == {"share", "media", "review"}
+    assert {p.name for p in public_urlpatterns} == {"share", "media", "review", "unlock"}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -97,3 +99,25 @@ def test_a_share_link_opens_for_anyone_who_holds_it(client, personas, workspace,
     media = client.get(reverse("library_public:media", args=[token, take.pk, "video"]))
     assert media.status_code == OK
     media.close()
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_password_link_asks_everyone_for_its_password_members_included(
+    client, personas, workspace, persona
+):
+    editor = Membership.objects.get(user=personas["editor"], workspace=workspace)
+    take = make_take(workspace, video=b"mp4")
+    _, token = shares.create(editor, take=take, password="harbour-lights")
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    media = reverse("library_public:media", args=[token, take.pk, "video"])
+    assert (
+        "has a password"
+        in client.get(reverse("library_public:share", args=[token])).content.decode()
+    )
+    assert client.get(media).status_code == 403
+    unlock = reverse("library_public:unlock", args=[token])
+    assert client.post(unlock, {"password": "harbour-lights"}).status_code == SEE_OTHER
+    opened = client.get(media)
+    assert opened.status_code == OK
+    opened.close()

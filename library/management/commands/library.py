@@ -1,7 +1,9 @@
 """The library from the shell: search takes, export them as a zip.
 
-`library search QUERY [--tag T] [--model M] [--workspace SLUG] --json` and
-`library export (--folder ID | --query Q) [--workspace SLUG] --out FILE.zip`.
+`library search QUERY [--tag T] [--model M] [--workspace SLUG] --json`,
+`library export (--folder ID | --query Q) [--workspace SLUG] --out FILE.zip` and
+`library purge-trash [--workspace SLUG] [--everything] --json` (for cron: by default every
+workspace's takes trashed more than SLATE_TRASH_DAYS ago).
 """
 
 import json
@@ -9,7 +11,7 @@ from pathlib import Path
 
 from django.contrib.auth.models import AnonymousUser
 
-from library import export, gallery
+from library import export, gallery, trash
 from library.folders import Refused
 from library.models import Folder
 from studio import workspaces
@@ -32,11 +34,21 @@ class Command(OneLineErrorsCommand):
         what.add_argument("--folder", type=int)
         what.add_argument("--query")
         out.add_argument("--out", required=True, help="the zip file to write")
-        for action in sub.choices.values():
-            action.add_argument("--workspace", default=None, help="slug (default: local)")
+        purge = sub.add_parser(
+            "purge-trash", help="purge takes trashed more than SLATE_TRASH_DAYS ago"
+        )
+        purge.add_argument(
+            "--everything", action="store_true", help="the whole trash now, however recent"
+        )
+        purge.add_argument("--json", action="store_true", help="print one JSON object")
+        for name, action in sub.choices.items():
+            default = "every workspace" if name == "purge-trash" else "local"
+            action.add_argument("--workspace", default=None, help=f"slug (default: {default})")
             action.error = lambda message: parser.error(message)
 
     def handle(self, *args, action, **options):
+        if action == "purge-trash":
+            return self._purge_trash(options)
         workspace = self.workspace_named(options["workspace"])
         workspace = workspace or workspaces.default_workspace()
         try:
@@ -78,3 +90,17 @@ class Command(OneLineErrorsCommand):
                 handle.write(chunk)
         partial.replace(path)  # a reader never sees half a zip
         self.stdout.write(f"Wrote {path} ({len(takes)} takes).")
+
+    def _purge_trash(self, options):
+        workspace = self.workspace_named(options["workspace"]) if options["workspace"] else None
+        if options["everything"]:
+            if workspace is None:
+                self.invalid("--everything empties one workspace's trash: add --workspace SLUG")
+            purged = trash.empty_trash(workspace)
+        else:
+            purged = trash.purge_overdue(workspace)
+        if options["json"]:
+            result = {"purged": purged.takes, "files": purged.files, "waiting": purged.waiting}
+            self.stdout.write(json.dumps(result))
+        else:
+            self.stdout.write(str(purged))

@@ -5,6 +5,7 @@ SLATE_PUBLIC_URL (else http://127.0.0.1:8000, where `make run` serves).
 """
 
 import json
+import os
 import re
 from datetime import timedelta
 
@@ -42,6 +43,7 @@ def describe(link: ShareLink) -> dict:
         "download": link.allow_download,
         "prompt": link.show_prompt,
         "review": link.review,
+        "password": bool(link.password_hash),
         "views": link.views,
         "last_viewed_at": link.last_viewed_at.isoformat() if link.last_viewed_at else None,
     }
@@ -60,6 +62,13 @@ class Command(OneLineErrorsCommand):
         create.add_argument("--download", action="store_true", help="allow downloading the MP4")
         create.add_argument("--prompt", action="store_true", help="show the prompt")
         create.add_argument("--review", action="store_true", help="visitors pick and comment")
+        secret = create.add_mutually_exclusive_group()
+        secret.add_argument(
+            "--password-env", metavar="VAR", help="require the password held in this variable"
+        )
+        secret.add_argument(
+            "--password", help="require this password (other users see it in the process list)"
+        )
         sub.add_parser("list", help="live links, newest first")
         revoke = sub.add_parser("revoke", help="stop a link at once")
         revoke.add_argument("id", type=int)
@@ -84,6 +93,11 @@ class Command(OneLineErrorsCommand):
             folder = Folder.objects.filter(pk=options["folder"]).first()
             if folder is None:
                 raise Refused(f"no folder {options['folder']}")
+        password = options["password"] or ""
+        if name := options["password_env"]:
+            password = os.environ.get(name, "")
+            if not password:
+                raise Refused(f"--password-env: {name} is not set or empty")
         link, token = shares.make(
             (take or folder).workspace,
             take=take,
@@ -92,6 +106,7 @@ class Command(OneLineErrorsCommand):
             allow_download=options["download"],
             show_prompt=options["prompt"],
             review=options["review"],
+            password=password,
         )
         base = settings.SLATE_PUBLIC_URL or LOCAL_URL
         url = base.rstrip("/") + reverse("library_public:share", args=[token])
