@@ -204,10 +204,9 @@ shots = st.builds(Shot, **dict.fromkeys(LABELS, text))
 
 @settings(max_examples=300, deadline=None)
 @given(shots)
-def test_no_input_crashes_the_linter_or_makes_it_slow(shot):
-    started = time.perf_counter()
+def test_no_input_crashes_the_linter(shot):
+    # Speed is bench/lint_speed.py's job; catastrophic backtracking is the word-soup test's.
     findings = lint(shot, max_chars=4000)
-    assert time.perf_counter() - started < 0.05
     for finding in findings:
         assert finding.severity in (ERROR, WARNING, INFO)
         assert finding.field is None or finding.field in LABELS
