@@ -3,6 +3,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Two test processes: most tests wait on servers, sockets and subprocesses, not the CPU.
+TEST_WORKERS ?= 2
 
 .PHONY: run test worker bench lint format clean
 
@@ -15,7 +17,7 @@ test: $(VENV)/.installed-dev
 	scripts/ensure-services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Scale-out: a worker process of its own (run as many as you like).
 worker: $(VENV)/.installed-run

@@ -37,7 +37,8 @@ from tests.fakes.videos_api import Faults, VideosSimulator, serve
 from tests.support.engine import KEY
 from tests.support.processes import free_port, make_install
 
-pytestmark = pytest.mark.slow
+# The shared Redis (pub/sub is server-wide): one test process uses it at a time.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("redis")]
 
 FINAL = {
     "calm": "completed",

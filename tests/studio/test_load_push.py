@@ -12,6 +12,9 @@ from channels.layers import BaseChannelLayer
 
 from studio import live
 
+# The shared Redis (pub/sub is server-wide): one test process uses it at a time.
+pytestmark = pytest.mark.xdist_group("redis")
+
 REDIS = os.environ.get("SLATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 loops_seen: list[asyncio.AbstractEventLoop] = []
 

@@ -10,6 +10,9 @@ import redis
 from studio.providers.ratelimit import DatabaseRateLimiter, RedisRateLimiter
 from tests.conftest import CI
 
+# The shared Redis (pub/sub is server-wide): one test process uses it at a time.
+pytestmark = pytest.mark.xdist_group("redis")
+
 
 class Clock:
     def __init__(self):

@@ -17,7 +17,8 @@ from websockets.sync.client import connect
 from tests.conftest import CI
 from tests.support.processes import make_install, signed_in
 
-pytestmark = pytest.mark.slow
+# The shared Redis (pub/sub is server-wide): one test process uses it at a time.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("redis")]
 
 POSTGRES = os.environ.get("SLATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SLATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
