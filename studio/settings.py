@@ -199,6 +199,8 @@ SLATE_EMBEDDED_WORKER = env_bool("SLATE_EMBEDDED_WORKER", True)
 # belongs to a dead worker and is picked up again by the sweep.
 SLATE_LEASE_SECONDS = env_float("SLATE_LEASE_SECONDS", 30.0)
 SLATE_SWEEP_SECONDS = env_float("SLATE_SWEEP_SECONDS", 10.0)
+# How often the sweeper runs the apps' housekeeping (the trash purge): hourly.
+SLATE_HOUSEKEEPING_SECONDS = env_float("SLATE_HOUSEKEEPING_SECONDS", 3600.0)
 SLATE_MAX_ATTEMPTS = env_int("SLATE_MAX_ATTEMPTS", 3)
 # Bigger uploads are skipped while they stream in (the limits: studio/uploads.py).
 FILE_UPLOAD_HANDLERS = [
@@ -319,7 +321,8 @@ AXES_VERBOSE = False
 # The library (library/): a share link's password takes SLATE_SHARE_PASSWORD_ATTEMPTS wrong
 # tries, then refuses every try for SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES (counted per link, in
 # the database, so a guesser gains nothing by switching address or process). Trashed takes
-# are purged SLATE_TRASH_DAYS after they were trashed (`manage.py library purge-trash`).
+# are purged SLATE_TRASH_DAYS after they were trashed (by the worker's hourly housekeeping,
+# or `manage.py library purge-trash`).
 SLATE_SHARE_PASSWORD_ATTEMPTS = env_int("SLATE_SHARE_PASSWORD_ATTEMPTS", 5)
 SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES = env_int("SLATE_SHARE_PASSWORD_LOCKOUT_MINUTES", 15)
 SLATE_TRASH_DAYS = env_int("SLATE_TRASH_DAYS", 30)

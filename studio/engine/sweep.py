@@ -7,6 +7,7 @@ may run at once, since each change is a compare-and-set on the expired lease.
 import contextlib
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,29 @@ from django_tasks_db.models import DBTaskResult
 from studio import live
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.takes import enqueue, enqueue_on_commit, transition
+
+
+# Housekeeping the apps above studio hand the sweeper (library's trash purge), registered from
+# their AppConfig.ready(): the sweeper runs each at most once per SLATE_HOUSEKEEPING_SECONDS.
+HOUSEKEEPING: dict[str, Callable[[], object]] = {}
+_last_housekeeping: dict[str, float] = {}
+
+
+def register_housekeeping(name: str, job: Callable[[], object]) -> None:
+    HOUSEKEEPING[name] = job
+
+
+def housekeeping(now: float | None = None) -> dict[str, object]:
+    """Run the registered jobs that are due; what each returned, by name."""
+    now = time.monotonic() if now is None else now
+    done = {}
+    for name, job in list(HOUSEKEEPING.items()):
+        last = _last_housekeeping.get(name)
+        if last is not None and now - last < settings.SLATE_HOUSEKEEPING_SECONDS:
+            continue
+        _last_housekeeping[name] = now
+        done[name] = job()
+    return done
 
 
 def clean_scratch(older_than: float | None = None) -> int:

@@ -76,6 +76,8 @@ class BackgroundWorker:
                 report = sweep.sweep()
                 if any(vars(report).values()):
                     log.warning("Sweep: %s", report)
+                for name, outcome in sweep.housekeeping().items():
+                    log.info("Housekeeping %s: %s", name, outcome)
             except Exception:
                 log.exception("Sweep failed; trying again at the next interval")
             finally:

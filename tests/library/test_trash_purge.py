@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from library import folders, shares, trash
 from library.models import Folder, Review, ShareLink, Star, TakeFiling, TakeTag, TrashedTake
+from studio.engine import sweep
 from studio.models import LedgerEntry, Membership, Status, Take, Workspace
 
 from .helpers import make_take
@@ -52,6 +53,24 @@ def test_only_takes_trashed_longer_than_the_setting_are_purged(
     assert TrashedTake.objects.get(take=old).purged_at is not None
     assert default_storage.exists(recent.video.name) and default_storage.exists(kept.video.name)
     assert TrashedTake.objects.get(take=recent).purged_at is None
+
+
+def test_the_workers_housekeeping_purges_overdue_trash_once_an_interval(
+    workspace, settings, django_capture_on_commit_callbacks
+):
+    settings.SLATE_TRASH_DAYS, settings.SLATE_HOUSEKEEPING_SECONDS = 30, 3600
+    sweep._last_housekeeping.pop("trash purge", None)
+    old = trashed(workspace, "old", days_ago=31)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = sweep.housekeeping(now=1000.0)
+    assert done["trash purge"].takes == 1
+    assert TrashedTake.objects.get(take=old).purged_at is not None
+    later = trashed(workspace, "later", days_ago=31)
+    assert "trash purge" not in sweep.housekeeping(now=1000.0 + 3599)  # not due yet
+    assert TrashedTake.objects.get(take=later).purged_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep.housekeeping(now=1000.0 + 3600)["trash purge"].takes == 1
+    assert TrashedTake.objects.get(take=later).purged_at is not None
 
 
 def test_a_purge_keeps_the_take_its_ledger_and_its_childrens_lineage(
