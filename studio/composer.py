@@ -2,15 +2,17 @@
 
 from . import access
 from .forms import ShotForm
-from .models import Membership
+from .models import Membership, Role, Workspace
 from .prompts import compose, shot_words
 
 
 def composer_context(membership: Membership, form: ShotForm, before=None) -> dict:
-    """``before``: show the takes from that take_page cursor on instead of the newest."""
+    """``before``: show the takes from that take_page cursor on instead of the newest.
+    A viewer's page names the owners to ask for editor access (``owners``)."""
     return {
         "membership": membership,
         "can_edit": membership.can_edit,
+        "owners": [] if membership.can_edit else workspace_owners(membership.workspace),
         "form": form,
         **access.take_page(membership.workspace, before),
         **preview_context(form),
@@ -35,3 +37,9 @@ def prefilled(membership: Membership, values: dict) -> ShotForm:
     form = ShotForm(workspace=membership.workspace, initial=values)
     form.data = values  # so the preview and settings panel show them
     return form
+
+
+def workspace_owners(workspace: Workspace) -> list[str]:
+    """The usernames of the workspace's owners: the people who can give editor access."""
+    found = Membership.objects.filter(workspace=workspace, role=Role.OWNER).select_related("user")
+    return [m.user.get_username() for m in found.order_by("created_at", "pk")]

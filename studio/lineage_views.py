@@ -60,13 +60,33 @@ def take_operation(request: HtmxHttpRequest, take_id: int, operation: str) -> Ht
     return render(request, "studio/take.html#operations", context)
 
 
+MISSING_OTHER = "That take doesn't exist or isn't in this workspace."
+
+
+def _visible(user, take_id: int | None) -> Take | None:
+    return access.takes_for(user).filter(pk=take_id).first() if take_id else None
+
+
+def _no_such_other(request: HtmxHttpRequest, take: Take, asked) -> HttpResponse:
+    """The take page again, saying the take to compare with isn't there: still a 404, and the
+    same page whether that take doesn't exist or lives in another workspace (no leak)."""
+    take, membership = access.get_take(request.user, take.pk)
+    context = take_context(take, membership.can_edit, compare_error=MISSING_OTHER, asked=asked)
+    return render(request, "studio/take.html", context, status=404)
+
+
 @login_required
 @require_safe
 def take_compare(request: HtmxHttpRequest, take_id: int, other_id: int) -> HttpResponse:
-    """Two takes side by side, with what changed between them."""
-    first, _ = access.get_take(request.user, take_id)
-    second, _ = access.get_take(request.user, other_id)
-    if first.workspace_id != second.workspace_id:
+    """Two takes side by side, with what changed between them. The take page's form sends
+    its own take as ``other_id``; when only one of the two is the user's to see (or they are
+    in different workspaces) that one's page explains, and a stranger gets the plain 404."""
+    first, second = _visible(request.user, take_id), _visible(request.user, other_id)
+    if first is None or second is None or first.workspace_id != second.workspace_id:
+        if second is not None:
+            return _no_such_other(request, second, take_id)
+        if first is not None:
+            return _no_such_other(request, first, other_id)
         raise Http404("No such take.")
     context = {
         "first": first,
@@ -81,9 +101,11 @@ def take_compare(request: HtmxHttpRequest, take_id: int, other_id: int) -> HttpR
 @login_required
 @require_safe
 def take_compare_pick(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
-    """The take page's "Compare with take #" form: to the compare view, or 404."""
+    """The take page's "Compare with take #" form: to the compare view, or back to the take
+    page saying that take isn't one to compare with."""
     take, _ = access.get_take(request.user, take_id)
-    other = whole_number(request.GET.get("other", ""))
-    if other is None:
-        raise Http404("No such take.")
-    return redirect("take_compare", take_id=other, other_id=take.pk)
+    asked = request.GET.get("other", "")
+    other = _visible(request.user, whole_number(asked))
+    if other is None or other.workspace_id != take.workspace_id:
+        return _no_such_other(request, take, asked[:20])
+    return redirect("take_compare", take_id=other.pk, other_id=take.pk)

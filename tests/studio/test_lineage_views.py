@@ -1,11 +1,13 @@
 """The take page's family tree and operation forms, and the compare view."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from studio import lineage, takes
 from studio.engine import local
-from studio.models import Status, Take, Workspace
+from studio.models import Membership, Role, Status, Take, Workspace
 from studio.prompts import Shot
 from tests.studio.test_pages_a11y import check
 
@@ -149,3 +151,70 @@ def test_blend_suggests_the_workspaces_finished_takes(client_for, personas, clip
     assert f'list="blend-choices-{clip.pk}"' in html
     assert f'<option value="{other.pk}">#{other.pk} a kite (320x180)</option>' in html
     assert f'<option value="{clip.pk}">' not in html  # not blended with itself
+
+
+MISSING = "That take doesn&#x27;t exist or isn&#x27;t in this workspace."
+
+
+def unchanging(html: str) -> str:
+    """A page minus what differs between two renders of it: CSRF tokens, relative times
+    (a second may tick between them) and the take number typed."""
+    html = re.sub(r'"X-CSRFToken": "[^"]+"', "", html)
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+    html = re.sub(r"\b(now|(\d+|an?)\W(second|minute)s?\sago)\b", "a moment ago", html)
+    return re.sub(r'value="\d+" aria-invalid', 'value="" aria-invalid', html)
+
+
+@pytest.fixture
+def elsewhere_take(personas, shot):
+    elsewhere = Workspace.objects.get(slug="elsewhere")
+    return takes.queue_take(elsewhere, shot, provider="animatic", size="320x180", seconds=2)
+
+
+def test_comparing_with_a_missing_take_explains_on_the_take_page(client_for, personas, clip):
+    client = client_for(personas["viewer"])
+    response = client.get(reverse("take_compare_pick", args=[clip.pk]), {"other": 9999})
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert MISSING in html and 'role="alert"' in html
+    assert f'id="take-tree-{clip.pk}"' in html and "<h2>Composed prompt</h2>" in html  # its page
+    assert 'value="9999" aria-invalid="true"' in html
+    page = check(html)
+    assert page.invalid == ["other"]
+
+
+def test_comparing_with_another_workspaces_take_looks_like_a_missing_one(
+    client_for, personas, clip, elsewhere_take
+):
+    client = client_for(personas["editor"])
+    pick = reverse("take_compare_pick", args=[clip.pk])
+    foreign = client.get(pick, {"other": elsewhere_take.pk})
+    missing = client.get(pick, {"other": elsewhere_take.pk + 1000})
+    assert foreign.status_code == missing.status_code == 404
+    assert unchanging(foreign.content.decode()) == unchanging(missing.content.decode())
+    # Typed straight into the address bar, either way round: the same explanation.
+    for args in ((elsewhere_take.pk, clip.pk), (clip.pk, elsewhere_take.pk)):
+        response = client.get(reverse("take_compare", args=args))
+        assert response.status_code == 404 and MISSING in response.content.decode()
+        assert f'id="take-tree-{clip.pk}"' in response.content.decode()
+
+
+def test_a_member_of_both_workspaces_cannot_compare_across_them(
+    client_for, personas, clip, elsewhere_take
+):
+    Membership.objects.create(
+        user=personas["editor"], workspace=elsewhere_take.workspace, role=Role.VIEWER
+    )
+    client = client_for(personas["editor"])
+    response = client.get(reverse("take_compare", args=[elsewhere_take.pk, clip.pk]))
+    assert response.status_code == 404 and MISSING in response.content.decode()
+
+
+def test_comparing_two_takes_one_cannot_see_is_the_plain_404(
+    client_for, personas, clip, elsewhere_take
+):
+    response = client_for(personas["outsider"]).get(
+        reverse("take_compare", args=[clip.pk, clip.pk + 1000])
+    )
+    html = response.content.decode()
+    assert response.status_code == 404 and MISSING not in html and clip.title not in html
