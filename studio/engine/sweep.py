@@ -26,7 +26,6 @@ from studio import live
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.takes import enqueue, enqueue_on_commit, transition
 
-
 # Housekeeping the apps above studio hand the sweeper (library's trash purge), registered from
 # their AppConfig.ready(): the sweeper runs each at most once per SLATE_HOUSEKEEPING_SECONDS.
 HOUSEKEEPING: dict[str, Callable[[], object]] = {}
