@@ -66,8 +66,9 @@ def push_bell(user_id: int) -> None:
 
 
 def _push_bell(user_id: int) -> None:
-    message = {"type": "user.notice", "html": bell_html(user_id)}
-    live.send(live.user_group_name(user_id), message)
+    group = live.user_group_name(user_id)
+    if live.subscribed(group):  # nobody watching, nothing counted or rendered
+        live.send(group, {"type": "user.notice", "html": bell_html(user_id)})
 
 
 def notify(recipient_id: int, workspace_id: int, kind: str, text: str, link: str = ""):

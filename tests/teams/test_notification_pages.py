@@ -165,11 +165,15 @@ def test_a_new_notification_pushes_the_bell_to_its_recipient_only(
     monkeypatch.setattr(live, "send", lambda group, message: sent.append((group, message)))
     note(personas["editor"], workspace)
     with django_capture_on_commit_callbacks(execute=True):
+        note(personas["editor"], workspace)  # no page of theirs is open
+    assert sent == []
+    monkeypatch.setattr(live, "subscribed", lambda group: True)
+    with django_capture_on_commit_callbacks(execute=True):
         note(personas["editor"], workspace)
     [(group, message)] = sent
     assert group == live.user_group_name(personas["editor"].pk)
     assert message["type"] == "user.notice"
-    assert 'id="bell"' in message["html"] and "Notifications, 2 unread" in message["html"]
+    assert 'id="bell"' in message["html"] and "Notifications, 3 unread" in message["html"]
 
 
 @pytest.mark.django_db(transaction=True)
