@@ -310,7 +310,9 @@ def notification_preferences(request) -> HttpResponse:
     on = form.cleaned_data["email_long_takes"]
     notifications.set_email_long_takes(request.user, on)
     if on and not request.user.email:
-        messages.warning(request, "Saved, but add an email address below: there is none to mail.")
+        messages.warning(
+            request, "Saved, but your account has no email address yet: add one on this page."
+        )
     else:
         messages.success(request, "Notification settings saved.")
     return redirect("teams:account")
