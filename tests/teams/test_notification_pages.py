@@ -152,7 +152,7 @@ def test_turning_on_mail_without_an_address_says_so(client_for, personas):
     response = client.post(
         reverse("teams:notification_prefs"), {"email_long_takes": "on"}, follow=True
     )
-    assert "add an email address" in response.content.decode()
+    assert "your account has no email address yet" in response.content.decode()
 
 
 # Live: the bell's count reaches the person's open pages.
