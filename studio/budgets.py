@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import live
+from . import live, signals
 from .models import (
     ACTIVE_STATUSES,
     Budget,
@@ -210,6 +210,15 @@ def _alert(budget: Budget, month: Month, total: Decimal) -> None:
     if new:
         workspace_id, cap = budget.workspace_id, budget.monthly_cap
         live.workspace_notice(workspace_id, notice_html(max(new), total, cap, month))
+        signals.announce(
+            signals.budget_alert,
+            Budget,
+            workspace_id=workspace_id,
+            threshold=max(new),
+            spent=total,
+            cap=cap,
+            month_label=month.label,
+        )
         # robust: a mail server that fails is logged; the alert is recorded all the same.
         transaction.on_commit(
             lambda: _mail_owners(workspace_id, max(new), total, cap, month), robust=True

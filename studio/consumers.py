@@ -79,6 +79,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.send(text_data=event["html"])
 
+    async def user_notice(self, event):
+        """The person's own news (their bell), sent to their group: the same on every page."""
+        await self.send(text_data=event["html"])
+
     async def _still_member(self) -> bool:
         """Re-checked before forwarding (at most once a second: progress ticks come in
         bursts), so a membership removed by any means stops the flow even if its signal

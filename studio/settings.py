@@ -149,6 +149,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "studio.context_processors.workspaces",
                 "studio.context_processors.section",
+                "teams.context_processors.bell",
             ],
         },
     },
@@ -196,6 +197,11 @@ TASKS = {
 # The embedded default runs the task worker inside `manage.py serve`; turn it
 # off when separate `manage.py worker` processes do the work.
 SLATE_EMBEDDED_WORKER = env_bool("SLATE_EMBEDDED_WORKER", True)
+# A take that ran (queued to end) at least this long rings its maker's bell when it
+# finishes, and mails them if they asked; a failed one always rings. Quick renders don't.
+SLATE_NOTIFY_AFTER_SECONDS = env_float("SLATE_NOTIFY_AFTER_SECONDS", 30.0)
+# Read notifications are kept this long, unread ones a year (notifications.prune).
+SLATE_NOTIFICATIONS_KEEP_DAYS = env_int("SLATE_NOTIFICATIONS_KEEP_DAYS", 90)
 # A take's worker renews its lease while it works; a take whose lease ran out
 # belongs to a dead worker and is picked up again by the sweep.
 SLATE_LEASE_SECONDS = env_float("SLATE_LEASE_SECONDS", 30.0)

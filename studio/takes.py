@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import crashpoints, ledger, live
+from . import crashpoints, ledger, live, signals
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Method, Status, Take, Workspace
 from .prompts import Shot, compose
 from .providers.endpoints import CANCELLABLE_KINDS, credential, find_target
@@ -182,6 +182,7 @@ def transition(take_id: int, to: str, *, frm, owner: str | None = None, **fields
         won = candidates.update(**values)
         if won and to in TERMINAL_STATUSES:
             _settle(take_id, to)
+            signals.announce(signals.take_ended, Take, take_id=take_id, status=to)
             if to == Status.COMPLETED:
                 transaction.on_commit(lambda: crashpoints.crashpoint("after_complete", take_id))
         if won:

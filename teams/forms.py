@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 
 from studio.models import Role, Workspace
 
-from .models import INVITE_ROLES, MAX_INVITE_DAYS, MAX_INVITE_USES
+from . import notifications
+from .models import INVITE_ROLES, MAX_INVITE_DAYS, MAX_INVITE_USES, NotificationPreference
 
 INVITE_ROLE_CHOICES = [(r.value, r.label) for r in INVITE_ROLES]
 
@@ -62,3 +64,17 @@ class ChangeEmailForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["email_long_takes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        after = notifications.duration_text(settings.SLATE_NOTIFY_AFTER_SECONDS)
+        self.fields["email_long_takes"].help_text = (
+            f"When a take of yours that ran longer than {after} finishes or fails, you also "
+            "get an email (the bell rings either way)."
+        )

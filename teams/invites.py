@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from studio.models import Membership, Role, Workspace
 
-from . import audit
+from . import audit, notifications
 from .models import (
     INVITE_ROLES,
     MAX_INVITE_DAYS,
@@ -187,6 +187,7 @@ def accept(token: str, user, address: str | None = None) -> Membership:
             + (f", invited as {invite.email}" if invite.email else ""),
             address=address,
         )
+        notifications.invite_accepted(invite, user)
         return membership
 
 

@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Subquery
 from studio import workspaces
 from studio.models import Membership, Role, Take, Workspace
 
-from . import audit
+from . import audit, notifications
 from .invites import require_owner
 from .models import AuditAction, Refused
 
@@ -93,6 +93,7 @@ def change_role(
             detail=detail,
             address=address,
         )
+        notifications.role_changed(target, by=by.user if by else None)
     return target
 
 
@@ -139,6 +140,7 @@ def transfer_ownership(actor: Membership, member_id: int, address: str | None = 
         detail=f"{actor.user.get_username()} is now an editor",
         address=address,
     )
+    notifications.role_changed(target, by=actor.user)
     return target
 
 

@@ -92,3 +92,62 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} in {self.workspace_id} by {self.actor_name or 'shell'}"
+
+
+class NotificationKind(models.TextChoices):
+    TAKE_FINISHED = "take_finished", "Take finished"
+    TAKE_FAILED = "take_failed", "Take failed"  # failed, refused or expired
+    BUDGET_ALERT = "budget_alert", "Budget alert"
+    INVITE_ACCEPTED = "invite_accepted", "Invite accepted"
+    ROLE_CHANGED = "role_changed", "Role changed"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """``user``'s notifications from the workspaces they are still a member of: leaving
+        a workspace hides its news at once, however the membership ended."""
+        return self.filter(recipient=user, workspace__memberships__user=user)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """Something one person should hear about, in one workspace (notifications.py)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    text = models.CharField(max_length=300)
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            models.Index(fields=["recipient", "read_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient_id}: {self.text}"
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to hear about things beyond the bell."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    email_long_takes = models.BooleanField("Email me when a long render finishes", default=False)
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user_id}"

@@ -11,6 +11,7 @@ MESSAGE = "teams/account/message.html"
 # Django's own password views, in the house style.
 accounts = [
     path("account/", views.account, name="account"),
+    path("account/notifications/", views.notification_preferences, name="notification_prefs"),
     path(
         "account/password/",
         auth.PasswordChangeView.as_view(
@@ -74,6 +75,9 @@ accounts = [
 
 urlpatterns = [
     *accounts,
+    path("notifications/", views.notifications_page, name="notifications"),
+    path("notifications/read/", views.mark_all_read, name="notifications_read"),
+    path("notifications/<int:notification_id>/", views.open_notification, name="notification"),
     path("invite/<str:token>/", views.invite, name="invite"),
     path("invite/<str:token>/join/", views.accept_invite, name="accept_invite"),
     path("invite/<str:token>/signup/", views.invite_signup, name="invite_signup"),

@@ -8,6 +8,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from studio import access, usage
@@ -16,8 +18,15 @@ from studio.budgets import BudgetInvalid
 from studio.forms import SignupForm
 from studio.models import Membership, Role
 
-from . import accounts, audit, budgets, invites, members
-from .forms import ChangeEmailForm, InviteEmailForm, InviteLinkForm, RoleForm, WorkspaceForm
+from . import accounts, audit, budgets, invites, members, notifications
+from .forms import (
+    ChangeEmailForm,
+    InviteEmailForm,
+    InviteLinkForm,
+    NotificationPreferenceForm,
+    RoleForm,
+    WorkspaceForm,
+)
 from .models import Refused
 
 
@@ -279,7 +288,65 @@ def account(request) -> HttpResponse:
         messages.success(request, "Email saved: password resets go there now.")
         return redirect("teams:account")
     status = 400 if request.method == "POST" else 200
-    return render(request, "teams/account/account.html", {"form": form}, status=status)
+    return _account_page(request, form=form, status=status)
+
+
+def _account_page(request, *, form=None, prefs_form=None, status: int = 200) -> HttpResponse:
+    if form is None:
+        form = ChangeEmailForm(request.user)
+    if prefs_form is None:
+        wants = notifications.email_long_takes(request.user)
+        prefs_form = NotificationPreferenceForm(initial={"email_long_takes": wants})
+    context = {"form": form, "prefs_form": prefs_form}
+    return render(request, "teams/account/account.html", context, status=status)
+
+
+@login_required
+@require_POST
+def notification_preferences(request) -> HttpResponse:
+    form = NotificationPreferenceForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, prefs_form=form, status=400)
+    on = form.cleaned_data["email_long_takes"]
+    notifications.set_email_long_takes(request.user, on)
+    if on and not request.user.email:
+        messages.warning(
+            request, "Saved, but your account has no email address yet: add one on this page."
+        )
+    else:
+        messages.success(request, "Notification settings saved.")
+    return redirect("teams:account")
+
+
+@login_required
+@require_safe
+def notifications_page(request) -> HttpResponse:
+    """The person's notifications from every workspace they are in, newest first."""
+    found = notifications.page(request.user, request.GET.get("page"))
+    context = {"page": found, "keep_days": settings.SLATE_NOTIFICATIONS_KEEP_DAYS}
+    return render(request, "teams/notifications.html", context)
+
+
+@login_required
+@require_safe
+def open_notification(request, notification_id: int) -> HttpResponse:
+    """Opening a notification marks it read and goes where it points."""
+    note = notifications.find(request.user, notification_id)
+    if note is None:
+        raise Http404("No such notification")
+    notifications.mark_read(note)
+    if note.link and url_has_allowed_host_and_scheme(note.link, allowed_hosts=None):
+        return redirect(note.link)
+    return redirect("teams:notifications")
+
+
+@login_required
+@require_POST
+def mark_all_read(request) -> HttpResponse:
+    marked = notifications.mark_all_read(request.user)
+    if marked:
+        messages.success(request, f"Marked {marked} notification{pluralize(marked)} read.")
+    return redirect("teams:notifications")
 
 
 @login_required

@@ -6,7 +6,8 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from studio.models import Membership, Role
-from teams import invites
+from teams import invites, notifications
+from teams.models import NotificationKind
 from teams.urls import urlpatterns
 
 LOGIN = "login"  # sent to log in
@@ -51,6 +52,11 @@ MATRIX = {
     "password_reset_done":     ("get", {}, (OK,) * 5),
     "password_reset_confirm":  ("get", {}, (OK,) * 5),  # a bad link says so
     "password_reset_complete": ("get", {}, (OK,) * 5),
+    "notification_prefs":      ("post", {"email_long_takes": "on"}, (LOGIN,) + (SEE_OTHER,) * 4),
+    # One's own notifications: one of the editor's is a 404 to everyone else.
+    "notifications":           ("get", {}, (LOGIN, OK, OK, OK, OK)),
+    "notifications_read":      ("post", {}, (LOGIN,) + (SEE_OTHER,) * 4),
+    "notification":            ("get", {}, (LOGIN, 404, 404, SEE_OTHER, 404)),
 }  # fmt: skip
 
 
@@ -67,9 +73,12 @@ def args_for(name: str, workspace, personas) -> list:
         return ["harbour", invites.create_invite(workspace, role=Role.VIEWER).pk]
     if name in ("change_role", "remove_member", "transfer", "member_cap"):
         return ["harbour", Membership.objects.get(user=personas["viewer"]).pk]
+    if name == "notification":
+        kind = NotificationKind.ROLE_CHANGED
+        return [notifications.notify(personas["editor"].pk, workspace.pk, kind, "x", "/").pk]
     if name == "password_reset_confirm":
         return ["MQ", "set-password"]
-    if name.startswith(("account", "password")):
+    if name.startswith(("account", "password", "notification")):
         return []
     return ["harbour"]
 
