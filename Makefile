@@ -17,7 +17,7 @@ test: $(VENV)/.installed-dev
 	scripts/ensure-services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 # Scale-out: a worker process of its own (run as many as you like).
 worker: $(VENV)/.installed-run
