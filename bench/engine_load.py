@@ -298,7 +298,7 @@ def remote(args) -> None:
         group = [r for r in records if lo <= r["run"] < hi]
         if not group:
             continue
-        label = "all" if (lo, hi) == (0, 10_000) else f"{lo}-{min(hi, high):g} s"
+        label = "all" if (lo, hi) == (0, 10_000) else f"{max(lo, low):g}-{min(hi, high):g} s"
         rows.append(
             [
                 label,
