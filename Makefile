@@ -27,6 +27,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/render_speed.py
 	$(PY) bench/progress_latency.py
 	$(PY) bench/provider_calls.py
+	$(PY) bench/engine_load.py
 	$(PY) bench/download_memory.py
 	$(PY) bench/lint_speed.py
 	$(PY) bench/reference_fit.py

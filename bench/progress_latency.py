@@ -88,7 +88,7 @@ def main() -> None:
             message = {"progress": live.progress_html(current)}
         else:
             message = {
-                "list": {r: live.take_list_html(current.workspace_id, r) for r in live.ROLES},
+                "list": {r: live.take_list_html(current.workspace, r) for r in live.ROLES},
                 "detail": {r: live.take_live_html(current, r) for r in live.ROLES},
             }
         group = live.group_name(current.workspace_id, "edit")
