@@ -65,6 +65,24 @@ def wait_until(done, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def queue_batch(workspace, endpoint, takes, label, model, size, seconds) -> list:
+    """``takes`` takes queued at once on ``endpoint``, numbered in their subjects."""
+    from studio import takes as take_actions
+    from studio.prompts import Shot
+
+    return [
+        take_actions.queue_take(
+            workspace,
+            Shot(subject=f"{label} {n}"),
+            provider=endpoint.name,
+            model=model,
+            size=size,
+            seconds=seconds,
+        )
+        for n in range(takes)
+    ]
+
+
 def all_ended(batch) -> bool:
     from studio.models import TERMINAL_STATUSES, Take
 
@@ -93,9 +111,7 @@ def run_burst(takes: int, render: float, websocket: bool) -> dict:
     from django.conf import settings
 
     from bench.provider_calls import Recorder
-    from studio import takes as take_actions
     from studio.models import Take, Workspace
-    from studio.prompts import Shot
     from studio.providers import endpoints
     from tests.fakes.comfyui import ComfyFaults, ComfySimulator
     from tests.fakes.videos_api import serve
@@ -128,17 +144,7 @@ def run_burst(takes: int, render: float, websocket: bool) -> dict:
         worker = embedded_worker()
         try:
             started = time.monotonic()
-            batch = [
-                take_actions.queue_take(
-                    workspace,
-                    Shot(subject=f"{slug} take {n}"),
-                    provider=endpoint.name,
-                    model="smoke",
-                    size="640x360",
-                    seconds=1,
-                )
-                for n in range(takes)
-            ]
+            batch = queue_batch(workspace, endpoint, takes, f"{slug} take", "smoke", "640x360", 1)
             wait_until(lambda: all_ended(batch), 600, f"{slug}: takes still not done")
             elapsed = time.monotonic() - started
         finally:
@@ -227,10 +233,8 @@ def remote(args) -> None:
     django_on_scratch_data()
     from django.conf import settings
 
-    from studio import takes as take_actions
     from studio.engine import pacing
     from studio.models import Take, Workspace
-    from studio.prompts import Shot
     from tests.support.engine import connect, simulator
 
     takes, scale = args.takes or 50, args.scale
@@ -255,17 +259,7 @@ def remote(args) -> None:
         worker = embedded_worker()
         try:
             started = time.monotonic()
-            batch = [
-                take_actions.queue_take(
-                    workspace,
-                    Shot(subject=f"remote take {n}"),
-                    provider=endpoint.name,
-                    model="sora-2",
-                    size="1280x720",
-                    seconds=4,
-                )
-                for n in range(takes)
-            ]
+            batch = queue_batch(workspace, endpoint, takes, "remote take", "sora-2", "1280x720", 4)
             wait_until(lambda: all_ended(batch), 20 * high * scale + 120, "remote takes")
             elapsed = time.monotonic() - started
         finally:
