@@ -4,12 +4,14 @@ SQLite (the embedded default): an FTS5 table ``library_take_text`` whose rowid i
 made by migration 0002 and kept in step by ``index_take`` / ``forget_take``, which follow the
 take's own save and delete (the receivers below; studio knows nothing of the library, and
 library/models.py imports this module so they are connected in every process).
-PostgreSQL: ``to_tsvector`` over the same text, computed in the query (no stored column yet).
+PostgreSQL: ``to_tsvector`` over the same text, answered from a GIN index on that very expression
+(``gin_index()``, made by migration 0007 on PostgreSQL only).
 Any other database: every word must appear (``icontains``).
 """
 
 import re
 
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -104,6 +106,15 @@ def search(takes: QuerySet, query: str) -> QuerySet:
 
 def _pg_vector():
     return SearchVector(*dict.fromkeys(TEXT_FIELDS), config="simple")
+
+
+GIN_INDEX = "library_take_text_gin"
+
+
+def gin_index() -> GinIndex:
+    """PostgreSQL's index for search(): built from the expression the query uses, so the
+    planner can match the two."""
+    return GinIndex(_pg_vector(), name=GIN_INDEX)
 
 
 def _pg_query(words: list[str]):

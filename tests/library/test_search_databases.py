@@ -57,9 +57,20 @@ def test_search_on_sqlite_fts5():
 
 ASK = """
 import json
-from tests.library.test_search_databases import answers
-print(json.dumps(answers()))
+from tests.library.test_search_databases import answers, plan
+print(json.dumps({**answers(), "plan": plan()}))
 """
+
+
+def plan() -> str:
+    """PostgreSQL's plan for a search, with sequential scans priced out (a few rows would
+    otherwise never be worth an index)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        query = search(Take.objects.all(), "fox snow").only("pk").query
+        sql, params = query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 @pytest.mark.slow
@@ -70,3 +81,4 @@ def test_search_on_postgresql(tmp_path, database_url):  # noqa: F811
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert (result["vendor"], result["fts5"]) == ("postgresql", False)
     assert result["answers"] == EXPECTED
+    assert "library_take_text_gin" in result["plan"], result["plan"]  # the GIN index answers
