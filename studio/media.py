@@ -2,7 +2,7 @@
 
 import hashlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -431,14 +431,34 @@ def _join_by_copy(sources: list[Path], clips: list[Source], out_path: Path) -> N
             offset += clip.duration
 
 
-def loop(src: Path, out_path: Path, fade: float, on_progress=None) -> None:
+def loop(
+    src: Path, out_path: Path, fade: float, on_progress=None, *, encodings: Sequence[dict] = ()
+) -> None:
     """A clip that loops seamlessly: it starts ``fade`` seconds in, and its last ``fade``
     seconds dissolve into its own opening, so the last frame leads straight into the first
-    (pictures and sound). The result is ``fade`` seconds shorter than the source."""
+    (pictures and sound). The result is ``fade`` seconds shorter than the source.
+
+    ``encodings``: x264 options the source may have been made with. When one of them gives
+    the source's very SPS and PPS, the whole GOPs between the opening and the dissolve are
+    copied and only the frames around them are encoded (with those options); otherwise, or
+    when the source has no such GOPs, every frame is encoded."""
     clip = source(src)
     span = round(fade * clip.fps)
     if span < 1 or 2 * span > clip.frames:
         raise ValueError("the loop's crossfade must be between one frame and half the clip")
+    sound = None
+    if clip.has_audio:
+        whole = _sound(clip)
+        lead = _at(span, clip.fps)
+        body = whole[:, lead:].copy()
+        body[:, -lead:] = _fade(body[:, -lead:], whole[:, :lead])
+        sound = body
+    if encodings:
+        try:
+            if _loop_by_splice(clip, out_path, span, sound, encodings, on_progress):
+                return
+        except (av.FFmpegError, ValueError):  # the packets' times don't fit: encode it all
+            out_path.unlink(missing_ok=True)
     head: list[np.ndarray] = []
 
     def pictures() -> Iterator[np.ndarray]:
@@ -451,15 +471,154 @@ def loop(src: Path, out_path: Path, fade: float, on_progress=None) -> None:
             else:
                 yield picture
 
-    sound = None
-    if clip.has_audio:
-        whole = _sound(clip)
-        lead = _at(span, clip.fps)
-        body = whole[:, lead:].copy()
-        body[:, -lead:] = _fade(body[:, -lead:], whole[:, :lead])
-        sound = body
     total = clip.frames - span
     _write(out_path, pictures(), total, clip.fps, clip.width, clip.height, sound, on_progress)
+
+
+def _parameter_sets(extradata: bytes | None) -> tuple[bytes, ...]:
+    """The SPS and PPS in an H.264 stream's extradata, whether MP4's avcC record or
+    Annex B start codes (what x264 gives)."""
+    data = bytes(extradata or b"")
+    if data[:1] == b"\x01":  # avcC
+        found, at = [], 5
+        for mask in (0x1F, 0xFF):  # the SPS count shares its byte with reserved bits
+            count, at = data[at] & mask, at + 1
+            for _ in range(count):
+                size = int.from_bytes(data[at : at + 2])
+                found.append(data[at + 2 : at + 2 + size])
+                at += 2 + size
+        return tuple(found)
+    return tuple(unit for unit in _nal_units(data))
+
+
+def _nal_units(data: bytes) -> list[bytes]:
+    # Emulation prevention keeps 00 00 0x (x ≤ 3) out of NAL payloads: start codes split.
+    return [unit.rstrip(b"\x00") for unit in data.split(b"\x00\x00\x01") if unit.strip(b"\x00")]
+
+
+def _length_prefixed(data: bytes) -> bytes:
+    """An Annex B access unit as MP4 stores it: each NAL unit after its 4-byte length."""
+    return b"".join(len(unit).to_bytes(4) + unit for unit in _nal_units(data))
+
+
+def _encoder(clip: Source, options: dict):
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = clip.width, clip.height, "yuv420p"
+    encoder.time_base, encoder.framerate = 1 / clip.fps, clip.fps
+    encoder.options = dict(options)
+    encoder.flags |= av.codec.context.Flags.global_header  # SPS/PPS apart, as MP4 keeps them
+    encoder.open()
+    return encoder
+
+
+def _loop_by_splice(
+    clip: Source,
+    out_path: Path,
+    span: int,
+    sound: np.ndarray | None,
+    encodings: Sequence[dict],
+    on_progress: EditProgress | None,
+) -> bool:
+    """The loop with the source's whole GOPs between the opening and the dissolve copied:
+    the frames before the first of them and from the last one on (the dissolve among them)
+    are encoded by an x264 set up as the source's was, so the stream's one SPS and PPS
+    still describe every frame. False, and nothing written, when no options match or no
+    whole GOP lies between (then every frame is encoded)."""
+    with av.open(str(clip.path)) as container:  # open to the end: the output's template
+        return _splice(container, clip, out_path, span, sound, encodings, on_progress)
+
+
+def _splice(container, clip, out_path, span, sound, encodings, on_progress) -> bool:
+    video = container.streams.video[0]
+    base, offset = video.time_base, video.start_time or 0
+    if not base or video.codec_context.name != "h264":
+        return False
+    sets = _parameter_sets(video.codec_context.extradata)
+    options = next(
+        (o for o in encodings if _parameter_sets(_encoder(clip, o).extradata) == sets), None
+    )
+    if options is None:
+        return False
+    packets = [p for p in container.demux(video) if p.dts is not None and p.pts is not None]
+    index = {id(p): round((p.pts - offset) * base * clip.fps) for p in packets}
+    keys = {index[id(p)]: n for n, p in enumerate(packets) if p.is_keyframe}
+    last = clip.frames - span  # where the dissolve starts
+    edges = sorted(f for f in keys if span <= f <= last)
+    if len(edges) < 2:
+        return False
+    first, stop = edges[0], edges[-1]
+    kept = packets[keys[first] : keys[stop]]
+    if sorted(index[id(p)] for p in kept) != list(range(first, stop)):
+        return False  # open GOPs, or frames missing: encode instead
+    tick = 1 / clip.fps / base  # ticks a frame
+    shift = offset + round(span * tick)
+    for packet in kept:
+        packet.pts -= shift
+        packet.dts -= shift
+    encoded = (first - span) + (clip.frames - stop)
+    done = 0
+
+    def encode(pictures: Iterator[np.ndarray], at: int) -> list:
+        """Pictures from output frame ``at`` on, as MP4 packets in the source's time base."""
+        nonlocal done
+        encoder, made = _encoder(clip, options), []
+        for number, picture in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            frame.pts = number
+            made += encoder.encode(frame)
+            done += 1
+            if on_progress:
+                on_progress(done / encoded)
+        made += encoder.encode(None)
+        if _parameter_sets(encoder.extradata) != sets:
+            raise ValueError("the encoder's parameter sets changed")
+        out = []
+        for packet in made:
+            copy = av.Packet(_length_prefixed(bytes(packet)))
+            copy.pts, copy.dts = round((at + packet.pts) * tick), round((at + packet.dts) * tick)
+            copy.is_keyframe, copy.time_base = packet.is_keyframe, base
+            out.append(copy)
+        return out
+
+    head = list(_pictures(clip, clip.width, clip.height, 0, first))
+    opening = encode(iter(head[span:]), 0)
+    del head[span:]
+
+    def ending() -> Iterator[np.ndarray]:
+        for number, picture in enumerate(_pictures(clip, clip.width, clip.height, stop)):
+            step = stop + number - last
+            yield _mix(picture, head[step], (step + 1) / span) if step >= 0 else picture
+
+    closing = encode(ending(), stop - span)
+    pictures = [*opening, *kept, *closing]
+    times = [p.dts for p in pictures]
+    if any(b <= a for a, b in zip(times, times[1:], strict=False)):
+        raise ValueError("pictures out of order at a splice")
+    with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        made_video = out.add_stream_from_template(video)
+        queue = []
+        for packet in pictures:
+            packet.stream = made_video
+            queue.append(packet)
+        if sound is not None:
+            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo")
+            audio.bit_rate = 128_000
+            queue += _encode_sound(audio, sound)
+        queue.sort(key=lambda p: float(p.dts * p.time_base))
+        for packet in queue:
+            out.mux(packet)
+    return True
+
+
+def _encode_sound(stream, sound: np.ndarray) -> list:
+    packets, sent = [], 0
+    while sent < sound.shape[1]:
+        chunk = np.ascontiguousarray(sound[:, sent : sent + AUDIO_FRAME])
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = EDIT_SAMPLE_RATE, sent
+        packets += stream.encode(frame)
+        sent += chunk.shape[1]
+    return packets + stream.encode(None)
 
 
 def last_frame_jpeg(path: Path, quality: int = 92) -> bytes:
