@@ -98,6 +98,9 @@ def write_spritesheet(video_path: Path, out_path: Path) -> None:
 EDIT_SAMPLE_RATE = 48_000
 AUDIO_FRAME = 1024  # samples per AAC frame
 EDIT_X264 = {"preset": "veryfast", "crf": "20", "threads": "2"}
+# FFmpeg's default AAC search ("twoloop") took a quarter of a loop's time; "fast" is its
+# constant-quantiser coder, good at 128 kb/s and 2.7x quicker.
+EDIT_AAC = {"aac_coder": "fast"}
 
 EditProgress = Callable[[float], None]
 
@@ -214,7 +217,7 @@ def _write(
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         audio = None
         if sound is not None:
-            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo")
+            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo", options=EDIT_AAC)
             audio.bit_rate = 128_000
         sent = 0
         for index, picture in enumerate(pictures):
@@ -601,7 +604,7 @@ def _splice(container, clip, out_path, span, sound, encodings, on_progress) -> b
             packet.stream = made_video
             queue.append(packet)
         if sound is not None:
-            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo")
+            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo", options=EDIT_AAC)
             audio.bit_rate = 128_000
             queue += _encode_sound(audio, sound)
         queue.sort(key=lambda p: float(p.dts * p.time_base))
