@@ -374,3 +374,20 @@ def test_a_loop_of_a_take_encoded_otherwise_encodes_every_frame(tmp_path):
             bytes(p) for p in original.demux(video=0) if p.size
         }
     assert media.probe(tmp_path / "loop.mp4")["frames"] == 120
+
+
+def test_tree_nodes_say_what_the_take_page_says_without_loading_whole_takes(clip):
+    child = lineage.recut(clip, 0, 1)
+    Take.objects.filter(pk=child.pk).update(status=Status.IN_PROGRESS, stage="queued")
+    tree = family.family_tree(clip)
+    (node,) = tree.children
+    assert isinstance(node.take, family.Member)
+    assert (node.take.pk, node.take.parent_id, node.take.status_label) == (
+        child.pk,
+        clip.pk,
+        "In queue",
+    )
+    assert node.take.get_operation_display() == "Re-cut"
+    assert tree.take.poster and tree.take.charged == clip.charged
+    with pytest.raises(AttributeError):
+        node.take.composed_prompt  # noqa: B018 — not loaded: no query per node
