@@ -26,7 +26,7 @@ from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Folder, Review, Star, Tag, TrashedTake
+from .models import Circle, Folder, Review, Star, Tag, TrashedTake
 from .search import search
 
 PAGE_SIZE = 24
@@ -262,10 +262,16 @@ ORDER = {
 
 
 def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
-    """One page of matching takes, with each take's tags, folder and the user's star:
-    ``takes``, ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
+    """One page of matching takes, with each take's tags, folder, the user's star, the
+    members' average rating (``average_rating``) and whether it is circled: ``takes``,
+    ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
     A fixed number of queries whatever the page size."""
-    takes = matching(workspace, user, filters).annotate(cost=COST, starred=_starred_by(user))
+    takes = matching(workspace, user, filters).annotate(
+        cost=COST,
+        starred=_starred_by(user),
+        average_rating=_average_rating(),
+        circled=Exists(Circle.objects.filter(take=OuterRef("pk"))),
+    )
     bad_cursor = False
     if after:
         narrowed = _after(takes, filters.sort, after)
