@@ -72,3 +72,16 @@ def summaries(take_ids) -> dict[int, dict]:
     for take_id in Circle.objects.filter(take_id__in=take_ids).values_list("take_id", flat=True):
         found[take_id]["circled"] = True
     return found
+
+
+def card_notes(take_ids) -> dict[int, list[tuple[str, str]]]:
+    """What a take's card in the studio says of its reviews (studio.card_notes): the
+    average rating and the circle. Two queries, whatever the number of takes."""
+    notes: dict[int, list[tuple[str, str]]] = {}
+    for take_id, summary in summaries(take_ids).items():
+        notes[take_id] = []
+        if summary["average"] is not None:
+            notes[take_id].append(("rating", f"{summary['average']:.1f} ★"))
+        if summary["circled"]:
+            notes[take_id].append(("circled", "Circled"))
+    return notes
