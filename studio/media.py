@@ -257,11 +257,20 @@ def frame_span(clip: Source, start: float, end: float) -> tuple[int, int]:
 
 
 def trim(
-    src: Path, out_path: Path, start: float, end: float, on_progress=None, *, copy: bool = True
+    src: Path,
+    out_path: Path,
+    start: float,
+    end: float,
+    on_progress=None,
+    *,
+    copy: bool = True,
+    encodings: Sequence[dict] = (),
 ) -> None:
     """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them.
     A cut on whole GOPs copies their packets (unless ``copy`` is False: the bench's full
-    re-encode); any other is decoded and encoded."""
+    re-encode). Any other copies the whole GOPs inside it and encodes the frames around
+    them when one of ``encodings`` (x264 options, as for ``loop``) gives the source's
+    parameter sets; otherwise it is decoded and encoded."""
     clip = source(src)
     first, stop = frame_span(clip, start, end)
     if stop - first < 1:
@@ -275,8 +284,14 @@ def trim(
         if on_progress:
             on_progress(1.0)
         return
-    kept = _pictures(clip, clip.width, clip.height, first, stop)
     sound = _sound(clip)[:, _at(first, clip.fps) : _at(stop, clip.fps)] if clip.has_audio else None
+    if copy and encodings:
+        try:
+            if _spliced(clip, out_path, (first, stop), sound, encodings, on_progress):
+                return
+        except (av.FFmpegError, ValueError):  # the packets' times don't fit: encode it all
+            out_path.unlink(missing_ok=True)
+    kept = _pictures(clip, clip.width, clip.height, first, stop)
     _write(out_path, kept, stop - first, clip.fps, clip.width, clip.height, sound, on_progress)
 
 
@@ -458,7 +473,7 @@ def loop(
         sound = body
     if encodings:
         try:
-            if _loop_by_splice(clip, out_path, span, sound, encodings, on_progress):
+            if _spliced(clip, out_path, (span, clip.frames), sound, encodings, on_progress, span):
                 return
         except (av.FFmpegError, ValueError):  # the packets' times don't fit: encode it all
             out_path.unlink(missing_ok=True)
@@ -514,24 +529,27 @@ def _encoder(clip: Source, options: dict):
     return encoder
 
 
-def _loop_by_splice(
+def _spliced(
     clip: Source,
     out_path: Path,
-    span: int,
+    span: tuple[int, int],
     sound: np.ndarray | None,
     encodings: Sequence[dict],
     on_progress: EditProgress | None,
+    dissolve: int = 0,
 ) -> bool:
-    """The loop with the source's whole GOPs between the opening and the dissolve copied:
-    the frames before the first of them and from the last one on (the dissolve among them)
-    are encoded by an x264 set up as the source's was, so the stream's one SPS and PPS
-    still describe every frame. False, and nothing written, when no options match or no
-    whole GOP lies between (then every frame is encoded)."""
+    """Source frames ``span`` = [start, end) (their last ``dissolve`` mixed into the
+    source's first ``dissolve``: a loop), with the source's whole GOPs in between copied
+    and only the frames before the first of them and from the last one on encoded, by an
+    x264 set up as the source's was, so the stream's one SPS and PPS still describe every
+    frame. False, and nothing written, when no options give the source's parameter sets or
+    no whole GOP lies between (then every frame is encoded)."""
     with av.open(str(clip.path)) as container:  # open to the end: the output's template
-        return _splice(container, clip, out_path, span, sound, encodings, on_progress)
+        return _splice(container, clip, out_path, span, sound, encodings, on_progress, dissolve)
 
 
-def _splice(container, clip, out_path, span, sound, encodings, on_progress) -> bool:
+def _splice(container, clip, out_path, span, sound, encodings, on_progress, dissolve) -> bool:
+    start, end = span
     video = container.streams.video[0]
     base, offset = video.time_base, video.start_time or 0
     if not base or video.codec_context.name != "h264":
@@ -545,8 +563,8 @@ def _splice(container, clip, out_path, span, sound, encodings, on_progress) -> b
     packets = [p for p in container.demux(video) if p.dts is not None and p.pts is not None]
     index = {id(p): round((p.pts - offset) * base * clip.fps) for p in packets}
     keys = {index[id(p)]: n for n, p in enumerate(packets) if p.is_keyframe}
-    last = clip.frames - span  # where the dissolve starts
-    edges = sorted(f for f in keys if span <= f <= last)
+    last = end - dissolve  # the first frame of the dissolve (end: none)
+    edges = sorted(f for f in keys if start <= f <= last)
     if len(edges) < 2:
         return False
     first, stop = edges[0], edges[-1]
@@ -554,11 +572,11 @@ def _splice(container, clip, out_path, span, sound, encodings, on_progress) -> b
     if sorted(index[id(p)] for p in kept) != list(range(first, stop)):
         return False  # open GOPs, or frames missing: encode instead
     tick = 1 / clip.fps / base  # ticks a frame
-    shift = offset + round(span * tick)
+    shift = offset + round(start * tick)
     for packet in kept:
         packet.pts -= shift
         packet.dts -= shift
-    encoded = (first - span) + (clip.frames - stop)
+    encoded = (first - start) + (end - stop)
     done = 0
 
     def encode(pictures: Iterator[np.ndarray], at: int) -> list:
@@ -583,16 +601,19 @@ def _splice(container, clip, out_path, span, sound, encodings, on_progress) -> b
             out.append(copy)
         return out
 
-    head = list(_pictures(clip, clip.width, clip.height, 0, first))
-    opening = encode(iter(head[span:]), 0)
-    del head[span:]
+    # A loop's dissolve needs the source's opening too: decoded with the frames before
+    # the copied GOPs, from the start.
+    since = 0 if dissolve else start
+    head = list(_pictures(clip, clip.width, clip.height, since, first))
+    opening = encode(iter(head[start - since :]), 0)
+    del head[dissolve:]
 
     def ending() -> Iterator[np.ndarray]:
-        for number, picture in enumerate(_pictures(clip, clip.width, clip.height, stop)):
+        for number, picture in enumerate(_pictures(clip, clip.width, clip.height, stop, end)):
             step = stop + number - last
-            yield _mix(picture, head[step], (step + 1) / span) if step >= 0 else picture
+            yield _mix(picture, head[step], (step + 1) / dissolve) if step >= 0 else picture
 
-    closing = encode(ending(), stop - span)
+    closing = encode(ending(), stop - start)
     pictures = [*opening, *kept, *closing]
     times = [p.dts for p in pictures]
     if any(b <= a for a, b in zip(times, times[1:], strict=False)):

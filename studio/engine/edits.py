@@ -17,7 +17,7 @@ from studio.models import Method, Operation, Take
 Progress = Callable[[float], None]
 
 # x264 options a source may have been encoded with here (an animatic, or an edit that was
-# re-encoded): a loop of such a take copies its middle GOPs instead of encoding them.
+# re-encoded): a loop or a re-cut of such a take copies its whole GOPs instead of encoding them.
 ENCODINGS = (ANIMATIC_X264, media.EDIT_X264)
 
 
@@ -42,7 +42,9 @@ def produce(take: Take, scratch: Path, on_progress: Progress) -> Path:
     on_progress(0.05)
     match take.operation:
         case Operation.RECUT:
-            media.trim(parent, out, edit["start"], edit["end"], _scaled(on_progress))
+            media.trim(
+                parent, out, edit["start"], edit["end"], _scaled(on_progress), encodings=ENCODINGS
+            )
         case Operation.LOOP:
             media.loop(parent, out, edit["fade"], _scaled(on_progress), encodings=ENCODINGS)
         case Operation.BLEND:

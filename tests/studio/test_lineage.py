@@ -391,3 +391,27 @@ def test_tree_nodes_say_what_the_take_page_says_without_loading_whole_takes(clip
     assert tree.take.poster and tree.take.charged == clip.charged
     with pytest.raises(AttributeError):
         node.take.composed_prompt  # noqa: B018 — not loaded: no query per node
+
+
+def test_a_recut_inside_gops_copies_the_whole_ones_and_encodes_the_ends(tmp_path):
+    src = tmp_path / "src.mp4"
+    render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
+
+    def decoded(path):
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="yuv420p").astype(int) for f in container.decode(video=0)]
+
+    def packets(path):
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(video=0) if p.size]
+
+    whole = decoded(src)
+    media.trim(src, tmp_path / "cut.mp4", 1.5, 5.25, encodings=ENCODINGS)  # frames 36..125
+    cut = decoded(tmp_path / "cut.mp4")
+    assert len(cut) == 90
+    # Frames 48..95, a whole GOP (a keyframe every 2 s), are copied byte for byte.
+    assert packets(tmp_path / "cut.mp4")[12:60] == packets(src)[48:96]
+    assert all(np.array_equal(a, b) for a, b in zip(cut[12:60], whole[48:96], strict=True))
+    assert max(np.abs(a - b).mean() for a, b in zip(cut, whole[36:126], strict=True)) < 3
+    probe = media.probe(tmp_path / "cut.mp4")
+    assert abs(probe["duration"] - 3.75) < 0.05 and probe["sample_rate"] == 48_000
