@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db.models import (
-    Avg,
     BooleanField,
     DecimalField,
     Exists,
@@ -15,7 +14,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -26,7 +24,8 @@ from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Folder, Review, Star, Tag, TrashedTake
+from .models import Circle, Folder, Star, Tag, TrashedTake
+from .reviews import average_rating
 from .search import search
 
 PAGE_SIZE = 24
@@ -184,7 +183,7 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     if filters.folder:
         takes = takes.filter(filing__folder=filters.folder)
     if filters.rating is not None:
-        takes = takes.alias(rated=_average_rating()).filter(rated__gte=filters.rating)
+        takes = takes.alias(rated=average_rating()).filter(rated__gte=filters.rating)
     if filters.min_cost is not None or filters.max_cost is not None:
         takes = takes.alias(spent=COST)
         if filters.min_cost is not None:
@@ -194,18 +193,6 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     if filters.lineage:
         takes = takes.filter(parent__isnull=filters.lineage == "originals")
     return search(takes, filters.q)
-
-
-def _average_rating():
-    """The members' average rating of the take (None when nobody rated it)."""
-    ratings = (
-        Review.objects.filter(take=OuterRef("pk"), rating__isnull=False)
-        .order_by()
-        .values("take")
-        .annotate(average=Avg("rating"))
-        .values("average")
-    )
-    return Subquery(ratings)
 
 
 def everything_matching(workspace: Workspace, user, filters: Filters) -> list[Take]:
@@ -262,10 +249,16 @@ ORDER = {
 
 
 def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
-    """One page of matching takes, with each take's tags, folder and the user's star:
-    ``takes``, ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
+    """One page of matching takes, with each take's tags, folder, the user's star, the
+    members' average rating (``average_rating``) and whether it is circled: ``takes``,
+    ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
     A fixed number of queries whatever the page size."""
-    takes = matching(workspace, user, filters).annotate(cost=COST, starred=_starred_by(user))
+    takes = matching(workspace, user, filters).annotate(
+        cost=COST,
+        starred=_starred_by(user),
+        average_rating=average_rating(),
+        circled=Exists(Circle.objects.filter(take=OuterRef("pk"))),
+    )
     bad_cursor = False
     if after:
         narrowed = _after(takes, filters.sort, after)

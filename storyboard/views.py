@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from studio import access
+from studio import access, card_notes
 from studio.composer import preview_context
 from studio.forms import ShotForm
 from studio.inputs import whole_number
@@ -47,6 +47,7 @@ def board_context(board: Board, membership, *, partial: bool = False, **extra) -
     """Everything the board page shows (``partial``: the strip only); ``extra`` replaces
     a form (with its errors)."""
     cards = boards.board_cards(board)
+    card_notes.attach(link.take for card in cards for link in card.card_takes.all())
     slots = boards.timeline(cards)
     done = sum(1 for c in cards if c.chosen_take_id and c.chosen_take.status == Status.COMPLETED)
     rendering_now = sum(1 for c in cards if any(link.take.is_active for link in c.card_takes.all()))

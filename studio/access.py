@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 
+from . import card_notes
 from .inputs import whole_number
 from .models import RECENT_TAKES, Membership, Role, Take, Workspace
 
@@ -95,6 +96,7 @@ def take_page(workspace: Workspace, before: tuple[datetime, int] | None = None) 
     if len(takes) > RECENT_TAKES:
         takes = takes[:RECENT_TAKES]
         older = f"{(takes[-1].created_at - EPOCH) // MICROSECOND}-{takes[-1].pk}"
+    card_notes.attach(takes)
     return {"workspace": workspace, "takes": takes, "older": older}
 
 

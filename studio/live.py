@@ -48,7 +48,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from . import access, family
+from . import access, card_notes, family
 from .models import Membership, Take
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ def take_list_html(workspace, role: str) -> str:
 
 
 def take_card_html(take: Take, role: str) -> str:
+    card_notes.attach([take])
     return render_to_string("studio/take_card.html", {"take": take, "can_edit": role == "edit"})
 
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from . import access, budgets, references, takes, workspaces
+from . import access, budgets, card_notes, references, takes, workspaces
 from .composer import composer_context, prefilled, preview_context
 from .forms import ShotForm, SignupForm
 from .inputs import whole_number
@@ -192,6 +192,7 @@ def take_cancel(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     take.refresh_from_db()
     context = {"take": take, "can_edit": True}
     if request.htmx.target == f"take-card-{take.pk}":
+        card_notes.attach([take])
         return render(request, "studio/take_card.html", context)
     return render(request, "studio/take.html#live", context)
 

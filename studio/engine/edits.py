@@ -11,9 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from studio import media
+from studio.animatic.render import X264 as ANIMATIC_X264
 from studio.models import Method, Operation, Take
 
 Progress = Callable[[float], None]
+
+# x264 options a source may have been encoded with here (an animatic, or an edit that was
+# re-encoded): a loop or a re-cut of such a take copies its whole GOPs instead of encoding them.
+ENCODINGS = (ANIMATIC_X264, media.EDIT_X264)
 
 
 class SourceGone(Exception):
@@ -37,9 +42,11 @@ def produce(take: Take, scratch: Path, on_progress: Progress) -> Path:
     on_progress(0.05)
     match take.operation:
         case Operation.RECUT:
-            media.trim(parent, out, edit["start"], edit["end"], _scaled(on_progress))
+            media.trim(
+                parent, out, edit["start"], edit["end"], _scaled(on_progress), encodings=ENCODINGS
+            )
         case Operation.LOOP:
-            media.loop(parent, out, edit["fade"], _scaled(on_progress))
+            media.loop(parent, out, edit["fade"], _scaled(on_progress), encodings=ENCODINGS)
         case Operation.BLEND:
             other = _local_copy(take.blend_with, scratch, "source-b.mp4")
             media.join([parent, other], out, edit["seconds"], _scaled(on_progress))

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from studio.models import Status, Take
+from studio.models import Method, Operation, Status, Take
 from studio.progress import Progress, progress_of
 
 register = template.Library()
@@ -55,9 +55,18 @@ def _filled(path: str, marks: list[str], ids) -> str:
     return path
 
 
+# Escaped once for the whole tree, not once per take (Django's get_FOO_display rebuilds
+# its choices on every call).
+_LABELS = {
+    (op, method): escape(f"{op.label} · {method.label}") for op in Operation for method in Method
+}
+
+
 def _node(node, take_url, poster_url, compare_url) -> str:
     t = node.take
-    label = f"{t.get_operation_display()} · {t.get_method_display()}"
+    label = _LABELS.get((t.operation, t.method)) or escape(
+        f"{t.get_operation_display()} · {t.get_method_display()}"
+    )
     status = escape(t.status_label)
     if t.charged is not None:
         cost = f"${t.charged:.2f}"
@@ -81,9 +90,9 @@ def _node(node, take_url, poster_url, compare_url) -> str:
         f'data-parent="{t.parent_id or ""}">'
         f'<div class="tree-node status-{t.status}" id="tree-node-{t.pk}">'
         f'<a class="tree-thumb ratio-{escape(t.size)}" href="{take_url(t.pk)}"{current} '
-        f'aria-label="Take #{t.pk}: {escape(label)} ({status})">{thumb}</a>'
+        f'aria-label="Take #{t.pk}: {label} ({status})">{thumb}</a>'
         f'<span class="tree-label"><a href="{take_url(t.pk)}">#{t.pk}</a> '
-        f'<span class="badge badge-op">{escape(label)}</span> '
+        f'<span class="badge badge-op">{label}</span> '
         f'<span class="badge badge-{t.status}">{status}</span> '
         f'<span class="muted">{cost}</span> '
         f'<span id="tree-review-{t.pk}" class="tree-review"></span> {compare}</span></div>'

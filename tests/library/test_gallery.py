@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from library import folders, gallery, search
+from library import folders, gallery, reviews, search
 from library.models import Folder, Star, TakeFiling, TakeTag, TrashedTake
 from studio.models import Membership, Status, Take, Workspace
 
@@ -271,3 +271,31 @@ def test_rebuild_indexes_takes_made_without_save(workspace):
     assert found_by(workspace, "zebra") == set()  # bulk_create sends no signals
     assert search.rebuild() == 1
     assert len(found_by(workspace, "zebra")) == 1
+
+
+def test_cards_show_the_members_average_rating_and_the_circle_in_fixed_queries(
+    personas, workspace, client_for
+):
+    client = client_for(personas["viewer"])
+    url = reverse("library:gallery", args=["harbour"])
+
+    def queries_for(count):
+        made = [make_take(workspace, f"take {i}") for i in range(count)]
+        for take in made:
+            reviews.save_review(take, personas["editor"], rating=4, passes={})
+            reviews.save_review(take, personas["owner"], rating=5, passes={})
+            reviews.circle(take, personas["editor"])
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url).content.decode()
+        return len(captured), page
+
+    few, page = queries_for(2)
+    assert page.count("4.5 ★") == 2 and page.count('class="badge badge-circled"') == 2
+    many, page = queries_for(20)
+    assert many == few and page.count("4.5 ★") == 22
+
+
+def test_a_card_nobody_rated_or_circled_says_nothing_of_it(personas, workspace, client_for):
+    make_take(workspace, "unrated")
+    page = client_for(personas["viewer"]).get(reverse("library:gallery", args=["harbour"]))
+    assert "★</span>" not in page.content.decode() and "badge-circled" not in page.content.decode()

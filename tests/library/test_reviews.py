@@ -2,14 +2,17 @@
 takes lives in the library, beside them."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from library import reviews
 from library.models import Circle, Review
 from library.reviews import ReviewRefused
-from studio import lineage, takes
+from studio import lineage, live, takes
 from studio.engine import local
 from studio.models import Status
+from tests.library.helpers import make_take
 from tests.studio.test_pages_a11y import check
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +126,33 @@ def test_tree_ratings_cost_the_same_queries_for_more_takes(
         lineage.loop(clip, 0.25)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url("review", clip))
+
+
+def test_studio_cards_show_the_rating_and_the_circle_in_fixed_queries(
+    client_for, personas, workspace
+):
+    client = client_for(personas["viewer"])
+
+    def queries_for(count):
+        made = [make_take(workspace, f"take {n}") for n in range(count)]
+        for take in made:
+            reviews.save_review(take, personas["editor"], rating=3, passes={})
+            reviews.save_review(take, personas["owner"], rating=4, passes={})
+            reviews.circle(take, personas["owner"])
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("workspace", args=["harbour"])).content.decode()
+        return len(captured), page
+
+    few, page = queries_for(1)
+    assert page.count('<span class="card-note card-note-rating">3.5 ★</span>') == 1
+    assert page.count('<span class="card-note card-note-circled">Circled</span>') == 1
+    many, page = queries_for(10)
+    assert many == few and page.count("card-note-rating") == 11
+
+
+def test_a_pushed_card_carries_its_rating(clip, personas):
+    assert "card-note" not in live.take_card_html(clip, "edit")
+    reviews.save_review(clip, personas["viewer"], rating=2, passes={})
+    assert '<span class="card-note card-note-rating">2.0 ★</span>' in live.take_card_html(
+        clip, "view"
+    )

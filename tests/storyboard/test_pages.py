@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.urls import URLPattern, reverse
 
+from library import reviews
 from storyboard import boards
 from storyboard.models import Board, Card
 from storyboard.urls import urlpatterns
@@ -268,3 +269,15 @@ def test_the_progress_summary_follows_take_pushes_without_a_reload(
     part = client.get(url, {"part": "progress"}, headers={"HX-Request": "true"}).content.decode()
     assert part.lstrip().startswith('<div id="board-progress"') and "Timeline" not in part
     assert "1 of 3 cards have a finished chosen take" in part
+
+
+def test_a_cards_takes_show_their_rating_and_circle(
+    client_for, personas, board, cards, finished_take
+):
+    take = finished_take(cards[0])
+    reviews.save_review(take, personas["viewer"], rating=5, passes={})
+    reviews.circle(take, personas["editor"])
+    url = reverse("storyboard:board", args=["harbour", board.pk])
+    text = client_for(personas["viewer"]).get(url).content.decode()
+    assert '<span class="card-note card-note-rating">5.0 ★</span>' in text
+    assert '<span class="card-note card-note-circled">Circled</span>' in text

@@ -13,6 +13,7 @@ from studio import family, ledger, lineage, media, takes
 from studio.animatic.render import AnimaticSpec, render_animatic
 from studio.engine import local
 from studio.engine.advance import advance
+from studio.engine.edits import ENCODINGS
 from studio.lineage import LineageRefused
 from studio.models import LedgerEntry, Method, Operation, Status, Take, Workspace
 from studio.prompts import Shot
@@ -333,3 +334,84 @@ def test_a_recut_on_whole_gops_copies_their_packets_and_stays_frame_accurate(tmp
     assert len(cut) == 42
     pairs = zip(cut, whole[36:78], strict=True)
     assert max(np.abs(a.astype(int) - b.astype(int)).mean() for a, b in pairs) < 3
+
+
+def test_a_loop_copies_the_whole_gops_between_its_opening_and_its_dissolve(tmp_path):
+    src = tmp_path / "src.mp4"
+    render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
+
+    def decoded(path):
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="yuv420p").astype(int) for f in container.decode(video=0)]
+
+    def packets(path):
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(video=0) if p.size]
+
+    whole = decoded(src)
+    media.loop(src, tmp_path / "loop.mp4", 1.0, encodings=ENCODINGS)  # keyframes every 2 s
+    media.loop(src, tmp_path / "plain.mp4", 1.0)  # no encodings known: every frame encoded
+    looped, plain = decoded(tmp_path / "loop.mp4"), decoded(tmp_path / "plain.mp4")
+    assert len(looped) == len(plain) == 144 - 24
+    # Output frames 24..71 are source frames 48..95: its GOP copied byte for byte.
+    assert packets(tmp_path / "loop.mp4")[24:72] == packets(src)[48:96]
+    assert packets(tmp_path / "plain.mp4")[24:72] != packets(src)[48:96]
+    assert all(np.array_equal(a, b) for a, b in zip(looped[24:72], whole[48:96], strict=True))
+    assert max(np.abs(a - b).mean() for a, b in zip(looped, plain, strict=True)) < 2
+    assert np.abs(looped[-1] - whole[23]).mean() < 3 and np.abs(looped[0] - whole[24]).mean() < 3
+    probe = media.probe(tmp_path / "loop.mp4")
+    assert probe["frames"] == 120 and abs(probe["duration"] - 5.0) < 0.05
+    assert probe["sample_rate"] == 48_000
+
+
+def test_a_loop_of_a_take_encoded_otherwise_encodes_every_frame(tmp_path):
+    src = tmp_path / "src.mp4"
+    render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
+    elsewhere = ({"preset": "ultrafast", "crf": "30"},)  # not how the source was made
+    media.loop(src, tmp_path / "loop.mp4", 1.0, encodings=elsewhere)
+    with av.open(str(tmp_path / "loop.mp4")) as made, av.open(str(src)) as original:
+        assert not {bytes(p) for p in made.demux(video=0)} & {
+            bytes(p) for p in original.demux(video=0) if p.size
+        }
+    assert media.probe(tmp_path / "loop.mp4")["frames"] == 120
+
+
+def test_tree_nodes_say_what_the_take_page_says_without_loading_whole_takes(clip):
+    child = lineage.recut(clip, 0, 1)
+    Take.objects.filter(pk=child.pk).update(status=Status.IN_PROGRESS, stage="queued")
+    tree = family.family_tree(clip)
+    (node,) = tree.children
+    assert isinstance(node.take, family.Member)
+    assert (node.take.pk, node.take.parent_id, node.take.status_label) == (
+        child.pk,
+        clip.pk,
+        "In queue",
+    )
+    assert node.take.get_operation_display() == "Re-cut"
+    assert tree.take.poster and tree.take.charged == clip.charged
+    with pytest.raises(AttributeError):
+        node.take.composed_prompt  # noqa: B018 — not loaded: no query per node
+
+
+def test_a_recut_inside_gops_copies_the_whole_ones_and_encodes_the_ends(tmp_path):
+    src = tmp_path / "src.mp4"
+    render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
+
+    def decoded(path):
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="yuv420p").astype(int) for f in container.decode(video=0)]
+
+    def packets(path):
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(video=0) if p.size]
+
+    whole = decoded(src)
+    media.trim(src, tmp_path / "cut.mp4", 1.5, 5.25, encodings=ENCODINGS)  # frames 36..125
+    cut = decoded(tmp_path / "cut.mp4")
+    assert len(cut) == 90
+    # Frames 48..95, a whole GOP (a keyframe every 2 s), are copied byte for byte.
+    assert packets(tmp_path / "cut.mp4")[12:60] == packets(src)[48:96]
+    assert all(np.array_equal(a, b) for a, b in zip(cut[12:60], whole[48:96], strict=True))
+    assert max(np.abs(a - b).mean() for a, b in zip(cut, whole[36:126], strict=True)) < 3
+    probe = media.probe(tmp_path / "cut.mp4")
+    assert abs(probe["duration"] - 3.75) < 0.05 and probe["sample_rate"] == 48_000
