@@ -23,7 +23,14 @@ MAX_CARDS_ADVISED = 8
 # The most cards a board holds: a plan, not a film's worth of shots.
 MAX_CARDS = 100
 
-CARD_COPY_FIELDS = (*SHOT_FIELDS, "seconds", "reference", "reference_fit", "transition")
+CARD_COPY_FIELDS = (
+    *SHOT_FIELDS,
+    "seconds",
+    "reference",
+    "reference_fit",
+    "transition",
+    "continues",
+)
 
 
 class StaleOrder(ValueError):
@@ -92,9 +99,11 @@ def save_card(
     reference_fit: dict | None = None,
     transition: str = Transition.CUT,
     transition_seconds=None,
+    continues: bool = False,
 ) -> None:
-    """A card's own shot (blank fields inherit the board style), length, reference and
-    transition into the next card (validated input)."""
+    """A card's own shot (blank fields inherit the board style), length, reference,
+    transition into the next card and whether it continues the one before (validated
+    input)."""
     for name, value in shot.as_dict().items():
         setattr(card, name, value)
     card.seconds = seconds
@@ -103,6 +112,7 @@ def save_card(
     card.transition = transition
     if transition_seconds is not None:
         card.transition_seconds = transition_seconds
+    card.continues = continues
     card.save()
 
 

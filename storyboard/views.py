@@ -440,7 +440,11 @@ def _card_context(card: Card, membership, form: ShotForm, data=None, **extra) ->
         "form": form,
         "transition_form": extra.pop("transition_form", None)
         or TransitionForm(
-            initial={"transition": card.transition, "transition_seconds": card.transition_seconds}
+            initial={
+                "transition": card.transition,
+                "transition_seconds": card.transition_seconds,
+                "continues": card.continues,
+            }
         ),
         "compose_url": reverse("storyboard:card", args=[slug, card.pk]),
         "preview_url": reverse("storyboard:card_preview", args=[slug, card.pk]),
@@ -481,6 +485,7 @@ def card_edit(request, slug: str, card_id: int) -> HttpResponse:
         else {},
         transition=transition.cleaned_data["transition"],
         transition_seconds=transition.cleaned_data["transition_seconds"],
+        continues=transition.cleaned_data["continues"],
     )
     url = _board_url(card.board)
     if request.htmx:
