@@ -7,7 +7,7 @@ reordering at once are served one after the other and positions stay 0..n-1, eac
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Case, F, PositiveIntegerField, Prefetch, When
 from django.http import Http404
 
 from studio import access
@@ -123,13 +123,14 @@ def set_style(board: Board, style: dict) -> None:
     board.save(update_fields=["style", "updated_at"])
 
 
-def board_cards(board: Board) -> list[Card]:
-    """The cards in order with their takes and chosen take: three queries whatever the size."""
-    takes = Prefetch(
-        "card_takes",
-        queryset=CardTake.objects.select_related("take").order_by("-take__created_at", "-id"),
-    )
-    cards = list(board.cards.select_related("chosen_take").prefetch_related(takes))
+def board_cards(board: Board, *, takes: bool = True) -> list[Card]:
+    """The cards in order with their chosen take and (``takes``) all their takes: two
+    queries whatever the size (one without the takes)."""
+    cards = board.cards.select_related("chosen_take")
+    if takes:
+        links = CardTake.objects.select_related("take").order_by("-take__created_at", "-id")
+        cards = cards.prefetch_related(Prefetch("card_takes", queryset=links))
+    cards = list(cards)
     for card in cards:
         card.board = board
     return cards
@@ -142,13 +143,17 @@ def _locked(board_id: int) -> Board:
 def _renumber(board: Board, ordered_ids: list[int]) -> None:
     """Give the cards positions 0..n-1 in ``ordered_ids`` order (inside the board's lock).
 
-    Two steps: the (board, position) constraint is checked row by row, so every card
-    first moves out of the way (past the end), then to its place."""
-    offset = len(ordered_ids) + MAX_CARDS + 1
-    for index, card_id in enumerate(ordered_ids):
-        Card.objects.filter(pk=card_id).update(position=offset + index)
-    for index, card_id in enumerate(ordered_ids):
-        Card.objects.filter(pk=card_id).update(position=index)
+    Two bulk updates, whatever the number of cards: the (board, position) constraint is
+    checked row by row, so every card first moves out of the way (past every position in
+    use) to its place plus an offset, then all shift down by that offset together."""
+    if ordered_ids:
+        offset = len(ordered_ids) + 5 * MAX_CARDS  # past add_cards' parking places too
+        cards = Card.objects.filter(board_id=board.pk, pk__in=ordered_ids)
+        places = [
+            When(pk=card_id, then=offset + index) for index, card_id in enumerate(ordered_ids)
+        ]
+        cards.update(position=Case(*places, output_field=PositiveIntegerField()))
+        cards.update(position=F("position") - offset)
     Board.objects.filter(pk=board.pk).update(revision=board.revision + 1)
     board.revision += 1
 
