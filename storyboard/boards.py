@@ -11,7 +11,7 @@ from django.db.models import Case, F, PositiveIntegerField, Prefetch, When
 from django.http import Http404
 
 from studio import access
-from studio.models import Membership, Take
+from studio.models import ACTIVE_STATUSES, Membership, Take
 from studio.prompts import SHOT_FIELDS, Shot
 from studio.providers.catalogue import ModelInfo, animatic
 from studio.providers.endpoints import Target, find_target
@@ -134,6 +134,12 @@ def board_cards(board: Board, *, takes: bool = True) -> list[Card]:
     for card in cards:
         card.board = board
     return cards
+
+
+def cards_rendering(board: Board) -> int:
+    """How many of the board's cards have a take queued or rendering (one query)."""
+    active = CardTake.objects.filter(card__board=board, take__status__in=ACTIVE_STATUSES)
+    return active.values("card_id").distinct().count()
 
 
 def _locked(board_id: int) -> Board:
