@@ -4,6 +4,12 @@ The quote comes first; the render queues every card's take (each with its ledger
 in one transaction, so a board is reserved whole or not at all: a board that would pass a
 budget cap is refused whole, its total named. The engine then renders the takes as it
 renders any other; this module never waits on them.
+
+Continuity: a card that continues the one before gets that card's finished chosen take's
+last frame as its first frame. Until there is one, the card waits (named in the quote's
+``waiting``, neither priced nor held) and the rest of the board renders: holding its price
+while it waits an unknown time on another render would tie up budget, and the next render
+of the board picks it up.
 """
 
 from dataclasses import dataclass, field
@@ -101,13 +107,14 @@ def _continuity(
     (their present take is about to be replaced, so nothing is taken from it)."""
     number, previous = index + 1, cards[index - 1]
     said = f"Card {number} continues from card {number - 1}"
-    source = finished_take(previous)
-    if not previous.chosen_take_id or (source and source.workspace_id != board.workspace_id):
+    chosen = previous.chosen_take
+    if chosen is None or chosen.workspace_id != board.workspace_id:  # never another's frame
         return None, f"{said}, which has no take yet"
     if previous.pk in rendering:
         return None, f"{said}, which gets a new take in this same render"
+    source = finished_take(previous)
     if source is None:
-        state = previous.chosen_take.status
+        state = chosen.status
         why = "is still rendering" if state in ACTIVE_STATUSES else f"is {state}"
         return None, f"{said}, whose chosen take {why}"
     return source, ""

@@ -197,3 +197,18 @@ def test_the_timeline_shows_the_link_and_the_card_page_sets_it(client_for, perso
     assert "slot-continues" in page and "from card 1's last frame" in page
     first = client.get(reverse("storyboard:card", args=["harbour", cards[0].pk])).content.decode()
     assert "Start from the previous card" not in first
+
+
+def test_the_animatic_renders_a_continuing_card_over_that_last_frame(board, cards, personas):
+    from studio.engine import local
+
+    finished(cards[0])
+    continuing(cards[1])
+    second, _ = renders.render_board(board, user=personas["editor"])
+    local.run_take(second.pk)
+    second.refresh_from_db()
+    assert second.status == Status.COMPLETED
+    with av.open(second.video.path) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    corner = tuple(int(v) for v in first[8, 8])
+    assert close(corner, LAST, tolerance=40), corner
