@@ -7,11 +7,11 @@ reordering at once are served one after the other and positions stay 0..n-1, eac
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Case, F, PositiveIntegerField, Prefetch, When
 from django.http import Http404
 
 from studio import access
-from studio.models import Membership, Take
+from studio.models import ACTIVE_STATUSES, Membership, Take
 from studio.prompts import SHOT_FIELDS, Shot
 from studio.providers.catalogue import ModelInfo, animatic
 from studio.providers.endpoints import Target, find_target
@@ -23,7 +23,14 @@ MAX_CARDS_ADVISED = 8
 # The most cards a board holds: a plan, not a film's worth of shots.
 MAX_CARDS = 100
 
-CARD_COPY_FIELDS = (*SHOT_FIELDS, "seconds", "reference", "reference_fit", "transition")
+CARD_COPY_FIELDS = (
+    *SHOT_FIELDS,
+    "seconds",
+    "reference",
+    "reference_fit",
+    "transition",
+    "continues",
+)
 
 
 class StaleOrder(ValueError):
@@ -92,9 +99,11 @@ def save_card(
     reference_fit: dict | None = None,
     transition: str = Transition.CUT,
     transition_seconds=None,
+    continues: bool = False,
 ) -> None:
-    """A card's own shot (blank fields inherit the board style), length, reference and
-    transition into the next card (validated input)."""
+    """A card's own shot (blank fields inherit the board style), length, reference,
+    transition into the next card and whether it continues the one before (validated
+    input)."""
     for name, value in shot.as_dict().items():
         setattr(card, name, value)
     card.seconds = seconds
@@ -103,6 +112,7 @@ def save_card(
     card.transition = transition
     if transition_seconds is not None:
         card.transition_seconds = transition_seconds
+    card.continues = continues
     card.save()
 
 
@@ -113,16 +123,23 @@ def set_style(board: Board, style: dict) -> None:
     board.save(update_fields=["style", "updated_at"])
 
 
-def board_cards(board: Board) -> list[Card]:
-    """The cards in order with their takes and chosen take: three queries whatever the size."""
-    takes = Prefetch(
-        "card_takes",
-        queryset=CardTake.objects.select_related("take").order_by("-take__created_at", "-id"),
-    )
-    cards = list(board.cards.select_related("chosen_take").prefetch_related(takes))
+def board_cards(board: Board, *, takes: bool = True) -> list[Card]:
+    """The cards in order with their chosen take and (``takes``) all their takes: two
+    queries whatever the size (one without the takes)."""
+    cards = board.cards.select_related("chosen_take")
+    if takes:
+        links = CardTake.objects.select_related("take").order_by("-take__created_at", "-id")
+        cards = cards.prefetch_related(Prefetch("card_takes", queryset=links))
+    cards = list(cards)
     for card in cards:
         card.board = board
     return cards
+
+
+def cards_rendering(board: Board) -> int:
+    """How many of the board's cards have a take queued or rendering (one query)."""
+    active = CardTake.objects.filter(card__board=board, take__status__in=ACTIVE_STATUSES)
+    return active.values("card_id").distinct().count()
 
 
 def _locked(board_id: int) -> Board:
@@ -132,13 +149,17 @@ def _locked(board_id: int) -> Board:
 def _renumber(board: Board, ordered_ids: list[int]) -> None:
     """Give the cards positions 0..n-1 in ``ordered_ids`` order (inside the board's lock).
 
-    Two steps: the (board, position) constraint is checked row by row, so every card
-    first moves out of the way (past the end), then to its place."""
-    offset = len(ordered_ids) + MAX_CARDS + 1
-    for index, card_id in enumerate(ordered_ids):
-        Card.objects.filter(pk=card_id).update(position=offset + index)
-    for index, card_id in enumerate(ordered_ids):
-        Card.objects.filter(pk=card_id).update(position=index)
+    Two bulk updates, whatever the number of cards: the (board, position) constraint is
+    checked row by row, so every card first moves out of the way (past every position in
+    use) to its place plus an offset, then all shift down by that offset together."""
+    if ordered_ids:
+        offset = len(ordered_ids) + 5 * MAX_CARDS  # past add_cards' parking places too
+        cards = Card.objects.filter(board_id=board.pk, pk__in=ordered_ids)
+        places = [
+            When(pk=card_id, then=offset + index) for index, card_id in enumerate(ordered_ids)
+        ]
+        cards.update(position=Case(*places, output_field=PositiveIntegerField()))
+        cards.update(position=F("position") - offset)
     Board.objects.filter(pk=board.pk).update(revision=board.revision + 1)
     board.revision += 1
 

@@ -67,6 +67,13 @@ class TransitionForm(forms.Form):
         initial=Decimal("0.5"),
         required=False,
     )
+    continues = forms.BooleanField(
+        label="Start from the previous card's last frame",
+        required=False,
+        help_text="continuity: rendered after the card before it, from its chosen take's "
+        "last frame (in place of this card's reference image); only models that take a "
+        "first frame can",
+    )
 
 
 class AddCardForm(forms.Form):

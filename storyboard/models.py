@@ -71,6 +71,9 @@ class Card(models.Model):
     reference_fit = models.JSONField(default=dict, blank=True)
     transition = models.CharField(max_length=10, choices=Transition.choices, default=Transition.CUT)
     transition_seconds = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal("0.5"))
+    # Continuity: the card starts from the previous card's chosen take's last frame (its
+    # first-frame reference when rendered, in place of its own reference image).
+    continues = models.BooleanField(default=False)
     chosen_take = models.ForeignKey(
         Take, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

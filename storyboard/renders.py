@@ -4,6 +4,12 @@ The quote comes first; the render queues every card's take (each with its ledger
 in one transaction, so a board is reserved whole or not at all: a board that would pass a
 budget cap is refused whole, its total named. The engine then renders the takes as it
 renders any other; this module never waits on them.
+
+Continuity: a card that continues the one before gets that card's finished chosen take's
+last frame as its first frame. Until there is one, the card waits (named in the quote's
+``waiting``, neither priced nor held) and the rest of the board renders: holding its price
+while it waits an unknown time on another render would tie up budget, and the next render
+of the board picks it up.
 """
 
 from dataclasses import dataclass, field
@@ -33,6 +39,8 @@ class CardQuote:
     number: int
     card: Card
     estimate: Decimal | None
+    # Continuity: the previous card's finished chosen take, whose last frame starts this one.
+    continues_from: Take | None = None
 
 
 @dataclass
@@ -42,6 +50,9 @@ class Quote:
     cards: list[CardQuote] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     skipped: int = 0  # cards that already have a take from this provider and model
+    # Cards that continue from a card with no finished take yet: not rendered (nor priced)
+    # now, each with the reason; they render when the board is rendered again after it.
+    waiting: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal | None:
@@ -80,6 +91,35 @@ def needs_take(card: Card, target: Target) -> bool:
     return target.endpoint is not None and not made_by(chosen, target)
 
 
+def finished_take(card: Card) -> Take | None:
+    """The card's chosen take when it is finished and has its video (what the cut uses)."""
+    chosen = card.chosen_take
+    if chosen and chosen.status == Status.COMPLETED and chosen.video:
+        return chosen
+    return None
+
+
+def _continuity(
+    board: Board, cards: list[Card], index: int, rendering: set[int]
+) -> tuple[Take | None, str]:
+    """For the card at ``index`` that continues the one before: the take whose last frame
+    starts it, or why it must wait. ``rendering``: cards getting a new take in this render
+    (their present take is about to be replaced, so nothing is taken from it)."""
+    number, previous = index + 1, cards[index - 1]
+    said = f"Card {number} continues from card {number - 1}"
+    chosen = previous.chosen_take
+    if chosen is None or chosen.workspace_id != board.workspace_id:  # never another's frame
+        return None, f"{said}, which has no take yet"
+    if previous.pk in rendering:
+        return None, f"{said}, which gets a new take in this same render"
+    source = finished_take(previous)
+    if source is None:
+        state = chosen.status
+        why = "is still rendering" if state in ACTIVE_STATUSES else f"is {state}"
+        return None, f"{said}, whose chosen take {why}"
+    return source, ""
+
+
 def quote(
     board: Board,
     provider: str | None = None,
@@ -116,6 +156,7 @@ def quote(
                 f"{', '.join(info.size_values)}. Change the board's size."
             )
     allowed = ", ".join(str(s) for s in info.seconds)
+    rendering: set[int] = set()
     for number, card in enumerate(cards, 1):
         if only is not None:
             if card.pk != only.pk:
@@ -132,12 +173,36 @@ def quote(
             )
         if card.shot().is_empty:
             found.errors.append(f"Card {number} is empty: describe its shot.")
-        if card.reference_id and not info.image_reference:
+        source = None
+        if card.continues and number > 1:
+            if not info.image_reference:
+                found.errors.append(
+                    f"Card {number} continues from card {number - 1}'s last frame; "
+                    f"{info.label} takes no first frame. Turn continuity off for it, or pick "
+                    "a model that takes one."
+                )
+                continue
+            source, why = _continuity(board, cards, number - 1, rendering)
+            if source is None:
+                if only is not None:
+                    found.errors.append(f"{why}: render card {number - 1} first.")
+                else:
+                    found.waiting.append(
+                        f"{why}: it renders from that last frame when you render the board "
+                        f"again once card {number - 1} has a finished take."
+                    )
+                continue
+        elif card.reference_id and not info.image_reference:
             found.errors.append(f"Card {number} has a reference image; {info.label} takes none.")
         sound = info.audio
-        found.cards.append(CardQuote(number, card, info.estimate(found.size, card.seconds, sound)))
+        estimate = info.estimate(found.size, card.seconds, sound)
+        found.cards.append(CardQuote(number, card, estimate, continues_from=source))
+        rendering.add(card.pk)
     if not found.cards and not found.errors:
-        found.errors.append("Every card already has a take. Choose one per card, then cut.")
+        if found.waiting:
+            found.errors.append("Nothing can render yet.")
+        else:
+            found.errors.append("Every card already has a take. Choose one per card, then cut.")
     if found.cards and not found.errors:
         what = "this card" if len(found.cards) == 1 else f"these {len(found.cards)} cards"
         try:
@@ -172,16 +237,31 @@ def render_board(
         raise BoardRefused([str(error)]) from error
 
 
+def _first_frames(found: Quote) -> list[tuple[bytes | None, object, dict | None]]:
+    """Each card's first frame, its source and how it was made: the previous card's last
+    frame for a card that continues it, else the card's own reference image (fitted)."""
+    frames = []
+    for item in found.cards:
+        card = item.card
+        if item.continues_from is not None:
+            frame = references.last_frame(item.continues_from, found.size)
+            frames.append((frame, None, {"mode": "last-frame", "take": item.continues_from.pk}))
+        elif card.reference_id:
+            fit = Fit.from_values(card.reference_fit or {})
+            frame = references.first_frame(card.reference, found.size, fit)
+            frames.append((frame, card.reference, references.fit_record(fit)))
+        else:
+            frames.append((None, None, None))
+    return frames
+
+
 def _queue(board: Board, found: Quote, user) -> list[Take]:
     target = found.target
     queued = []
+    frames = _first_frames(found)  # decoding and fitting happen before the transaction
     with transaction.atomic():
-        for item in found.cards:
+        for item, (reference, source, fit) in zip(found.cards, frames, strict=True):
             card = item.card
-            reference = None
-            if card.reference_id:
-                fit = Fit.from_values(card.reference_fit or {})
-                reference = references.first_frame(card.reference, found.size, fit)
             take = takes.queue_take(
                 board.workspace,
                 card.shot(),
@@ -191,8 +271,8 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
                 seconds=card.seconds,
                 created_by=user,
                 reference=reference,
-                reference_source=card.reference if reference else None,
-                reference_fit=references.fit_record(fit) if reference else None,
+                reference_source=source,
+                reference_fit=fit,
             )
             link_take(card, take)
             Card.objects.filter(pk=card.pk).update(chosen_take=take)

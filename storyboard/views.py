@@ -22,6 +22,25 @@ from .forms import AddCardForm, BoardForm, ShotListForm, StyleForm, TransitionFo
 from .models import Board, Card
 
 SPAN_MAX = 20  # the widest a card is drawn (seconds); slate.css has a class per second
+# What each card's controls post to, reversed once per page rather than once per card.
+CARD_URLS = {
+    "edit": "storyboard:card",
+    "move": "storyboard:card_move",
+    "render": "storyboard:card_render",
+    "duplicate": "storyboard:card_duplicate",
+    "delete": "storyboard:card_delete",
+    "choose": "storyboard:card_choose",
+}
+_MARK = 987654321  # a stand-in card id, replaced by each card's own
+
+
+def _card_urls(slug: str, cards: list[Card]) -> None:
+    patterns = {
+        key: reverse(name, args=[slug, _MARK]).rpartition(str(_MARK))
+        for key, name in CARD_URLS.items()
+    }
+    for card in cards:
+        card.urls = {key: f"{head}{card.pk}{tail}" for key, (head, _, tail) in patterns.items()}
 
 
 def _board_url(board: Board) -> str:
@@ -43,14 +62,24 @@ def _forms(board: Board) -> dict:
     }
 
 
-def board_context(board: Board, membership, *, partial: bool = False, **extra) -> dict:
-    """Everything the board page shows (``partial``: the strip only); ``extra`` replaces
-    a form (with its errors)."""
-    cards = boards.board_cards(board)
-    card_notes.attach(link.take for card in cards for link in card.card_takes.all())
+def board_context(
+    board: Board, membership, *, partial: bool = False, keep_takes: bool = False, **extra
+) -> dict:
+    """Everything the board page shows (``partial``: the strip only; ``keep_takes``: the
+    strip after a change of order, the takes shown left in place); ``extra`` replaces a
+    form (with its errors)."""
+    cards = boards.board_cards(board, takes=not keep_takes)
+    if not keep_takes:
+        card_notes.attach(link.take for card in cards for link in card.card_takes.all())
+    _card_urls(board.workspace.slug, cards)
     slots = boards.timeline(cards)
     done = sum(1 for c in cards if c.chosen_take_id and c.chosen_take.status == Status.COMPLETED)
-    rendering_now = sum(1 for c in cards if any(link.take.is_active for link in c.card_takes.all()))
+    if keep_takes:
+        rendering_now = boards.cards_rendering(board)
+    else:
+        rendering_now = sum(
+            1 for c in cards if any(link.take.is_active for link in c.card_takes.all())
+        )
     return {
         "board": board,
         "workspace": board.workspace,
@@ -72,15 +101,22 @@ def board_context(board: Board, membership, *, partial: bool = False, **extra) -
         "rendering_now": rendering_now,
         "info": boards.info_of(board),
         "moves": (("earlier", "Earlier"), ("later", "Later")),
+        "keep_takes": keep_takes,
         **({} if partial else _forms(board)),
         **extra,
     }
 
 
-def _strip(request, board: Board, membership, status: int = 200, **extra) -> HttpResponse:
+def _strip(
+    request, board: Board, membership, status: int = 200, *, reordered: bool = False, **extra
+) -> HttpResponse:
+    """The strip for htmx (``reordered``: only the order changed, so each card's takes stay
+    in the page as they are, kept by hx-preserve); a redirect to the board without it."""
     if request.htmx:
         # htmx swaps only 2xx answers: the problem shows in the strip it replaces.
-        context = board_context(board, membership, partial=True, **extra)
+        context = board_context(
+            board, membership, partial=True, keep_takes=reordered and status == 200, **extra
+        )
         return render(request, "storyboard/board.html#strip", context)
     if status != 200:
         return render(
@@ -199,7 +235,7 @@ def reorder(request, slug: str, board_id: int) -> HttpResponse:
     except boards.StaleOrder as error:
         board.refresh_from_db()
         return _strip(request, board, membership, status=409, problem=str(error))
-    return _strip(request, board, membership)
+    return _strip(request, board, membership, reordered=True)
 
 
 @login_required
@@ -387,7 +423,7 @@ def card_move(request, slug: str, card_id: int) -> HttpResponse:
             request, card.board, membership, status=400, problem="Move a card earlier or later."
         )
     boards.move_card(card, delta)
-    return _strip(request, card.board, membership)
+    return _strip(request, card.board, membership, reordered=True)
 
 
 @login_required
@@ -441,7 +477,11 @@ def _card_context(card: Card, membership, form: ShotForm, data=None, **extra) ->
         "form": form,
         "transition_form": extra.pop("transition_form", None)
         or TransitionForm(
-            initial={"transition": card.transition, "transition_seconds": card.transition_seconds}
+            initial={
+                "transition": card.transition,
+                "transition_seconds": card.transition_seconds,
+                "continues": card.continues,
+            }
         ),
         "compose_url": reverse("storyboard:card", args=[slug, card.pk]),
         "preview_url": reverse("storyboard:card_preview", args=[slug, card.pk]),
@@ -482,6 +522,7 @@ def card_edit(request, slug: str, card_id: int) -> HttpResponse:
         else {},
         transition=transition.cleaned_data["transition"],
         transition_seconds=transition.cleaned_data["transition_seconds"],
+        continues=transition.cleaned_data["continues"],
     )
     url = _board_url(card.board)
     if request.htmx:

@@ -18,15 +18,12 @@ Each check runs before anything is stored, and a refusal says why in a sentence
 """
 
 import math
-import shutil
-import tempfile
 from dataclasses import replace
-from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
-from . import images, media, takes
+from . import references, takes
 from .models import Method, Operation, Status, Take
 from .prompts import SHOT_FIELDS, Shot, compose
 from .providers.endpoints import find_target, native_operations
@@ -222,19 +219,10 @@ def extend(parent: Take, seconds: int, *, prompt: str = "", created_by=None) -> 
         created_by,
         seconds=seconds,
         # The provider may have sent another size than asked: fitted to the asked one.
-        reference=images.fit_frame(_last_frame(parent), parent.size),
+        reference=references.last_frame(parent, parent.size),
         reference_source=None,
         reference_fit={"mode": "last-frame", "take": parent.pk},
     )
-
-
-def _last_frame(take: Take) -> bytes:
-    # Storage may be remote: the frame is read from a local copy of the video.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "video.mp4"
-        with take.video.open("rb") as source, path.open("wb") as copy:
-            shutil.copyfileobj(source, copy, 1 << 20)
-        return media.last_frame_jpeg(path)
 
 
 def recut(parent: Take, start: float, end: float, *, created_by=None) -> Take:

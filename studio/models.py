@@ -359,7 +359,9 @@ class Take(models.Model):
             return "In queue"
         if self.status == Status.IN_PROGRESS and self.stage == "sent":
             return "Sent"  # its first look says whether it waits or runs
-        return STATUS_LABELS.get(self.status, self.status)  # get_status_display, cheaper
+        # Not get_status_display(): it hashes the choices on every call, and a board page
+        # asks this of hundreds of takes, several times each.
+        return STATUS_LABELS.get(self.status, self.status)
 
     @property
     def title(self) -> str:

@@ -1,14 +1,17 @@
 """Reference images kept per workspace: add (the whole cleaning pipeline), fit, preview."""
 
 import io
+import shutil
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from . import images
+from . import images, media
 from .inputs import parse_size
-from .models import Reference, Workspace
+from .models import Reference, Take, Workspace
 
 PREVIEW_WIDTH = 480
 
@@ -44,6 +47,18 @@ def first_frame(reference: Reference, size: str, how: images.Fit) -> bytes:
     """The reference at exactly ``size``, as the first frame a provider receives."""
     width, height = parse_size(size)
     return images.as_first_frame(images.fit(_open(reference), width, height, how))
+
+
+def last_frame(take: Take, size: str) -> bytes:
+    """A finished take's very last picture as the first frame of a take that continues it
+    (an extend, a board card that starts where the card before it ends), at ``size``:
+    cropped to fill when it differs (a provider may send another size than asked)."""
+    # Storage may be remote: the frame is read from a local copy of the video.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "video.mp4"
+        with take.video.open("rb") as source, path.open("wb") as copy:
+            shutil.copyfileobj(source, copy, 1 << 20)
+        return images.fit_frame(media.last_frame_jpeg(path), size)
 
 
 def preview_jpeg(reference: Reference, size: str, how: images.Fit) -> bytes:

@@ -147,3 +147,31 @@ def test_render_wait_sees_the_board_animatic_through(capsys, board):
     assert json.loads(out)["takes"] == [
         {"card": card.pk, "take": Take.objects.get().pk, "status": "completed"}
     ]
+
+
+def test_render_chain_renders_continuing_cards_in_order_from_each_last_frame(capsys, board):
+    first, second, third = boards.add_cards(
+        board,
+        [
+            {"subject": "a gull", "seconds": 4},
+            {"subject": "the gull lands", "seconds": 4, "continues": True},
+            {"subject": "the gull sleeps", "seconds": 4, "continues": True},
+        ],
+    )
+    code, out, err = run(capsys, "quote", str(board.pk), "--workspace", "harbour", "--json")
+    assert code == 0 and json.loads(out)["waiting"][0].startswith(
+        "Card 2 continues from card 1, which has no take yet"
+    )
+    code, out, err = run(
+        capsys, "render", str(board.pk), "--chain", "--workspace", "harbour", "--json"
+    )
+    assert code == 0, err
+    rendered = json.loads(out)["takes"]
+    assert [r["card"] for r in rendered] == [first.pk, second.pk, third.pk]
+    assert {r["status"] for r in rendered} == {"completed"}
+    takes = [Take.objects.get(pk=r["take"]) for r in rendered]
+    assert not takes[0].reference
+    assert takes[1].reference_fit == {"mode": "last-frame", "take": takes[0].pk}
+    assert takes[2].reference_fit == {"mode": "last-frame", "take": takes[1].pk}
+    code, out, err = run(capsys, "show", str(board.pk), "--workspace", "harbour", "--json")
+    assert [c["continues"] for c in json.loads(out)["cards"]] == [False, True, True]

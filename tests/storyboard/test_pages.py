@@ -281,3 +281,81 @@ def test_a_cards_takes_show_their_rating_and_circle(
     text = client_for(personas["viewer"]).get(url).content.decode()
     assert '<span class="card-note card-note-rating">5.0 ★</span>' in text
     assert '<span class="card-note card-note-circled">Circled</span>' in text
+
+
+def test_the_board_pages_queries_do_not_grow_with_cards_or_takes(
+    client_for, personas, board, cards, finished_take, django_assert_max_num_queries
+):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:board", args=["harbour", board.pk])
+    finished_take(cards[0])
+    few = count_queries(client, url)
+    boards.add_cards(board, [{"subject": f"s{n}", "seconds": 4} for n in range(12)])
+    for card in board.cards.all():
+        finished_take(card)
+        finished_take(card, choose=False)
+    with django_assert_max_num_queries(few):
+        assert client.get(url).status_code == 200
+
+
+def reorder_queries(client, board: Board) -> int:
+    board.refresh_from_db()
+    ids = list(board.cards.values_list("pk", flat=True))[::-1]
+    found = []
+
+    def count(execute, sql, params, many, context):
+        found.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.post(
+            reverse("storyboard:reorder", args=["harbour", board.pk]),
+            {"order": ",".join(map(str, ids)), "revision": board.revision},
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 200 and "board-problem" not in response.content.decode()
+    assert list(board.cards.values_list("pk", flat=True)) == ids
+    return len(found)
+
+
+def test_a_reorder_is_the_same_few_queries_for_any_number_of_cards(
+    client_for, personas, board, cards
+):
+    client = client_for(personas["editor"])
+    few = reorder_queries(client, board)
+    boards.add_cards(board, [{"subject": f"s{n}", "seconds": 4} for n in range(20)])
+    assert reorder_queries(client, board) == few
+    assert list(board.cards.values_list("position", flat=True)) == list(range(23))
+
+
+def test_a_change_of_order_answers_without_the_takes_which_stay_in_the_page(
+    client_for, personas, board, cards, finished_take
+):
+    taken = [finished_take(card) for card in cards]
+    client = client_for(personas["editor"])
+    htmx = {"HX-Request": "true"}
+    ids = [c.pk for c in cards]
+    moved = client.post(
+        reverse("storyboard:reorder", args=["harbour", board.pk]),
+        {"order": ",".join(map(str, ids[::-1])), "revision": board.revision},
+        headers=htmx,
+    ).content.decode()
+    for card, take in zip(cards, taken, strict=True):
+        assert f'<div id="card-takes-{card.pk}" hx-preserve="true"></div>' in moved
+        assert f"take-card-{take.pk}" not in moved  # htmx keeps the one on the page
+    assert moved.index(f'id="slot-{ids[2]}"') < moved.index(f'id="slot-{ids[0]}"')
+    stepped = client.post(
+        reverse("storyboard:card_move", args=["harbour", cards[0].pk]),
+        {"direction": "earlier"},
+        headers=htmx,
+    ).content.decode()
+    assert "hx-preserve" in stepped and f"take-card-{taken[0].pk}" not in stepped
+    # Anything else that answers with the strip brings the takes with it.
+    chosen = client.post(
+        reverse("storyboard:card_choose", args=["harbour", cards[0].pk]),
+        {"take": taken[0].pk},
+        headers=htmx,
+    ).content.decode()
+    assert "hx-preserve" not in chosen and f"take-card-{taken[0].pk}" in chosen
+    page = client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode()
+    assert f'<div id="card-takes-{cards[0].pk}">' in page

@@ -38,6 +38,11 @@ class Command(OneLineErrorsCommand):
         add_shot_arguments(card)
         card.add_argument("--seconds", type=int, required=True)
         card.add_argument("--position", type=int, default=None, help="1 = first (default: last)")
+        card.add_argument(
+            "--continues",
+            action="store_true",
+            help="start from the previous card's chosen take's last frame (continuity)",
+        )
         show = sub.add_parser("show", help="a board's cards, their takes and chosen ones")
         show.add_argument("board", type=int)
         for name in ("quote", "render"):
@@ -46,6 +51,12 @@ class Command(OneLineErrorsCommand):
             action.add_argument("--provider", default=None)
             action.add_argument("--model", default=None)
         sub.choices["render"].add_argument("--wait", action="store_true", help="see it through")
+        sub.choices["render"].add_argument(
+            "--chain",
+            action="store_true",
+            help="see it through, then render the cards that continue a card just finished, "
+            "in order, until none waits (implies --wait)",
+        )
         choose = sub.add_parser("choose", help="choose one of a card's takes")
         choose.add_argument("card", type=int)
         choose.add_argument("take", type=int)
@@ -120,9 +131,12 @@ class Command(OneLineErrorsCommand):
         if not 1 <= options["seconds"] <= MAX_CARD_SECONDS:
             self.invalid(f"--seconds: a card lasts 1 to {MAX_CARD_SECONDS} seconds")
         at = None if options["position"] is None else max(options["position"] - 1, 0)
-        card = boards.add_cards(board, [{**shot.as_dict(), "seconds": options["seconds"]}], at=at)[
-            0
-        ]
+        values = {
+            **shot.as_dict(),
+            "seconds": options["seconds"],
+            "continues": options["continues"],
+        }
+        card = boards.add_cards(board, [values], at=at)[0]
         return {"id": card.pk, "position": card.position + 1}, (
             f"Card {card.pk} at position {card.position + 1}."
         )
@@ -161,30 +175,36 @@ class Command(OneLineErrorsCommand):
         found = {
             "total": _money(total),
             "cards": [
-                {"card": q.card.pk, "seconds": q.card.seconds, "price": _money(q.estimate)}
+                {
+                    "card": q.card.pk,
+                    "seconds": q.card.seconds,
+                    "price": _money(q.estimate),
+                    "continues_from_take": q.continues_from.pk if q.continues_from else None,
+                }
                 for q in quote.cards
             ],
+            "waiting": quote.waiting,
         }
-        return found, f"{len(quote.cards)} card(s): {_money(total) or 'price unknown'}"
+        lines = [f"{len(quote.cards)} card(s): {_money(total) or 'price unknown'}", *quote.waiting]
+        return found, "\n".join(lines)
 
     def _render(self, workspace, options):
         board = self._board(workspace, options["board"])
-        queued = renders.render_board(board, provider=options["provider"], model=options["model"])
-        if options["wait"]:
-            deadline = time.monotonic() + WAIT_SECONDS
-            while Take.objects.filter(
-                pk__in=[t.pk for t in queued], status__in=ACTIVE_STATUSES
-            ).exists():
-                if time.monotonic() > deadline:
-                    sys.stderr.write("error: the board did not finish in time\n")
-                    sys.exit(1)
-                sweep.sweep()
-                for take in Take.objects.filter(
-                    pk__in=[t.pk for t in queued], status__in=ACTIVE_STATUSES
-                ):
-                    if take.next_check_at is None or take.next_check_at <= timezone.now():
-                        advance_take.call(take.pk)
-                time.sleep(0.1)
+        target = {"provider": options["provider"], "model": options["model"]}
+        queued = renders.render_board(board, **target)
+        deadline = time.monotonic() + WAIT_SECONDS
+        if options["wait"] or options["chain"]:
+            self._see_through(queued, deadline)
+        # Each round renders the cards that continue one finished in the round before (each
+        # priced and held as "Render this card" does); nothing else is retried, so a card
+        # whose take failed ends the chain there. n cards need at most n rounds.
+        for _ in range(board.cards.count() if options["chain"] else 0):
+            ready = [q.card for q in renders.quote(board, **target).cards if q.continues_from]
+            if not ready:
+                break
+            more = [t for card in ready for t in renders.render_board(board, only=card, **target)]
+            self._see_through(more, deadline)
+            queued += more
         by_take = dict(CardTake.objects.filter(take__in=queued).values_list("take_id", "card_id"))
         takes = Take.objects.filter(pk__in=by_take).order_by("pk")
         found = {
@@ -193,6 +213,21 @@ class Command(OneLineErrorsCommand):
         return found, "\n".join(
             f"card {r['card']}: take {r['take']} {r['status']}" for r in found["takes"]
         )
+
+    def _see_through(self, queued: list[Take], deadline: float) -> None:
+        while Take.objects.filter(
+            pk__in=[t.pk for t in queued], status__in=ACTIVE_STATUSES
+        ).exists():
+            if time.monotonic() > deadline:
+                sys.stderr.write("error: the board did not finish in time\n")
+                sys.exit(1)
+            sweep.sweep()
+            for take in Take.objects.filter(
+                pk__in=[t.pk for t in queued], status__in=ACTIVE_STATUSES
+            ):
+                if take.next_check_at is None or take.next_check_at <= timezone.now():
+                    advance_take.call(take.pk)
+            time.sleep(0.1)
 
     def _choose(self, workspace, options):
         card = (
@@ -255,4 +290,5 @@ def _card(card: Card, start: float) -> dict:
             {"id": link.take_id, "status": link.take.status} for link in card.card_takes.all()
         ],
         "chosen": card.chosen_take_id,
+        "continues": card.continues and card.position > 0,
     }
