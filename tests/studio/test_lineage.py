@@ -309,28 +309,32 @@ def test_remix_or_vary_of_a_local_edit_points_to_the_generated_take(clip):
     assert lineage.loop(cut, 0.25).parent_id == cut.pk
 
 
+def yuv_frames(path) -> list:
+    """A video's frames as integer YUV arrays (for comparing pixels)."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="yuv420p").astype(int) for f in container.decode(video=0)]
+
+
+def video_packets(path) -> list[bytes]:
+    """A video's encoded packets (for telling copied frames from re-encoded ones)."""
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(video=0) if p.size]
+
+
 def test_a_recut_on_whole_gops_copies_their_packets_and_stays_frame_accurate(tmp_path):
     src = tmp_path / "src.mp4"
     render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
 
-    def decoded(path):
-        with av.open(str(path)) as container:
-            return [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
-
-    def packets(path):
-        with av.open(str(path)) as container:
-            return [bytes(p) for p in container.demux(video=0) if p.size]
-
-    whole = decoded(src)
+    whole = yuv_frames(src)
     media.trim(src, tmp_path / "copy.mp4", 2, 4)  # keyframes every 2 s: whole GOPs
-    copied = decoded(tmp_path / "copy.mp4")
+    copied = yuv_frames(tmp_path / "copy.mp4")
     assert len(copied) == 48
     assert all(np.array_equal(a, b) for a, b in zip(copied, whole[48:96], strict=True))
-    assert packets(tmp_path / "copy.mp4") == packets(src)[48:96]  # byte for byte
+    assert video_packets(tmp_path / "copy.mp4") == video_packets(src)[48:96]  # byte for byte
     assert media.probe(tmp_path / "copy.mp4")["sample_rate"] == 48_000
 
     media.trim(src, tmp_path / "cut.mp4", 1.5, 3.25)  # mid-GOP: decoded and encoded
-    cut = decoded(tmp_path / "cut.mp4")
+    cut = yuv_frames(tmp_path / "cut.mp4")
     assert len(cut) == 42
     pairs = zip(cut, whole[36:78], strict=True)
     assert max(np.abs(a.astype(int) - b.astype(int)).mean() for a, b in pairs) < 3
@@ -340,22 +344,14 @@ def test_a_loop_copies_the_whole_gops_between_its_opening_and_its_dissolve(tmp_p
     src = tmp_path / "src.mp4"
     render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
 
-    def decoded(path):
-        with av.open(str(path)) as container:
-            return [f.to_ndarray(format="yuv420p").astype(int) for f in container.decode(video=0)]
-
-    def packets(path):
-        with av.open(str(path)) as container:
-            return [bytes(p) for p in container.demux(video=0) if p.size]
-
-    whole = decoded(src)
+    whole = yuv_frames(src)
     media.loop(src, tmp_path / "loop.mp4", 1.0, encodings=ENCODINGS)  # keyframes every 2 s
     media.loop(src, tmp_path / "plain.mp4", 1.0)  # no encodings known: every frame encoded
-    looped, plain = decoded(tmp_path / "loop.mp4"), decoded(tmp_path / "plain.mp4")
+    looped, plain = yuv_frames(tmp_path / "loop.mp4"), yuv_frames(tmp_path / "plain.mp4")
     assert len(looped) == len(plain) == 144 - 24
     # Output frames 24..71 are source frames 48..95: its GOP copied byte for byte.
-    assert packets(tmp_path / "loop.mp4")[24:72] == packets(src)[48:96]
-    assert packets(tmp_path / "plain.mp4")[24:72] != packets(src)[48:96]
+    assert video_packets(tmp_path / "loop.mp4")[24:72] == video_packets(src)[48:96]
+    assert video_packets(tmp_path / "plain.mp4")[24:72] != video_packets(src)[48:96]
     assert all(np.array_equal(a, b) for a, b in zip(looped[24:72], whole[48:96], strict=True))
     assert max(np.abs(a - b).mean() for a, b in zip(looped, plain, strict=True)) < 2
     assert np.abs(looped[-1] - whole[23]).mean() < 3 and np.abs(looped[0] - whole[24]).mean() < 3
@@ -397,20 +393,12 @@ def test_a_recut_inside_gops_copies_the_whole_ones_and_encodes_the_ends(tmp_path
     src = tmp_path / "src.mp4"
     render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
 
-    def decoded(path):
-        with av.open(str(path)) as container:
-            return [f.to_ndarray(format="yuv420p").astype(int) for f in container.decode(video=0)]
-
-    def packets(path):
-        with av.open(str(path)) as container:
-            return [bytes(p) for p in container.demux(video=0) if p.size]
-
-    whole = decoded(src)
+    whole = yuv_frames(src)
     media.trim(src, tmp_path / "cut.mp4", 1.5, 5.25, encodings=ENCODINGS)  # frames 36..125
-    cut = decoded(tmp_path / "cut.mp4")
+    cut = yuv_frames(tmp_path / "cut.mp4")
     assert len(cut) == 90
     # Frames 48..95, a whole GOP (a keyframe every 2 s), are copied byte for byte.
-    assert packets(tmp_path / "cut.mp4")[12:60] == packets(src)[48:96]
+    assert video_packets(tmp_path / "cut.mp4")[12:60] == video_packets(src)[48:96]
     assert all(np.array_equal(a, b) for a, b in zip(cut[12:60], whole[48:96], strict=True))
     assert max(np.abs(a - b).mean() for a, b in zip(cut, whole[36:126], strict=True)) < 3
     probe = media.probe(tmp_path / "cut.mp4")
