@@ -32,9 +32,12 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/lint_speed.py
 	$(PY) bench/reference_fit.py
 	$(PY) bench/request_limits.py
+	$(PY) bench/busy_database.py
 	$(PY) bench/load.py
 	$(PY) bench/take_tree.py
 	$(PY) bench/board_cut.py
+	$(PY) bench/library_search.py
+	$(PY) bench/budgets.py
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
