@@ -5,8 +5,9 @@ A fresh install in a temp SLATE_VAR_DIR gets a member and 20 takes rendered by t
 of that data with its own `manage.py serve` on a free loopback port, and asyncio clients (one
 keep-alive connection each, a new request as soon as the last answer is read) load it for a
 while: the studio page alone, Range requests alone, and both at once. With ``--base PATH`` (a
-`git worktree` of the commit to compare with) the same runs go to that checkout first, in the
-same run, and the last table shows the ratios.
+`git worktree` of the commit to compare with) both servers run at once and each row is run on
+the base, then on this checkout, so a load that drifts weighs on both; the last table shows
+the ratios.
 
 Last, what one live push costs with channels-redis (REDIS_URL, default
 redis://127.0.0.1:6379/15): each checkout's own ``studio.live.send``, timed in a process of
@@ -219,34 +220,41 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
 
 
-def bench_server(label: str, repo: Path, data: Path, prepared: dict, scratch: Path, seconds):
-    server = Server(repo, data, scratch)
-    rows, figures = [], {}
+def bench_servers(checkouts, data: Path, prepared: dict, scratch: Path, seconds):
+    """Every checkout's server up at once, each scenario run on one after the other: a load
+    that drifts during the run weighs on both sides alike."""
+    servers = {}
+    rows = {label: [] for label, _ in checkouts}
+    figures = {label: {} for label, _ in checkouts}
     try:
-        asyncio.run(load(server.port, prepared, {"page": 2, "range": 2}, 2))  # warm up
+        for label, repo in checkouts:
+            servers[label] = Server(repo, data, scratch)
+            asyncio.run(load(servers[label].port, prepared, {"page": 2, "range": 2}, 2))  # warm
         for name, mix in SCENARIOS:
-            results = asyncio.run(load(server.port, prepared, mix, seconds))
-            for kind, result in results.items():
-                lat = result["latencies"] or [0.0]
-                p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
-                clients = mix[kind]
-                figures[(name, kind, sum(mix.values()))] = (result["rate"], p95)
-                rows.append(
-                    [
-                        label,
-                        name,
-                        kind,
-                        f"{clients} of {sum(mix.values())}",
-                        f"{result['rate']:.0f}",
-                        ms(p50),
-                        ms(p95),
-                        ms(p99),
-                        str(result["errors"]),
-                    ]
-                )
+            for label, _ in checkouts:
+                results = asyncio.run(load(servers[label].port, prepared, mix, seconds))
+                for kind, result in results.items():
+                    lat = result["latencies"] or [0.0]
+                    p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
+                    clients = mix[kind]
+                    figures[label][(name, kind, sum(mix.values()))] = (result["rate"], p95)
+                    rows[label].append(
+                        [
+                            label,
+                            name,
+                            kind,
+                            f"{clients} of {sum(mix.values())}",
+                            f"{result['rate']:.0f}",
+                            ms(p50),
+                            ms(p95),
+                            ms(p99),
+                            str(result["errors"]),
+                        ]
+                    )
     finally:
-        server.stop()
-    return rows, figures
+        for server in servers.values():
+            server.stop()
+    return [row for label, _ in checkouts for row in rows[label]], figures
 
 
 PUSH_SCRIPT = """
@@ -302,10 +310,7 @@ def main() -> None:
         scratch = Path(scratch)
         data = scratch / "data"
         prepared = prepare(data)
-        rows, figures = [], {}
-        for label, repo in checkouts:
-            more, figures[label] = bench_server(label, repo, data, prepared, scratch, args.seconds)
-            rows += more
+        rows, figures = bench_servers(checkouts, data, prepared, scratch, args.seconds)
         print(
             f"One `manage.py serve` (embedded default), {TAKES} takes; each client holds one "
             f"keep-alive connection and sends its next request when the last answer is read; "
