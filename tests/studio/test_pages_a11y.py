@@ -2,6 +2,8 @@
 that exist, links with names, errors marked on their fields; and error pages in the house
 style."""
 
+import json
+import re
 from html.parser import HTMLParser
 
 from django.template.loader import render_to_string
@@ -179,3 +181,15 @@ def test_the_library_pages(client_for, personas, rendered_take):
     client.logout()
     check(client.get(reverse("library_public:share", args=[token])).content.decode())
     check(client.get(reverse("library_public:share", args=["no-such-token" * 3])).content.decode())
+
+
+def test_htmx_never_writes_a_style_attribute_the_csp_refuses(client_for, personas):
+    """The CSP (style-src 'self') refuses inline styles, so htmx is told neither to inject its
+    indicator styles nor to settle "style" (it would copy one with setAttribute)."""
+    html = client_for(personas["editor"]).get(reverse("workspace", args=["harbour"])).content
+    (config,) = re.findall(r"<meta name=\"htmx-config\" content='([^']*)'", html.decode())
+    config = json.loads(config)
+    assert config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"]
+    csp = client_for(personas["editor"]).get(reverse("workspace", args=["harbour"]))
+    assert "style-src 'self'" in csp["Content-Security-Policy"]
