@@ -95,3 +95,12 @@ def test_teams_imports_only_at_the_top_of_a_module():
                 if path.name == "apps.py" and node.name == "ready":
                     inner = [n for n in inner if not (isinstance(n, ast.ImportFrom) and n.level)]
                 assert not inner, f"{path.relative_to(REPO)}: import inside {node.name}()"
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# … #} ends on its own line: one left open prints the rest as page text
+    (a three-line one once broke every page's <head>). Longer notes use {% comment %}."""
+    for path in (REPO / "templates").rglob("*.html"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "{#" in line:
+                assert "#}" in line[line.index("{#") :], f"{path}:{number}"

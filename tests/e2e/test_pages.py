@@ -19,6 +19,16 @@ print(take.pk)
 """
 
 
+BOARD = """
+from storyboard import boards
+from studio.models import Workspace
+board = boards.create_board(Workspace.objects.get(slug="{slug}"), "Harbour at dusk")
+boards.add_cards(board, [{{"subject": "a lighthouse keeper climbs the stair", "seconds": 4}},
+                         {{"subject": "the lamp turns over the black sea", "seconds": 8}}])
+print(board.pk)
+"""
+
+
 def refused_take(studio, slug: str) -> int:
     done = studio.manage("shell", "-v0", "-c", REFUSED_TAKE.format(slug=slug, reason=REFUSAL))
     assert done.returncode == 0, done.stderr
@@ -61,9 +71,26 @@ def test_every_page_fits_a_phone_and_the_takes_are_in_reach(studio, phone):
     fits(phone)
     phone.click("text=Jump to the takes")
     assert phone.evaluate("document.getElementById('takes').getBoundingClientRect().top") < 844
-    for path in (f"/takes/{take_id}/", f"/w/{slug}/providers/", f"/w/{slug}/library/presets/"):
+    done = studio.manage("shell", "-v0", "-c", BOARD.format(slug=slug))
+    assert done.returncode == 0, done.stderr
+    board_id = int(done.stdout.split()[-1])
+    for path in (
+        f"/takes/{take_id}/",
+        f"/w/{slug}/providers/",
+        f"/w/{slug}/library/presets/",
+        f"/w/{slug}/library/",
+        f"/w/{slug}/boards/",
+        f"/w/{slug}/boards/{board_id}/",
+        f"/w/{slug}/members/",
+        f"/w/{slug}/budget/",
+        f"/w/{slug}/usage/",
+        f"/w/{slug}/audit/",
+        "/account/",
+        "/notifications/",
+    ):
         phone.goto(studio.url + path)
         fits(phone)
+        assert phone.errors == [], f"{path}: {phone.errors}"
 
 
 def test_errors_look_like_errors_not_help(studio, page):
