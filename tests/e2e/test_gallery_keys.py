@@ -38,6 +38,11 @@ def test_list_view_arrows_star_select_and_the_drawer_by_keyboard(studio, page):
     )
     page.click("nav.topnav >> text=Library")
     page.wait_for_selector("ul[data-nav=grid]")
+    page.focus(f"#gallery-item-{new}")  # in the grid, left and right walk the cards
+    page.keyboard.press("ArrowRight")
+    assert focused(page) == f"gallery-item-{middle}"
+    page.keyboard.press("ArrowLeft")
+    assert focused(page) == f"gallery-item-{new}"
     page.click(".layout-toggle >> text=List")
     page.wait_for_selector(f"table[data-nav=list] tr#gallery-item-{new}")
     assert "view=list" in page.url
