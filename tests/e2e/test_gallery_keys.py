@@ -27,6 +27,12 @@ def rendered_takes(studio, page, slug: str, subjects) -> list[int]:
     return made
 
 
+def keys_ready(page, selector: str):
+    """The gallery and its keys: gallery.js makes one take the tab stop once its handlers
+    (and htmx, loaded before it) are in, so a key pressed after this is heard."""
+    page.wait_for_selector(f"{selector} [data-nav-item][tabindex='0']")
+
+
 def focused(page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.id")
 
@@ -37,7 +43,7 @@ def test_list_view_arrows_star_select_and_the_drawer_by_keyboard(studio, page):
         studio, page, slug, ("paper boat in a gutter", "kite over the dunes", "lantern on a jetty")
     )
     page.click("nav.topnav >> text=Library")
-    page.wait_for_selector("ul[data-nav=grid]")
+    keys_ready(page, "ul[data-nav=grid]")
     page.focus(f"#gallery-item-{new}")  # in the grid, left and right walk the cards
     page.keyboard.press("ArrowRight")
     assert focused(page) == f"gallery-item-{middle}"
@@ -49,7 +55,7 @@ def test_list_view_arrows_star_select_and_the_drawer_by_keyboard(studio, page):
     page.go_back()  # the layout is part of the URL: back is the grid again
     page.wait_for_selector("ul[data-nav=grid]")
     page.go_forward()
-    page.wait_for_selector("table[data-nav=list]")
+    keys_ready(page, "table[data-nav=list]")
 
     # Keys typed into a field are the field's: nothing moves, nothing is starred.
     page.fill("input[name=q]", "")
@@ -112,8 +118,14 @@ def test_list_view_arrows_star_select_and_the_drawer_by_keyboard(studio, page):
 
 def test_the_drawer_is_a_full_screen_sheet_on_a_phone(studio, phone):
     slug = sign_up(phone, studio, "ravi")
-    (take,) = rendered_takes(studio, phone, slug, ("heron on a post",))
+    take, newer = rendered_takes(studio, phone, slug, ("heron on a post", "gull on a rail"))
     phone.click("nav.topnav >> text=Library")
+    keys_ready(phone, "ul[data-nav=grid]")
+    phone.focus(f"#gallery-item-{newer}")  # one card a row: up and down walk the rows
+    phone.keyboard.press("ArrowDown")
+    assert focused(phone) == f"gallery-item-{take}"
+    phone.keyboard.press("ArrowUp")
+    assert focused(phone) == f"gallery-item-{newer}"
     phone.click(f"#gallery-item-{take} a[data-drawer]")
     phone.wait_for_selector("#take-drawer[open] video.drawer-player")
     box = phone.locator("#take-drawer").bounding_box()
