@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from studio import access
 from studio.inputs import whole_number
 from studio.models import Membership, Role, Status
+from studio.prompts import SHOT_FIELDS, SHOT_LABELS
 
 from . import export, folders, gallery, shares, trash
 from .folders import Refused
@@ -22,6 +23,28 @@ from .models import Folder, ShareLink, Tag
 def _gallery_url(slug: str, query: str = "") -> str:
     url = reverse("library:gallery", args=[slug])
     return f"{url}?{query}" if query else url
+
+
+# How the results are drawn; from the URL (``view``) like the filters, so a link keeps it.
+LAYOUTS = {"grid": "Grid", "list": "List"}
+
+
+def layout_of(params) -> str:
+    view = params.get("view", "")
+    return view if view in LAYOUTS else "grid"
+
+
+def _layout_links(params) -> list[tuple[str, str, str]]:
+    """(layout, label, query) for the toggle: the page as it is, drawn the other way."""
+    links = []
+    for layout, label in LAYOUTS.items():
+        query = params.copy()
+        query.pop("after", None)
+        query.pop("view", None)
+        if layout != "grid":
+            query["view"] = layout
+        links.append((layout, label, query.urlencode()))
+    return links
 
 
 def folder_choices(tree) -> list[tuple[int, str]]:
@@ -63,6 +86,8 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         "lineages": gallery.LINEAGES,
         "can_own": membership.role == Role.OWNER,
         "trash_days": settings.SLATE_TRASH_DAYS,
+        "layout": layout_of(params),
+        "layout_links": _layout_links(params),
         **extra,
     }
 
@@ -169,6 +194,22 @@ def star(request, slug: str, take_id: int) -> HttpResponse:
             request, "library/gallery.html#star", {"take": take, "workspace": take.workspace}
         )
     return redirect(_gallery_url(slug, request.POST.get("back", "")))
+
+
+@login_required
+@require_safe
+def take_drawer(request, slug: str, take_id: int) -> HttpResponse:
+    """One take's player and prompt, for the gallery's detail drawer (htmx). Viewers too."""
+    take, membership = access.get_take(request.user, take_id)
+    if take.workspace.slug != slug:
+        raise Http404("No such take.")
+    context = {
+        "take": take,
+        "workspace": take.workspace,
+        "can_edit": membership.can_edit,
+        "shot_rows": [(SHOT_LABELS[name], getattr(take, name)) for name in SHOT_FIELDS],
+    }
+    return render(request, "library/take_drawer.html", context)
 
 
 # --- many takes at once --------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
         name="folder_change",
     ),
     path("takes/<int:take_id>/star/", gallery_views.star, name="star"),
+    path("takes/<int:take_id>/drawer/", gallery_views.take_drawer, name="take_drawer"),
     path("bulk/", gallery_views.bulk, name="bulk"),
     path("trash/empty/", gallery_views.empty_trash, name="empty_trash"),
     path("shares/", gallery_views.share_links, name="shares"),

@@ -37,6 +37,8 @@ MATRIX = {
     "folder":         ("get",  {}, (LOGIN, 404, 403, OK, OK)),
     "folder_change":  ("post", {"name": "Renamed"}, (LOGIN, 404, 403, SEE_OTHER, SEE_OTHER)),
     "star":           ("post", {}, (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
+    # The gallery's detail drawer (player and prompt): every member looks.
+    "take_drawer":    ("get",  {}, (LOGIN, 404, OK, OK, OK)),
     "bulk":           ("post", "TAKE", (LOGIN, 404, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
     # Emptying the trash can't be undone: owners only.
     "empty_trash":    ("post", {}, (LOGIN, 404, 403, 403, SEE_OTHER)),
@@ -69,6 +71,7 @@ def test_access(client, personas, workspace, name, persona):
         "folder": ["harbour", folder.pk],
         "folder_change": ["harbour", folder.pk, "rename"],
         "star": ["harbour", take.pk],
+        "take_drawer": ["harbour", take.pk],
         "review": ["harbour", take.pk],
         "save_review": ["harbour", take.pk],
         "circle": ["harbour", take.pk],
