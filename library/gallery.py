@@ -24,13 +24,18 @@ from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Circle, Folder, Star, Tag, TrashedTake
-from .reviews import average_rating
+from .models import Circle, Folder, Star, Tag, TakeFiling, TrashedTake
+from .reviews import average_rating, rating_rank
 from .search import search
 
 PAGE_SIZE = 24
 BULK_LIMIT = 5000  # "all matching" at once; more is a narrower filter's job
-SORTS = {"newest": "Newest first", "oldest": "Oldest first", "cost": "Most expensive first"}
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "rating": "Best rated first",
+    "cost": "Most expensive first",
+}
 COST = Coalesce("charged", "estimate", Value(Decimal(0)), output_field=DecimalField())
 RATINGS = range(1, 6)  # "at least N stars", N from the reviews' 1 to 5
 LINEAGES = {"originals": "Originals only", "derived": "Derived only (remixes, extends…)"}
@@ -103,9 +108,10 @@ def _cost(text: str, label: str, problems: list[str]) -> Decimal | None:
     return value
 
 
-def parse_filters(workspace: Workspace, params) -> Filters:
-    """The filters in a gallery URL. A folder of another workspace is a 404; other values
-    that make no sense are ignored and said so in ``problems``."""
+def parse_filters(workspace: Workspace, user, params) -> Filters:
+    """The filters in a gallery URL, as ``user`` sees them. A folder of another workspace, or
+    another member's personal folder, is a 404; other values that make no sense are ignored
+    and said so in ``problems``."""
     problems: list[str] = []
     status = params.get("status", "")
     if status and status not in Status.values:
@@ -142,7 +148,7 @@ def parse_filters(workspace: Workspace, params) -> Filters:
         min_cost=min_cost,
         max_cost=max_cost,
         lineage=lineage,
-        folder=get_folder(workspace, folder_id) if folder_id else None,
+        folder=get_folder(workspace, user, folder_id) if folder_id else None,
         trash=params.get("trash") == "1",
         sort=sort,
         problems=problems,
@@ -208,10 +214,20 @@ def everything_matching(workspace: Workspace, user, filters: Filters) -> list[Ta
 def cursor_of(take: Take, sort: str) -> str:
     if sort == "cost":
         return f"{take.cost}~{take.pk}"
+    if sort == "rating":
+        return f"{take.rating_rank}~{take.pk}"
     return f"{(take.created_at - EPOCH) // MICROSECOND}-{take.pk}"
 
 
 def _after(takes: QuerySet, sort: str, cursor: str) -> QuerySet | None:
+    if sort == "rating":
+        rank, _, pk = cursor.partition("~")
+        rank, pk = whole_number(rank), whole_number(pk)
+        if rank is None or pk is None:
+            return None
+        return takes.filter(rating_rank__lte=rank).filter(
+            Q(rating_rank__lt=rank) | Q(rating_rank=rank, pk__lt=pk)
+        )
     if sort == "cost":
         value, _, pk = cursor.partition("~")
         try:
@@ -244,6 +260,7 @@ def _after(takes: QuerySet, sort: str, cursor: str) -> QuerySet | None:
 ORDER = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
+    "rating": ("-rating_rank", "-id"),  # unrated takes rank 0: after every rated one
     "cost": ("-cost", "-id"),
 }
 
@@ -252,13 +269,16 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
     """One page of matching takes, with each take's tags, folder, the user's star, the
     members' average rating (``average_rating``) and whether it is circled: ``takes``,
     ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
-    A fixed number of queries whatever the page size."""
+    A fixed number of queries whatever the page size. A take filed in another member's
+    personal folder shows as unfiled: the take is the workspace's, the folder isn't."""
     takes = matching(workspace, user, filters).annotate(
         cost=COST,
         starred=_starred_by(user),
         average_rating=average_rating(),
         circled=Exists(Circle.objects.filter(take=OuterRef("pk"))),
     )
+    if filters.sort == "rating":
+        takes = takes.annotate(rating_rank=rating_rank())
     bad_cursor = False
     if after:
         narrowed = _after(takes, filters.sort, after)
@@ -266,8 +286,11 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
         takes = takes if narrowed is None else narrowed
     takes = (
         takes.order_by(*ORDER[filters.sort])
-        .select_related("filing__folder", "trashed")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .select_related("trashed")
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.order_by("name")),
+            Prefetch("filing", queryset=filings_seen_by(user, workspace)),
+        )
     )
     found = list(takes[: PAGE_SIZE + 1])
     following = ""
@@ -275,6 +298,11 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
         found = found[:PAGE_SIZE]
         following = cursor_of(found[-1], filters.sort)
     return {"takes": found, "next": following, "bad_cursor": bad_cursor}
+
+
+def filings_seen_by(user, workspace: Workspace) -> QuerySet:
+    visible = Folder.objects.visible_to(user, workspace)
+    return TakeFiling.objects.filter(folder__in=visible).select_related("folder")
 
 
 def models_used(workspace: Workspace) -> list[str]:
