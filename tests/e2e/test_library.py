@@ -40,7 +40,7 @@ def test_file_search_zip_share_and_revoke(studio, page, browser):
     page.click("text=Create folder")  # at the top level; the page stays where it was
     page.wait_for_selector("#folder-tree li:has-text('Client')")
     page.fill("input[name=name]", "Cut 1")
-    page.select_option("#g-parent", label="Client")
+    page.select_option("#g-parent", label="Shared › Client")
     page.click("text=Create folder")
     page.wait_for_selector("#folder-tree li.depth-1:has-text('Cut 1')")
     page.wait_for_selector(f"#gallery-item-{fox}")
