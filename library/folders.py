@@ -283,6 +283,8 @@ def file_takes(takes: list[Take], folder: Folder | None, *, by=None) -> int:
     Two people moving the same takes at once: the takes' rows are locked first (in id order,
     so neither waits on the other in a circle), and the later move wins whole."""
     ids = sorted(t.pk for t in takes)
+    if by is not None and folder is not None and folder.owner_id not in (None, by.pk):
+        raise Http404("No such folder.")
     with transaction.atomic():
         list(Take.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
         if by is not None:

@@ -145,6 +145,8 @@ def test_others_cannot_take_a_take_out_of_your_personal_folder(personas, workspa
     assert "Mine" not in response.content.decode()
     assert TakeFiling.objects.get(take=take).folder == mine
     assert not TakeFiling.objects.filter(take=other).exists()  # all or nothing
+    with pytest.raises(Http404):  # nor file anything into it
+        folders.file_takes([other], mine, by=personas["owner"])
     folders.file_takes([take], shared, by=personas["editor"])  # its owner may
     assert TakeFiling.objects.get(take=take).folder == shared
 
