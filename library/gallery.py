@@ -15,6 +15,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -24,7 +25,7 @@ from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Circle, Folder, Star, Tag, TakeFiling, TrashedTake
+from .models import Circle, Folder, Review, Star, Tag, TakeFiling, TrashedTake
 from .reviews import average_rating, rating_rank
 from .search import search
 
@@ -220,14 +221,6 @@ def cursor_of(take: Take, sort: str) -> str:
 
 
 def _after(takes: QuerySet, sort: str, cursor: str) -> QuerySet | None:
-    if sort == "rating":
-        rank, _, pk = cursor.partition("~")
-        rank, pk = whole_number(rank), whole_number(pk)
-        if rank is None or pk is None:
-            return None
-        return takes.filter(rating_rank__lte=rank).filter(
-            Q(rating_rank__lt=rank) | Q(rating_rank=rank, pk__lt=pk)
-        )
     if sort == "cost":
         value, _, pk = cursor.partition("~")
         try:
@@ -265,6 +258,38 @@ ORDER = {
 }
 
 
+def _rated_first(takes: QuerySet, after: str, limit: int) -> tuple[list[Take], bool]:
+    """Up to ``limit`` of ``takes`` after the cursor ``after``, best rated first: the rated
+    ones by rank (ties: newer id first), then the unrated ones (rank 0) by id, newest first.
+
+    Two queries rather than one order over every take: only the rated takes are ranked (a
+    correlated average each), and the unrated ones come straight off the id order, so a page
+    costs what the workspace's rated takes do, not what all its takes do."""
+    rated_ids = Review.objects.filter(rating__isnull=False).values("take_id")
+    rank = pk = None
+    bad_cursor = False
+    if after:
+        parsed = [whole_number(part) for part in after.partition("~")[::2]]
+        if None in parsed:
+            bad_cursor = True
+        else:
+            rank, pk = parsed
+    found: list[Take] = []
+    if rank is None or rank > 0:
+        rated = takes.filter(pk__in=rated_ids).annotate(rating_rank=rating_rank())
+        if rank is not None:
+            rated = rated.filter(rating_rank__lte=rank).filter(
+                Q(rating_rank__lt=rank) | Q(rating_rank=rank, pk__lt=pk)
+            )
+        found = list(rated.order_by(*ORDER["rating"])[:limit])
+    if len(found) < limit:
+        unrated = takes.exclude(pk__in=rated_ids).annotate(rating_rank=Value(0))
+        if rank == 0:
+            unrated = unrated.filter(pk__lt=pk)
+        found += list(unrated.order_by("-id")[: limit - len(found)])
+    return found, bad_cursor
+
+
 def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
     """One page of matching takes, with each take's tags, folder, the user's star, the
     members' average rating (``average_rating``) and whether it is circled: ``takes``,
@@ -277,22 +302,21 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
         average_rating=average_rating(),
         circled=Exists(Circle.objects.filter(take=OuterRef("pk"))),
     )
+    takes = takes.select_related("trashed")
     if filters.sort == "rating":
-        takes = takes.annotate(rating_rank=rating_rank())
-    bad_cursor = False
-    if after:
-        narrowed = _after(takes, filters.sort, after)
-        bad_cursor = narrowed is None
-        takes = takes if narrowed is None else narrowed
-    takes = (
-        takes.order_by(*ORDER[filters.sort])
-        .select_related("trashed")
-        .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name")),
-            Prefetch("filing", queryset=filings_seen_by(user, workspace)),
-        )
+        found, bad_cursor = _rated_first(takes, after, PAGE_SIZE + 1)
+    else:
+        bad_cursor = False
+        if after:
+            narrowed = _after(takes, filters.sort, after)
+            bad_cursor = narrowed is None
+            takes = takes if narrowed is None else narrowed
+        found = list(takes.order_by(*ORDER[filters.sort])[: PAGE_SIZE + 1])
+    prefetch_related_objects(
+        found,
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("filing", queryset=filings_seen_by(user, workspace)),
     )
-    found = list(takes[: PAGE_SIZE + 1])
     following = ""
     if len(found) > PAGE_SIZE:
         found = found[:PAGE_SIZE]
