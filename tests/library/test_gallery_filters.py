@@ -216,3 +216,20 @@ def test_a_damaged_rating_cursor_shows_the_first_page(personas, workspace, clien
         response = client.get(URL, {"sort": "rating", "after": cursor})
         assert response.context["bad_cursor"], cursor
         assert [t.pk for t in response.context["takes"]] == [best.pk]
+
+
+@pytest.mark.parametrize("page_size", [4, 24, 96])
+def test_a_rated_first_page_takes_at_most_four_queries_whatever_its_size(
+    personas, workspace, monkeypatch, page_size
+):
+    monkeypatch.setattr(gallery, "PAGE_SIZE", page_size)
+    made = [make_take(workspace, f"take {i}") for i in range(40)]
+    for take in made[::4]:
+        rate(take, (personas["owner"], 1 + take.pk % 5))
+    with CaptureQueriesContext(connection) as captured:
+        found = gallery.page(workspace, personas["viewer"], gallery.Filters(sort="rating"))
+        for take in found["takes"]:
+            list(take.tags.all()), hasattr(take, "filing")  # read from the prefetch
+    assert len(found["takes"]) == min(page_size, 40)
+    # the rated, the unrated when the rated run out, then tags and folders for all at once
+    assert len(captured) <= 4
