@@ -1,17 +1,33 @@
 """Folders, filing, stars, tags and trash: what people do with takes, one transaction each.
 
 Scoping first (``get_folder``, ``chosen_takes``): another workspace's ids are a 404, as
-``studio.access`` has it. Every refusal is a ``Refused`` with a message for people, raised
-before anything is stored.
+``studio.access`` has it, and so is another member's personal folder. Every refusal is a
+``Refused`` with a message for people, raised before anything is stored.
+
+Folders live in two areas: the workspace's shared folders and each member's personal ones
+(``Folder.owner``). A folder is always in its parent's area; a move between areas takes the
+whole subtree along. Takes belong to the workspace, not to a folder: a take filed in a
+personal folder still shows in everyone's "All takes", only the folder is hidden.
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 
 from studio.inputs import whole_number
 from studio.models import Membership, Take, Workspace
 
-from .models import NAME_LIMIT, TAG_LIMIT, Folder, Star, Tag, TakeFiling, TakeTag, TrashedTake
+from .models import (
+    NAME_LIMIT,
+    TAG_LIMIT,
+    Folder,
+    ShareLink,
+    Star,
+    Tag,
+    TakeFiling,
+    TakeTag,
+    TrashedTake,
+)
 
 FORBIDDEN_IN_NAMES = ("/", "\\", "\x00")
 MAX_TAGS_AT_ONCE = 20
@@ -24,12 +40,36 @@ class Refused(ValueError):
 # --- scoping -------------------------------------------------------------------------------
 
 
-def get_folder(workspace: Workspace, folder_id) -> Folder:
+def get_folder(workspace: Workspace, user, folder_id) -> Folder:
+    """The folder ``user`` may see: shared, or personal to them; anything else is a 404."""
     folder_id = whole_number(folder_id)
-    folder = Folder.objects.filter(workspace=workspace, pk=folder_id).first() if folder_id else None
+    visible = Folder.objects.visible_to(user, workspace)
+    folder = visible.filter(pk=folder_id).first() if folder_id else None
     if folder is None:
         raise Http404("No such folder.")
     return folder
+
+
+def shell_folder(folder_id: int, user=None, workspace: Workspace | None = None) -> Folder:
+    """A folder named from the shell (the install's operator, not a member): a shared one, or
+    a personal one only with ``--as`` its owner; any other id is "no such folder"."""
+    found = Folder.objects.filter(pk=folder_id)
+    if workspace is not None:
+        found = found.filter(workspace=workspace)
+    if user is None:
+        found = found.filter(owner=None)
+    else:
+        found = found.filter(Q(owner=None) | Q(owner=user))
+    folder = found.first()
+    if folder is None and user is None:
+        raise Refused(f"no shared folder {folder_id} (a personal one needs --as its owner)")
+    if folder is None:
+        raise Refused(f"no folder {folder_id} that {user.get_username()} sees")
+    return folder
+
+
+def area_name(owner_id) -> str:
+    return "My folders" if owner_id else "Shared"
 
 
 def chosen_takes(workspace: Workspace, ids) -> list[Take]:
@@ -57,23 +97,47 @@ def clean_name(name: str) -> str:
     return name
 
 
-def _name_free(workspace: Workspace, parent: Folder | None, name: str, *, but=None) -> None:
+def _name_free(
+    workspace: Workspace, parent: Folder | None, name: str, *, owner_id=None, but=None
+) -> None:
+    """No folder of this name in ``parent`` (at the top level: in the area of ``owner_id``)."""
     clash = Folder.objects.filter(workspace=workspace, parent=parent, name__iexact=name)
+    if parent is None:
+        clash = clash.filter(owner_id=owner_id)
     if but is not None:
         clash = clash.exclude(pk=but.pk)
     if clash.exists():
-        where = f"“{parent.name}”" if parent else "the top level"
+        where = f"“{parent.name}”" if parent else f"the top of {area_name(owner_id)}"
         raise Refused(f"There is already a folder called “{name}” in {where}.")
 
 
-def create_folder(membership: Membership, name: str, parent: Folder | None = None) -> Folder:
+def _owner_for(user, parent: Folder | None, personal: bool):
+    """The area a folder placed in ``parent`` belongs to: its parent's, or at the top level
+    ``user``'s personal area or the shared one. Someone else's personal folder is a 404."""
+    if parent is None:
+        return user.pk if personal else None
+    if parent.owner_id is not None and parent.owner_id != getattr(user, "pk", None):
+        raise Http404("No such folder.")
+    return parent.owner_id
+
+
+def create_folder(
+    membership: Membership, name: str, parent: Folder | None = None, *, personal: bool = False
+) -> Folder:
+    """A new folder in ``parent``; at the top level, in ``membership.user``'s personal area
+    when ``personal``, else in the shared one. Inside a folder it joins that folder's area."""
     workspace = membership.workspace
     name = clean_name(name)
+    owner_id = _owner_for(membership.user, parent, personal)
     with transaction.atomic():
-        _name_free(workspace, parent, name)
+        _name_free(workspace, parent, name, owner_id=owner_id)
         try:
             return Folder.objects.create(
-                workspace=workspace, parent=parent, name=name, created_by=membership.user
+                workspace=workspace,
+                parent=parent,
+                owner_id=owner_id,
+                name=name,
+                created_by=membership.user,
             )
         except IntegrityError:  # made at the same moment by someone else
             raise Refused(f"There is already a folder called “{name}” there.") from None
@@ -82,7 +146,7 @@ def create_folder(membership: Membership, name: str, parent: Folder | None = Non
 def rename_folder(folder: Folder, name: str) -> Folder:
     name = clean_name(name)
     with transaction.atomic():
-        _name_free(folder.workspace, folder.parent, name, but=folder)
+        _name_free(folder.workspace, folder.parent, name, owner_id=folder.owner_id, but=folder)
         folder.name = name
         folder.save(update_fields=["name"])
     return folder
@@ -110,16 +174,57 @@ def descendant_ids(folder: Folder) -> set[int]:
     return found
 
 
-def move_folder(folder: Folder, parent: Folder | None) -> Folder:
-    """Put ``folder`` inside ``parent`` (None: the top level); never into itself or below."""
+def move_folder(
+    folder: Folder, parent: Folder | None, user=None, *, personal: bool | None = None
+) -> str:
+    """Put ``folder`` inside ``parent`` (None: the top level of ``user``'s personal area when
+    ``personal``, of the shared one when not, of its own area when ``personal`` is None);
+    never into itself or below. What was done, in words for people.
+
+    Between areas only for who may: a personal folder goes to the shared area by its owner
+    (everyone sees it and what it holds from then on); a shared folder becomes personal only
+    for the member who made it and every folder inside it, with no live link someone else
+    made. The whole subtree changes area with it."""
+    if personal is None:
+        personal = folder.owner_id is not None
+    user_id = getattr(user, "pk", None)
     with transaction.atomic():
         folder = Folder.objects.select_for_update().get(pk=folder.pk)
-        if parent is not None and parent.pk in descendant_ids(folder):
+        if folder.owner_id is not None and folder.owner_id != user_id:
+            raise Http404("No such folder.")
+        owner_id = _owner_for(user, parent, personal)
+        inside = descendant_ids(folder)
+        if parent is not None and parent.pk in inside:
             raise Refused("A folder can't go inside itself or one of its own folders.")
-        _name_free(folder.workspace, parent, folder.name, but=folder)
+        _name_free(folder.workspace, parent, folder.name, owner_id=owner_id, but=folder)
+        said = f"Moved “{folder.name}”."
+        if owner_id != folder.owner_id:
+            subtree = Folder.objects.filter(pk__in=inside)
+            if owner_id is not None:
+                if subtree.exclude(created_by_id=user_id).exists():
+                    raise Refused(
+                        f"“{folder.name}” holds folders other members made: it stays shared."
+                    )
+                links = ShareLink.objects.filter(folder_id__in=inside, revoked_at=None)
+                if links.exclude(created_by_id=user_id).exists():
+                    raise Refused(
+                        f"“{folder.name}” has share links other members made: revoke them "
+                        "first, then move it to My folders."
+                    )
+                said = (
+                    f"“{folder.name}” is in My folders now: only you see it "
+                    "(its takes still show in everyone's All takes)."
+                )
+            else:
+                said = (
+                    f"“{folder.name}” is shared now: everyone in the workspace sees it "
+                    "and what it holds."
+                )
+            subtree.update(owner_id=owner_id)
         folder.parent = parent
-        folder.save(update_fields=["parent"])
-    return folder
+        folder.owner_id = owner_id
+        folder.save(update_fields=["parent", "owner"])
+    return said
 
 
 def delete_folder(folder: Folder, contents_to: Folder | None = None) -> None:
@@ -129,8 +234,13 @@ def delete_folder(folder: Folder, contents_to: Folder | None = None) -> None:
         inside = descendant_ids(folder)
         if contents_to is not None and contents_to.pk in inside:
             raise Refused("Its contents can't move into the folder being deleted.")
+        if contents_to is not None and contents_to.owner_id != folder.owner_id:
+            area = area_name(folder.owner_id)
+            raise Refused(f"Its contents stay in {area}: choose a folder there.")
         for child in Folder.objects.filter(parent=folder):
-            _name_free(folder.workspace, contents_to, child.name, but=child)
+            _name_free(
+                folder.workspace, contents_to, child.name, owner_id=folder.owner_id, but=child
+            )
         Folder.objects.filter(parent=folder).update(parent=contents_to)
         filings = TakeFiling.objects.filter(folder=folder)
         if contents_to is None:
@@ -144,9 +254,10 @@ def is_empty(folder: Folder) -> bool:
     return not (folder.children.exists() or folder.filings.exists())
 
 
-def tree(workspace: Workspace) -> list[tuple[Folder, int]]:
-    """Every folder of the workspace with its depth, in the order a tree shows them."""
-    folders = list(Folder.objects.filter(workspace=workspace))
+def tree(workspace: Workspace, user) -> list[tuple[Folder, int]]:
+    """Every folder ``user`` sees (shared and their own) with its depth, in the order a tree
+    shows them: their personal folders first, then the shared ones."""
+    folders = sorted(Folder.objects.visible_to(user, workspace), key=lambda f: f.owner_id is None)
     by_parent: dict[int | None, list[Folder]] = {}
     for folder in folders:
         by_parent.setdefault(folder.parent_id, []).append(folder)
@@ -164,14 +275,31 @@ def tree(workspace: Workspace) -> list[tuple[Folder, int]]:
 # --- filing, stars, tags, trash --------------------------------------------------------------
 
 
-def file_takes(takes: list[Take], folder: Folder | None) -> int:
+def file_takes(takes: list[Take], folder: Folder | None, *, by=None) -> int:
     """File each take in ``folder`` (one home each: it leaves its old one); None unfiles.
 
+    ``by``, the member filing (None: the shell's operator), can't take a take out of another
+    member's personal folder: that folder is theirs to sort, and stays unseen.
     Two people moving the same takes at once: the takes' rows are locked first (in id order,
     so neither waits on the other in a circle), and the later move wins whole."""
     ids = sorted(t.pk for t in takes)
+    if by is not None and folder is not None and folder.owner_id not in (None, by.pk):
+        raise Http404("No such folder.")
     with transaction.atomic():
         list(Take.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+        if by is not None:
+            theirs = sorted(
+                TakeFiling.objects.filter(take_id__in=ids, folder__owner__isnull=False)
+                .exclude(folder__owner=by)
+                .values_list("take_id", flat=True)
+            )
+            if theirs:
+                listed = ", ".join(f"#{pk}" for pk in theirs[:5])
+                listed += " …" if len(theirs) > 5 else ""
+                raise Refused(
+                    f"Take {listed} is filed in another member's personal folder: only they "
+                    "can move it. Nothing was moved."
+                )
         TakeFiling.objects.filter(take_id__in=ids).delete()
         if folder is not None:
             TakeFiling.objects.bulk_create([TakeFiling(take_id=i, folder=folder) for i in ids])

@@ -15,6 +15,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -24,13 +25,18 @@ from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Circle, Folder, Star, Tag, TrashedTake
-from .reviews import average_rating
+from .models import Circle, Folder, Review, Star, Tag, TakeFiling, TrashedTake
+from .reviews import average_rating, rating_rank
 from .search import search
 
 PAGE_SIZE = 24
 BULK_LIMIT = 5000  # "all matching" at once; more is a narrower filter's job
-SORTS = {"newest": "Newest first", "oldest": "Oldest first", "cost": "Most expensive first"}
+SORTS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "rating": "Best rated first",
+    "cost": "Most expensive first",
+}
 COST = Coalesce("charged", "estimate", Value(Decimal(0)), output_field=DecimalField())
 RATINGS = range(1, 6)  # "at least N stars", N from the reviews' 1 to 5
 LINEAGES = {"originals": "Originals only", "derived": "Derived only (remixes, extends…)"}
@@ -103,9 +109,10 @@ def _cost(text: str, label: str, problems: list[str]) -> Decimal | None:
     return value
 
 
-def parse_filters(workspace: Workspace, params) -> Filters:
-    """The filters in a gallery URL. A folder of another workspace is a 404; other values
-    that make no sense are ignored and said so in ``problems``."""
+def parse_filters(workspace: Workspace, user, params) -> Filters:
+    """The filters in a gallery URL, as ``user`` sees them. A folder of another workspace, or
+    another member's personal folder, is a 404; other values that make no sense are ignored
+    and said so in ``problems``."""
     problems: list[str] = []
     status = params.get("status", "")
     if status and status not in Status.values:
@@ -142,7 +149,7 @@ def parse_filters(workspace: Workspace, params) -> Filters:
         min_cost=min_cost,
         max_cost=max_cost,
         lineage=lineage,
-        folder=get_folder(workspace, folder_id) if folder_id else None,
+        folder=get_folder(workspace, user, folder_id) if folder_id else None,
         trash=params.get("trash") == "1",
         sort=sort,
         problems=problems,
@@ -208,6 +215,8 @@ def everything_matching(workspace: Workspace, user, filters: Filters) -> list[Ta
 def cursor_of(take: Take, sort: str) -> str:
     if sort == "cost":
         return f"{take.cost}~{take.pk}"
+    if sort == "rating":
+        return f"{take.rating_rank}~{take.pk}"
     return f"{(take.created_at - EPOCH) // MICROSECOND}-{take.pk}"
 
 
@@ -244,37 +253,80 @@ def _after(takes: QuerySet, sort: str, cursor: str) -> QuerySet | None:
 ORDER = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
+    "rating": ("-rating_rank", "-id"),  # unrated takes rank 0: after every rated one
     "cost": ("-cost", "-id"),
 }
+
+
+def _rated_first(takes: QuerySet, after: str, limit: int) -> tuple[list[Take], bool]:
+    """Up to ``limit`` of ``takes`` after the cursor ``after``, best rated first: the rated
+    ones by rank (ties: newer id first), then the unrated ones (rank 0) by id, newest first.
+
+    Two queries rather than one order over every take: only the rated takes are ranked (a
+    correlated average each), and the unrated ones come straight off the id order, so a page
+    costs what the workspace's rated takes do, not what all its takes do."""
+    rated_ids = Review.objects.filter(rating__isnull=False).values("take_id")
+    rank = pk = None
+    bad_cursor = False
+    if after:
+        parsed = [whole_number(part) for part in after.partition("~")[::2]]
+        if None in parsed:
+            bad_cursor = True
+        else:
+            rank, pk = parsed
+    found: list[Take] = []
+    if rank is None or rank > 0:
+        rated = takes.filter(pk__in=rated_ids).annotate(rating_rank=rating_rank())
+        if rank is not None:
+            rated = rated.filter(rating_rank__lte=rank).filter(
+                Q(rating_rank__lt=rank) | Q(rating_rank=rank, pk__lt=pk)
+            )
+        found = list(rated.order_by(*ORDER["rating"])[:limit])
+    if len(found) < limit:
+        unrated = takes.exclude(pk__in=rated_ids).annotate(rating_rank=Value(0))
+        if rank == 0:
+            unrated = unrated.filter(pk__lt=pk)
+        found += list(unrated.order_by("-id")[: limit - len(found)])
+    return found, bad_cursor
 
 
 def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
     """One page of matching takes, with each take's tags, folder, the user's star, the
     members' average rating (``average_rating``) and whether it is circled: ``takes``,
     ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
-    A fixed number of queries whatever the page size."""
+    A fixed number of queries whatever the page size. A take filed in another member's
+    personal folder shows as unfiled: the take is the workspace's, the folder isn't."""
     takes = matching(workspace, user, filters).annotate(
         cost=COST,
         starred=_starred_by(user),
         average_rating=average_rating(),
         circled=Exists(Circle.objects.filter(take=OuterRef("pk"))),
     )
-    bad_cursor = False
-    if after:
-        narrowed = _after(takes, filters.sort, after)
-        bad_cursor = narrowed is None
-        takes = takes if narrowed is None else narrowed
-    takes = (
-        takes.order_by(*ORDER[filters.sort])
-        .select_related("filing__folder", "trashed")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    takes = takes.select_related("trashed")
+    if filters.sort == "rating":
+        found, bad_cursor = _rated_first(takes, after, PAGE_SIZE + 1)
+    else:
+        bad_cursor = False
+        if after:
+            narrowed = _after(takes, filters.sort, after)
+            bad_cursor = narrowed is None
+            takes = takes if narrowed is None else narrowed
+        found = list(takes.order_by(*ORDER[filters.sort])[: PAGE_SIZE + 1])
+    prefetch_related_objects(
+        found,
+        Prefetch("tags", queryset=Tag.objects.order_by("name")),
+        Prefetch("filing", queryset=filings_seen_by(user, workspace)),
     )
-    found = list(takes[: PAGE_SIZE + 1])
     following = ""
     if len(found) > PAGE_SIZE:
         found = found[:PAGE_SIZE]
         following = cursor_of(found[-1], filters.sort)
     return {"takes": found, "next": following, "bad_cursor": bad_cursor}
+
+
+def filings_seen_by(user, workspace: Workspace) -> QuerySet:
+    visible = Folder.objects.visible_to(user, workspace)
+    return TakeFiling.objects.filter(folder__in=visible).select_related("folder")
 
 
 def models_used(workspace: Workspace) -> list[str]:

@@ -17,7 +17,7 @@ from studio.prompts import SHOT_FIELDS, SHOT_LABELS
 
 from . import export, folders, gallery, shares, trash
 from .folders import Refused
-from .models import Folder, ShareLink, Tag
+from .models import Folder, Tag
 
 
 def _gallery_url(slug: str, query: str = "") -> str:
@@ -47,13 +47,29 @@ def _layout_links(params) -> list[tuple[str, str, str]]:
     return links
 
 
+MY_TOP = "mine"  # a folder form's "top of My folders"; "" is the top of Shared
+
+
 def folder_choices(tree) -> list[tuple[int, str]]:
-    return [(folder.pk, "— " * depth + folder.name) for folder, depth in tree]
+    """Each folder of ``tree`` with its area and path: "My folders › Films › Ads"."""
+    choices, path = [], []
+    for folder, depth in tree:
+        path[depth:] = [folder.name]
+        choices.append((folder.pk, " › ".join([folders.area_name(folder.owner_id), *path])))
+    return choices
+
+
+def areas(tree) -> dict:
+    """The tree beside the gallery, in its two sections (each still in tree order)."""
+    return {
+        "my_tree": [(f, d) for f, d in tree if f.owner_id is not None],
+        "shared_tree": [(f, d) for f, d in tree if f.owner_id is None],
+    }
 
 
 def _context(request, membership: Membership, params, **extra) -> dict:
     workspace = membership.workspace
-    filters = gallery.parse_filters(workspace, params)
+    filters = gallery.parse_filters(workspace, request.user, params)
     found = gallery.page(workspace, request.user, filters, params.get("after", ""))
     following = ""
     if found["next"]:
@@ -63,7 +79,7 @@ def _context(request, membership: Membership, params, **extra) -> dict:
     if filters.trash:
         for take in found["takes"]:
             take.purge_on = trash.purge_due_at(take.trashed.at)
-    tree = folders.tree(workspace)
+    tree = folders.tree(workspace, request.user)
     back = params.copy()
     back.pop("after", None)
     return {
@@ -76,7 +92,7 @@ def _context(request, membership: Membership, params, **extra) -> dict:
         "following": following,
         "bad_cursor": found["bad_cursor"],
         "back": back.urlencode(),
-        "tree": tree,
+        **areas(tree),
         "folder_choices": folder_choices(tree),
         "tags": Tag.objects.filter(workspace=workspace),
         "models": gallery.models_used(workspace),
@@ -110,8 +126,11 @@ def _problem(request, membership: Membership, back: str, problem: str) -> HttpRe
 
 
 def _destination(membership: Membership, value: str) -> Folder | None:
-    """A folder picked in a form: "" is the top level (or unfiled); another workspace's is 404."""
-    return folders.get_folder(membership.workspace, value) if value else None
+    """A folder picked in a form: "" (or MY_TOP) is the top level (or unfiled); another
+    workspace's folder, or another member's personal one, is a 404."""
+    if value in ("", MY_TOP):
+        return None
+    return folders.get_folder(membership.workspace, membership.user, value)
 
 
 # --- folders ---------------------------------------------------------------------------------
@@ -122,25 +141,33 @@ def _destination(membership: Membership, value: str) -> Folder | None:
 def create_folder(request, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug, edit=True)
     back = request.POST.get("back", "")
-    parent = _destination(membership, request.POST.get("parent", ""))
+    place = request.POST.get("parent", "")
+    parent = _destination(membership, place)
     try:
-        folder = folders.create_folder(membership, request.POST.get("name", ""), parent)
+        folder = folders.create_folder(
+            membership, request.POST.get("name", ""), parent, personal=place == MY_TOP
+        )
     except Refused as error:
         return _problem(request, membership, back, str(error))
-    where = f" inside “{parent.name}”" if parent else " at the top level"
+    area = folders.area_name(folder.owner_id)
+    where = f" inside “{parent.name}”" if parent else f" at the top of {area}"
     messages.success(request, f"Folder “{folder.name}” created{where}.")
     return redirect(_gallery_url(slug, back))
 
 
 def _folder_page(request, membership, folder, status=200, **extra) -> HttpResponse:
     inside = folders.descendant_ids(folder)
-    others = [(f, d) for f, d in folders.tree(membership.workspace) if f.pk not in inside]
+    tree = folders.tree(membership.workspace, membership.user)
+    others = folder_choices([(f, d) for f, d in tree if f.pk not in inside])
+    same_area = {f.pk for f, _ in tree if f.owner_id == folder.owner_id}
     context = {
         "workspace": membership.workspace,
         "folder": folder,
+        "area": folders.area_name(folder.owner_id),
         "path": list(reversed(folders.ancestors(folder))),
         "empty": folders.is_empty(folder),
-        "destinations": folder_choices(others),
+        "destinations": others,
+        "contents_destinations": [(pk, label) for pk, label in others if pk in same_area],
         "shares": folder.shares.filter(revoked_at=None),
         **extra,
     }
@@ -151,7 +178,8 @@ def _folder_page(request, membership, folder, status=200, **extra) -> HttpRespon
 @require_safe
 def folder_detail(request, slug: str, folder_id: int) -> HttpResponse:
     membership = access.get_membership(request.user, slug, edit=True)
-    return _folder_page(request, membership, folders.get_folder(membership.workspace, folder_id))
+    folder = folders.get_folder(membership.workspace, request.user, folder_id)
+    return _folder_page(request, membership, folder)
 
 
 @login_required
@@ -159,12 +187,16 @@ def folder_detail(request, slug: str, folder_id: int) -> HttpResponse:
 def folder_change(request, slug: str, folder_id: int, change: str) -> HttpResponse:
     """Rename, move or delete a folder (``change``); a refusal re-renders the folder page."""
     membership = access.get_membership(request.user, slug, edit=True)
-    folder = folders.get_folder(membership.workspace, folder_id)
+    folder = folders.get_folder(membership.workspace, request.user, folder_id)
     try:
         if change == "rename":
             folders.rename_folder(folder, request.POST.get("name", ""))
         elif change == "move":
-            folders.move_folder(folder, _destination(membership, request.POST.get("parent", "")))
+            place = request.POST.get("parent", "")
+            said = folders.move_folder(
+                folder, _destination(membership, place), request.user, personal=place == MY_TOP
+            )
+            messages.success(request, said)
         elif change == "delete":
             if not folders.is_empty(folder) and "contents_to" not in request.POST:
                 raise Refused("This folder isn't empty: choose where its contents go.")
@@ -229,7 +261,7 @@ def bulk(request, slug: str) -> HttpResponse:
     back = request.POST.get("back", "")
     try:
         if request.POST.get("matching") == "1":
-            filters = gallery.parse_filters(membership.workspace, QueryDict(back))
+            filters = gallery.parse_filters(membership.workspace, request.user, QueryDict(back))
             chosen = gallery.everything_matching(membership.workspace, request.user, filters)
         else:
             chosen = folders.chosen_takes(membership.workspace, request.POST.getlist("take"))
@@ -241,7 +273,7 @@ def bulk(request, slug: str) -> HttpResponse:
         some = takes_count(len(chosen))
         if action == "move":
             target = _destination(membership, request.POST.get("folder", ""))
-            folders.file_takes(chosen, target)
+            folders.file_takes(chosen, target, by=request.user)
             done = f"Moved {some} to “{target.name}”." if target else f"Unfiled {some}."
         elif action == "tag":
             tags = folders.tag_takes(membership.workspace, chosen, request.POST.get("tags", ""))
@@ -281,7 +313,7 @@ def _shares_page(request, membership, status=200, **extra) -> HttpResponse:
     context = {
         "workspace": membership.workspace,
         "can_edit": membership.can_edit,
-        "links": shares.active_links(membership.workspace),
+        "links": shares.active_links(membership.workspace, request.user),
         "expiry_choices": [("1", "1 day"), ("7", "7 days"), ("30", "30 days"), ("", "Never")],
         **extra,
     }
@@ -299,7 +331,7 @@ def share_links(request, slug: str) -> HttpResponse:
     if take_id := request.POST.get("take"):
         (take,) = folders.chosen_takes(membership.workspace, [take_id])
     if folder_id := request.POST.get("folder"):
-        folder = folders.get_folder(membership.workspace, folder_id)
+        folder = folders.get_folder(membership.workspace, request.user, folder_id)
     try:
         link, token = shares.create(
             membership,
@@ -339,9 +371,8 @@ def share_take(request, slug: str, take_id: int) -> HttpResponse:
 @require_POST
 def revoke_share(request, slug: str, link_id: int) -> HttpResponse:
     membership = access.get_membership(request.user, slug, edit=True)
-    link = ShareLink.objects.filter(
-        workspace=membership.workspace, pk=whole_number(link_id)
-    ).first()
+    seen = shares.links_seen_by(request.user, membership.workspace)
+    link = seen.filter(pk=whole_number(link_id)).first()
     if link is None:
         raise Http404("No such link.")
     shares.revoke(link)

@@ -125,10 +125,32 @@ NAME_LIMIT = 120  # folder names
 TAG_LIMIT = 40
 
 
+class FolderQuerySet(models.QuerySet):
+    def visible_to(self, user, workspace: Workspace):
+        """The workspace's shared folders and ``user``'s own personal ones (only the shared
+        ones for nobody: the shell without --as, an anonymous visitor)."""
+        folders = self.filter(workspace=workspace)
+        if user is None or not user.is_authenticated:
+            return folders.filter(owner=None)
+        return folders.filter(models.Q(owner=None) | models.Q(owner=user))
+
+
 class Folder(models.Model):
-    """A folder of a workspace's takes; folders nest (``parent`` None: at the top)."""
+    """A folder of a workspace's takes; folders nest (``parent`` None: at the top).
+
+    Two areas: shared folders (``owner`` None), which every member sees, and each member's
+    personal folders (``owner`` set), which only that member sees. A folder is always in its
+    parent's area (folders.py keeps a subtree's owner whole when it moves)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="folders")
+    # A personal folder goes with its owner's account; until then nobody else ever sees it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="personal_folders",
+    )
     # People delete a folder through folders.delete_folder(), which rehomes what it holds
     # first; CASCADE is for a workspace going as a whole (PROTECT would block that).
     parent = models.ForeignKey(
@@ -140,6 +162,8 @@ class Folder(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = FolderQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
@@ -148,8 +172,13 @@ class Folder(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["workspace", "name"],
-                condition=models.Q(parent=None),
-                name="one_top_folder_name",
+                condition=models.Q(parent=None, owner=None),
+                name="one_shared_top_folder_name",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "owner", "name"],
+                condition=models.Q(parent=None, owner__isnull=False),
+                name="one_personal_top_folder_name",
             ),
         ]
 

@@ -4,7 +4,18 @@ Business rules here; views stay thin. Each change is one transaction.
 """
 
 from django.db import transaction
-from django.db.models import Avg, Count, Exists, OuterRef, Subquery
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from studio.models import Status, Take
 
@@ -85,6 +96,29 @@ def average_rating():
         .values("average")
     )
     return Subquery(ratings)
+
+
+RANK_SCALE = 10_000  # the average to four decimals, as a whole number
+
+
+def rating_rank():
+    """The members' average rating of the take as a whole number (10,000 × the average,
+    rounded down), 0 when nobody rated it: what the gallery sorts by. A whole number, not the
+    average itself, so a page's cursor holds the exact value the database compares (a float
+    average would not round-trip on every database), and unrated takes come after every
+    rated one."""
+    ranks = (
+        Review.objects.filter(take=OuterRef("pk"), rating__isnull=False)
+        .order_by()
+        .values("take")
+        .annotate(
+            rank=ExpressionWrapper(
+                Sum("rating") * RANK_SCALE / Count("rating"), output_field=IntegerField()
+            )
+        )
+        .values("rank")
+    )
+    return Coalesce(Subquery(ranks, output_field=IntegerField()), Value(0))
 
 
 def card_notes(take_ids) -> dict[int, list[tuple[str, str]]]:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -129,6 +129,8 @@ def make(
         raise Refused("Share one take or one folder.")
     if (take or folder).workspace_id != workspace.pk:
         raise Refused("That isn't this workspace's to share.")
+    if folder is not None and folder.owner_id is not None and folder.owner_id != by_id(by):
+        raise Refused("A personal folder is shared by its owner only.")
     if take is not None and (why := unshareable(take)):
         raise Refused(why)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -145,6 +147,10 @@ def make(
         expires_at=expires_at,
     )
     return link, token
+
+
+def by_id(user):
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 def url_of(request, token: str) -> str:
@@ -268,10 +274,18 @@ def revoke(link: ShareLink) -> None:
         ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(revoked_at=timezone.now())
 
 
-def active_links(workspace):
+def links_seen_by(user, workspace):
+    """The workspace's links but those of another member's personal folders (never listed,
+    never revoked by anyone but their owner: they'd name a folder nobody else sees)."""
+    links = ShareLink.objects.filter(workspace=workspace)
+    return links.filter(Q(folder=None) | Q(folder__owner=None) | Q(folder__owner_id=by_id(user)))
+
+
+def active_links(workspace, user):
     now = timezone.now()
     return (
-        ShareLink.objects.filter(workspace=workspace, revoked_at=None)
+        links_seen_by(user, workspace)
+        .filter(revoked_at=None)
         .exclude(expires_at__lte=now)
         .select_related("take", "folder", "created_by")
         .prefetch_related("picks", "comments")

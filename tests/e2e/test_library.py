@@ -40,9 +40,14 @@ def test_file_search_zip_share_and_revoke(studio, page, browser):
     page.click("text=Create folder")  # at the top level; the page stays where it was
     page.wait_for_selector("#folder-tree li:has-text('Client')")
     page.fill("input[name=name]", "Cut 1")
-    page.select_option("#g-parent", label="Client")
+    page.select_option("#g-parent", label="Shared › Client")
     page.click("text=Create folder")
     page.wait_for_selector("#folder-tree li.depth-1:has-text('Cut 1')")
+    assert page.locator("#shared-folders li.depth-1:has-text('Cut 1')").count() == 1
+    page.fill("input[name=name]", "Private")
+    page.select_option("#g-parent", "mine")  # the top of My folders: only Lena sees it
+    page.click("text=Create folder")
+    page.wait_for_selector("#my-folders li.depth-0:has-text('Private')")
     page.wait_for_selector(f"#gallery-item-{fox}")
     # The drag as the page's handlers see it (one DataTransfer through dragstart, dragover and
     # drop): the mouse-driven drag lands on whichever card is under the pointer mid-scroll.

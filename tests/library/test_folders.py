@@ -33,7 +33,7 @@ def test_folders_nest_and_show_as_a_tree(personas):
     ads = folders.create_folder(editor, "Ads", films)
     folders.create_folder(editor, "Drafts", ads)
     folders.create_folder(editor, "Archive")
-    shown = [(f.name, depth) for f, depth in folders.tree(editor.workspace)]
+    shown = [(f.name, depth) for f, depth in folders.tree(editor.workspace, editor.user)]
     assert shown == [("Archive", 0), ("Films", 0), ("Ads", 1), ("Drafts", 2)]
 
 
@@ -213,7 +213,7 @@ def test_a_folder_made_while_viewing_another_goes_to_the_top_level_and_the_view_
     client = client_for(personas["editor"])
     gallery = reverse("library:gallery", args=["harbour"])
     page = client.get(gallery, {"folder": films.pk}).content.decode()
-    assert '<option value="" selected>(top level)</option>' in page
+    assert '<option value="" selected>(top of Shared: everyone sees it)</option>' in page
     assert f'<option value="{films.pk}" selected>' not in page
     made = client.post(
         reverse("library:create_folder", args=["harbour"]),
@@ -222,4 +222,4 @@ def test_a_folder_made_while_viewing_another_goes_to_the_top_level_and_the_view_
     assert made.status_code == 302 and made.url == f"{gallery}?folder={films.pk}"
     assert Folder.objects.get(name="Ads").parent is None
     landed = client.get(made.url).content.decode()
-    assert "Folder “Ads” created at the top level." in landed
+    assert "Folder “Ads” created at the top of Shared." in landed

@@ -228,6 +228,42 @@ def test_viewers_may_star_and_download_but_not_file_tag_or_trash(personas, works
     assert not TrashedTake.objects.exists() and not TakeTag.objects.exists()
 
 
+EDITING_CONTROLS = (
+    'value="move"',
+    'value="tag"',
+    'value="trash"',
+    'name="folder"',
+    'name="tags"',
+    'draggable="true"',
+    "data-folder-drop",
+    "folder-manage",
+    "Create folder",
+    "Share links",
+)
+
+
+def test_viewers_are_offered_only_what_they_may_do(personas, workspace, client_for):
+    """Viewers see, star and download: their bulk bar offers the zip and stars, never move,
+    tag or trash (which the server refuses them anyway), and the tree takes no drops."""
+    take = make_take(workspace, video=b"\x00\x00\x00\x18ftypmp42")
+    folders.create_folder(Membership.objects.get(user=personas["editor"]), "Box")
+    folders.trash(personas["editor"], [make_take(workspace, "binned")])
+    viewer = client_for(personas["viewer"]).get(reverse("library:gallery", args=["harbour"]))
+    page = viewer.content.decode()
+    assert f'id="gallery-item-{take.pk}"' in page and "Box" in page
+    assert 'value="zip"' in page and 'value="star"' in page and 'value="unstar"' in page
+    for control in EDITING_CONTROLS:
+        assert control not in page, control
+    trash = client_for(personas["viewer"]).get(
+        reverse("library:gallery", args=["harbour"]), {"trash": "1"}
+    )
+    assert 'value="restore"' not in trash.content.decode()
+    for role in ("editor", "owner"):
+        page = client_for(personas[role]).get(reverse("library:gallery", args=["harbour"]))
+        for control in EDITING_CONTROLS:
+            assert control in page.content.decode(), (role, control)
+
+
 def test_outsiders_and_visitors_see_no_library(personas, client_for, client):
     url = reverse("library:gallery", args=["harbour"])
     assert client.get(url).status_code == 302  # to log in

@@ -178,3 +178,58 @@ def test_bulk_all_matching_honours_the_new_filters_and_stores_nothing_on_bad_one
     page = client.get(URL, {"lineage": "derived", "rating": "9"})
     assert "isn&#x27;t a rating" in page.content.decode()
     assert TrashedTake.objects.count() == 1
+
+
+def test_rating_sort_pages_best_rated_first_ties_by_id_and_unrated_last(
+    personas, workspace, client_for, monkeypatch
+):
+    monkeypatch.setattr(gallery, "PAGE_SIZE", 2)
+    owner, editor, viewer = personas["owner"], personas["editor"], personas["viewer"]
+    unrated_old = make_take(workspace, "unrated old")
+    tie_a, best, tie_b = (make_take(workspace, w) for w in ("tie a", "best", "tie b"))
+    thirds, poor, unrated_new = (make_take(workspace, w) for w in ("thirds", "poor", "none"))
+    rate(best, (owner, 5))
+    rate(tie_a, (owner, 5), (editor, 4))  # 4.5
+    rate(tie_b, (owner, 4), (editor, 5))  # 4.5: the newer id first
+    rate(thirds, (owner, 4), (editor, 3), (viewer, 3))  # 3.333…
+    rate(poor, (owner, 1))
+    Review.objects.create(take=unrated_new, reviewer=editor, rating=None)  # no stars given
+    client = client_for(viewer)
+    seen, query, pages = [], {"sort": "rating"}, 0
+    while query:
+        response = client.get(URL, query)
+        assert response.status_code == 200 and not response.context["bad_cursor"]
+        seen += [t.pk for t in response.context["takes"]]
+        pages += 1
+        following = response.context["following"]
+        query = dict(p.split("=", 1) for p in following[1:].split("&")) if following else None
+    expected = [best, tie_b, tie_a, thirds, poor, unrated_new, unrated_old]
+    assert seen == [t.pk for t in expected] and pages == 4
+    assert '<option value="rating" selected>Best rated first</option>' in response.content.decode()
+
+
+def test_a_damaged_rating_cursor_shows_the_first_page(personas, workspace, client_for):
+    best = make_take(workspace, "best")
+    rate(best, (personas["owner"], 5))
+    client = client_for(personas["viewer"])
+    for cursor in ("x~1", "5~", "~", "50000-3"):
+        response = client.get(URL, {"sort": "rating", "after": cursor})
+        assert response.context["bad_cursor"], cursor
+        assert [t.pk for t in response.context["takes"]] == [best.pk]
+
+
+@pytest.mark.parametrize("page_size", [4, 24, 96])
+def test_a_rated_first_page_takes_at_most_four_queries_whatever_its_size(
+    personas, workspace, monkeypatch, page_size
+):
+    monkeypatch.setattr(gallery, "PAGE_SIZE", page_size)
+    made = [make_take(workspace, f"take {i}") for i in range(40)]
+    for take in made[::4]:
+        rate(take, (personas["owner"], 1 + take.pk % 5))
+    with CaptureQueriesContext(connection) as captured:
+        found = gallery.page(workspace, personas["viewer"], gallery.Filters(sort="rating"))
+        for take in found["takes"]:
+            list(take.tags.all()), hasattr(take, "filing")  # read from the prefetch
+    assert len(found["takes"]) == min(page_size, 40)
+    # the rated, the unrated when the rated run out, then tags and folders for all at once
+    assert len(captured) <= 4

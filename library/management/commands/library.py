@@ -1,7 +1,8 @@
 """The library from the shell: search takes, export them as a zip.
 
 `library search QUERY [--tag T] [--model M] [--workspace SLUG] --json`,
-`library export (--folder ID | --query Q) [--workspace SLUG] --out FILE.zip` and
+`library export (--folder ID [--as USERNAME] | --query Q) [--workspace SLUG] --out FILE.zip`
+(a personal folder only with --as its owner) and
 `library purge-trash [--workspace SLUG] [--everything] --json` (for cron: by default every
 workspace's takes trashed more than SLATE_TRASH_DAYS ago).
 """
@@ -9,11 +10,11 @@ workspace's takes trashed more than SLATE_TRASH_DAYS ago).
 import json
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
-from library import export, gallery, trash
+from library import export, folders, gallery, trash
 from library.folders import Refused
-from library.models import Folder
 from studio import workspaces
 from studio.management.cli import OneLineErrorsCommand
 
@@ -34,6 +35,9 @@ class Command(OneLineErrorsCommand):
         what.add_argument("--folder", type=int)
         what.add_argument("--query")
         out.add_argument("--out", required=True, help="the zip file to write")
+        out.add_argument(
+            "--as", dest="as_user", metavar="USERNAME", help="the owner of a personal --folder"
+        )
         purge = sub.add_parser(
             "purge-trash", help="purge takes trashed more than SLATE_TRASH_DAYS ago"
         )
@@ -56,6 +60,14 @@ class Command(OneLineErrorsCommand):
         except Refused as error:
             self.invalid(str(error))
 
+    def user_named(self, username: str | None):
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise Refused(f"--as: no user “{username}”")
+        return user
+
     def _search(self, workspace, options):
         filters = gallery.Filters(q=options["query"], tag=options["tag"], model=options["model"])
         found = gallery.page(workspace, AnonymousUser(), filters)["takes"][: options["limit"]]
@@ -77,9 +89,8 @@ class Command(OneLineErrorsCommand):
     def _export(self, workspace, options):
         folder = None
         if options["folder"] is not None:
-            folder = Folder.objects.filter(workspace=workspace, pk=options["folder"]).first()
-            if folder is None:
-                raise Refused(f"no folder {options['folder']} in {workspace.slug}")
+            user = self.user_named(options["as_user"])
+            folder = folders.shell_folder(options["folder"], user, workspace)
         filters = gallery.Filters(q=options["query"] or "", folder=folder)
         takes = gallery.everything_matching(workspace, AnonymousUser(), filters)
         stream = export.archive(takes)

@@ -1,7 +1,8 @@
 """Share links from the shell: create, list, revoke.
 
 The shell is the install's own operator: it needs no membership. Links are made on
-SLATE_PUBLIC_URL (else http://127.0.0.1:8000, where `make run` serves).
+SLATE_PUBLIC_URL (else http://127.0.0.1:8000, where `make run` serves). A member's personal
+folder is shared only with `--as` its owner: without it, only shared folders are found.
 """
 
 import json
@@ -10,12 +11,13 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from library import shares
+from library import folders, shares
 from library.folders import Refused
-from library.models import Folder, ShareLink
+from library.models import ShareLink
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import Take
 
@@ -62,6 +64,9 @@ class Command(OneLineErrorsCommand):
         create.add_argument("--download", action="store_true", help="allow downloading the MP4")
         create.add_argument("--prompt", action="store_true", help="show the prompt")
         create.add_argument("--review", action="store_true", help="visitors pick and comment")
+        create.add_argument(
+            "--as", dest="as_user", metavar="USERNAME", help="the owner of a personal --folder"
+        )
         secret = create.add_mutually_exclusive_group()
         secret.add_argument(
             "--password-env", metavar="VAR", help="require the password held in this variable"
@@ -84,15 +89,17 @@ class Command(OneLineErrorsCommand):
         self.stdout.write(json.dumps(result) if options["json"] else text)
 
     def _create(self, options):
-        take = folder = None
+        take = folder = by = None
         if options["take"] is not None:
             take = Take.objects.filter(pk=options["take"]).first()
             if take is None:
                 raise Refused(f"no take {options['take']}")
         else:
-            folder = Folder.objects.filter(pk=options["folder"]).first()
-            if folder is None:
-                raise Refused(f"no folder {options['folder']}")
+            if name := options["as_user"]:
+                by = get_user_model().objects.filter(username=name).first()
+                if by is None:
+                    raise Refused(f"--as: no user “{name}”")
+            folder = folders.shell_folder(options["folder"], by)
         password = options["password"] or ""
         if name := options["password_env"]:
             password = os.environ.get(name, "")
@@ -100,6 +107,7 @@ class Command(OneLineErrorsCommand):
                 raise Refused(f"--password-env: {name} is not set or empty")
         link, token = shares.make(
             (take or folder).workspace,
+            by=by,
             take=take,
             folder=folder,
             expires_at=expires_at(options["expires"]),
