@@ -5,7 +5,9 @@
 - variation: 2–4 siblings of the parent's shot with new seeds (``chained``: N jobs).
 - extend: the parent's last frame becomes the first frame of a continuation, which
   the engine joins after the parent into one MP4 (``chained``).
-- recut, loop, blend: Slate's own media work on videos it has (``local``, free).
+- recut, loop, blend: Slate's own media work on videos it has (``local``, free); a loop
+  is a generation that ends on its first frame where the model takes a last frame
+  (``native``).
 
 Where the parent's provider can remix or extend its own finished job (OpenAI's
 ``/videos/edits``, ``/videos/{id}/remix``, ``/videos/extensions``: the model's
@@ -26,7 +28,7 @@ from django.utils import timezone
 from . import references, takes
 from .models import Method, Operation, Status, Take
 from .prompts import SHOT_FIELDS, Shot, compose
-from .providers.endpoints import find_target, native_operations
+from .providers.endpoints import find_target, native_operations, takes_last_frame
 
 EXTENSION_TOTAL = 120  # seconds a natively extended video may reach (docs/videos-api.md §3)
 VARIATIONS = (2, 4)  # fewest and most siblings one request makes
@@ -248,8 +250,27 @@ def recut(parent: Take, start: float, end: float, *, created_by=None) -> Take:
 
 
 def loop(parent: Take, fade: float | None = None, *, created_by=None) -> Take:
-    """The parent as a seamless loop: its tail dissolves into its head (local, free)."""
+    """The parent as a seamless loop. Where its model takes a last frame as well as a
+    first (``endpoints.takes_last_frame``), a new generation of its shot that starts and
+    ends on the parent's first frame (``native``: priced and held like any take; ``fade``
+    is not used). Else its tail dissolves into its head (local, free)."""
     _ready(parent, "loop")
+    target = (
+        None
+        if parent.is_local_edit
+        else find_target(parent.workspace, parent.provider, parent.model)
+    )
+    if target is not None and takes_last_frame(target):
+        lineage = takes.Lineage(parent, Operation.LOOP, Method.NATIVE, edit={"end_frame": "first"})
+        return _generate(
+            parent,
+            _shot_of(parent),
+            lineage,
+            created_by,
+            reference=references.opening_frame(parent, parent.size),
+            reference_source=None,
+            reference_fit={"mode": "first-frame", "take": parent.pk},
+        )
     duration, fps = _duration(parent), _fps(parent)
     fade = min(LOOP_FADE, duration / 4) if fade is None else fade
     _finite(fade)

@@ -729,6 +729,16 @@ def _encode_sound(stream, sound: np.ndarray) -> list:
     return packets + stream.encode(None)
 
 
+def first_frame_jpeg(path: Path, quality: int = 92) -> bytes:
+    """The clip's very first picture as a JPEG (a native loop's first and last frame)."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(container.streams.video[0]):
+            buffer = io.BytesIO()
+            frame.to_image().save(buffer, "JPEG", quality=quality)
+            return buffer.getvalue()
+    raise ValueError("the clip has no frames")
+
+
 def last_frame_jpeg(path: Path, quality: int = 92) -> bytes:
     """The clip's very last picture as a JPEG (an extend's first frame)."""
     with av.open(str(path)) as container:

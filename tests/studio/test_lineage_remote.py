@@ -2,13 +2,23 @@
 serves the follow-up routes, chained (last frame → first frame, then joined) where not.
 Priced, held and charged like any take."""
 
+import base64
+import io
+from dataclasses import replace
 from decimal import Decimal
 
 import av
+import numpy as np
 import pytest
+from PIL import Image
 
 from studio import ledger, lineage
 from studio.models import Status
+from studio.prompts import Shot
+from studio.providers.base import Job
+from studio.providers.fal import request_body
+from tests.fakes.openrouter_api import OpenRouterSimulator
+from tests.fakes.videos_api import Faults
 from tests.support import engine
 from tests.support.engine import connect, drive, refreshed, simulator
 
@@ -104,3 +114,50 @@ def test_a_native_extension_past_the_limit_is_refused(sim, finished):
     parent.save()
     with pytest.raises(lineage.LineageRefused, match="at most 120 s"):
         lineage.extend(parent, 8)
+
+
+def test_a_loop_is_local_where_the_model_takes_no_last_frame(sim, finished):
+    parent = finished()  # sora-2 on /v1/videos: a first frame only (docs/videos-api.md)
+    child = lineage.loop(parent)
+    assert (child.method, child.estimate) == ("local", Decimal("0"))
+
+
+def test_a_native_loop_is_a_generation_that_ends_on_its_first_frame(workspace, monkeypatch):
+    sim = OpenRouterSimulator(Faults(render_seconds=(0.1, 0.3), asset_size="320x180"))
+    connect(
+        monkeypatch, workspace, sim, models=("google/veo-3.1",), name="or", profile="openrouter"
+    )
+    parent = engine.queue(workspace, provider="or", model="google/veo-3.1", seconds=8)
+    drive(sim)
+    parent = refreshed(parent)
+    assert parent.status == Status.COMPLETED, parent.error_message
+
+    child = lineage.loop(parent)
+    assert (child.operation, child.method, child.seconds) == ("loop", "native", 8)
+    assert child.estimate == parent.estimate == Decimal("3.2000")  # priced as the generation
+    assert child.reference_fit == {"mode": "first-frame", "take": parent.pk}
+    drive(sim)
+    child = refreshed(child)
+    assert child.status == Status.COMPLETED, child.error_message
+    frames = sim.bodies[child.remote_id]["frame_images"]
+    assert [f["frame_type"] for f in frames] == ["first_frame", "last_frame"]
+    assert frames[0]["image_url"] == frames[1]["image_url"]  # end frame = start frame
+    sent = base64.b64decode(frames[0]["image_url"]["url"].split(",", 1)[1])
+    with Image.open(io.BytesIO(sent)) as image, av.open(parent.video.path) as video:
+        opening = next(video.decode(video=0)).to_image().resize(image.size)
+        assert image.size == (1280, 720)
+        difference = np.abs(np.asarray(image, int) - np.asarray(opening, int)).mean()
+        assert difference < 8  # the parent's first frame (JPEG, scaled up to the take's size)
+    assert "frame_images" not in sim.bodies[parent.remote_id]
+    settled(child, "3.2000")
+
+
+def test_on_fal_the_end_frame_goes_in_the_field_the_models_wire_names(tmp_path):
+    frame = tmp_path / "first.jpg"
+    Image.new("RGB", (64, 36), "teal").save(frame)
+    wire = {"image": "start_image_url", "last_frame": "end_image_url"}
+    job = Job(1, Shot(subject="a kite"), "a kite", 64, 36, 5, 1, reference=frame, wire=wire)
+    assert "end_image_url" not in request_body(job)
+    body = request_body(replace(job, last_frame=frame))
+    assert body["end_image_url"] == body["start_image_url"]
+    assert body["end_image_url"].startswith("data:image/jpeg;base64,")
