@@ -19,11 +19,9 @@ def job_for(take: Take) -> Job:
     info = endpoints.info_for(take)
     aspect, resolution = info.shape(take.size)
     # A native remix or extension is the provider's follow-up of the parent's job; a native
-    # loop is a new generation whose last frame is its first (lineage.loop).
+    # loop is a new generation, given a last frame (lineage.loop).
     native = take.method == Method.NATIVE and take.operation in (Operation.REMIX, Operation.EXTEND)
     source = take.parent if native and take.parent_id else None
-    reference = Path(take.reference.path) if take.reference else None
-    last_frame = reference if (take.edit or {}).get("end_frame") == "first" else None
     return Job(
         take_id=take.pk,
         shot=shot,
@@ -33,8 +31,8 @@ def job_for(take: Take) -> Job:
         seconds=take.seconds,
         seed=take.seed,
         model=take.model,
-        reference=reference,
-        last_frame=last_frame,
+        reference=Path(take.reference.path) if take.reference else None,
+        last_frame=Path(take.end_frame.path) if take.end_frame else None,
         negative_prompt=take.negative_prompt,
         sound=take.sound,
         aspect=aspect,
