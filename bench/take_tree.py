@@ -28,23 +28,27 @@ from studio.models import Method, Operation, Status, Take  # noqa: E402
 from studio.prompts import Shot  # noqa: E402
 
 
-def timed(work) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
+def timed(work, runs: int = 1) -> float:
+    """The best of ``runs`` (the machine is shared: the best is the least disturbed)."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def media_rows(folder: Path) -> list[list]:
     long, eight = folder / "12s.mp4", folder / "8s.mp4"
     render_animatic(AnimaticSpec(1280, 720, 12, 1, subject="harbour", camera="pan left"), long)
     render_animatic(AnimaticSpec(1280, 720, 8, 2, subject="kite", camera="orbit"), eight)
-    full = timed(lambda: media.trim(long, folder / "full.mp4", 0, 12, copy=False))
+    full = timed(lambda: media.trim(long, folder / "full.mp4", 0, 12, copy=False), 2)
     rows = []
-    cut = timed(lambda: media.trim(long, folder / "cut.mp4", 4, 8))
+    cut = timed(lambda: media.trim(long, folder / "cut.mp4", 4, 8), 3)
     rows.append(
         ["re-cut 12 s 720p → 4 s, on GOPs", f"{cut:.2f} s", f"{full / cut:.1f}× faster", "≤ 0.5 s"]
     )
-    mid = timed(lambda: media.trim(long, folder / "mid.mp4", 4.5, 8.5, encodings=ENCODINGS))
+    mid = timed(lambda: media.trim(long, folder / "mid.mp4", 4.5, 8.5, encodings=ENCODINGS), 3)
     rows.append(
         ["re-cut 12 s 720p → 4 s, mid-GOP", f"{mid:.2f} s", f"{full / mid:.1f}× faster", "≤ 0.5 s"]
     )

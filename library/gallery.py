@@ -20,12 +20,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from studio import card_notes
 from studio.access import EPOCH, MICROSECOND
 from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
 
 from .folders import Refused, get_folder
-from .models import Circle, Folder, Review, Star, Tag, TakeFiling, TrashedTake
+from .models import Folder, Review, Star, Tag, TakeFiling, TrashedTake
 from .reviews import average_rating, rating_rank
 from .search import search
 
@@ -291,16 +292,15 @@ def _rated_first(takes: QuerySet, after: str, limit: int) -> tuple[list[Take], b
 
 
 def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
-    """One page of matching takes, with each take's tags, folder, the user's star, the
-    members' average rating (``average_rating``) and whether it is circled: ``takes``,
+    """One page of matching takes, with each take's tags, folder, the user's star and its
+    card's notes (the members' average rating, the circle: ``card_notes``): ``takes``,
     ``next`` (the cursor after this page, "" on the last) and ``bad_cursor``.
     A fixed number of queries whatever the page size. A take filed in another member's
     personal folder shows as unfiled: the take is the workspace's, the folder isn't."""
     takes = matching(workspace, user, filters).annotate(
         cost=COST,
         starred=_starred_by(user),
-        average_rating=average_rating(),
-        circled=Exists(Circle.objects.filter(take=OuterRef("pk"))),
+        average_rating=average_rating(),  # the list view's column
     )
     takes = takes.select_related("trashed")
     if filters.sort == "rating":
@@ -321,6 +321,7 @@ def page(workspace: Workspace, user, filters: Filters, after: str = "") -> dict:
     if len(found) > PAGE_SIZE:
         found = found[:PAGE_SIZE]
         following = cursor_of(found[-1], filters.sort)
+    card_notes.attach(found)
     return {"takes": found, "next": following, "bad_cursor": bad_cursor}
 
 

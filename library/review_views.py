@@ -1,12 +1,12 @@
 """The review panel on a take's page (loaded from the library, as the composer's side
-panel is): the member's review, the circle, and each tree node's rating out of band."""
+panel is): the member's review, the circle, and each tree node's notes out of band."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST, require_safe
 
-from studio import access
+from studio import access, card_notes
 from studio.family import family_tree
 from studio.models import Take
 
@@ -25,20 +25,19 @@ def _take(request, slug: str, take_id: int, *, edit: bool = False) -> tuple[Take
 
 def _panel(request, take: Take, can_edit: bool, form=None, **extra) -> HttpResponse:
     tree = family_tree(take, False)
-    nodes = [node.take for node in tree.walk()]
-    found = reviews.summaries(t.pk for t in nodes)
+    notes = card_notes.notes_of(node.take.pk for node in tree.walk())
     mine = Review.objects.filter(take=take, reviewer=request.user).first()
     context = {
         "take": take,
         "workspace": take.workspace,
         "can_edit": can_edit,
         "form": form or ReviewForm(initial=ReviewForm.initial_for(mine)),
-        "summary": found[take.pk],
+        "summary": reviews.summaries([take.pk])[take.pk],
         "others": Review.objects.filter(take=take)
         .exclude(reviewer=request.user)
         .select_related("reviewer")
         .order_by("-updated_at"),
-        "node_summaries": [(t.pk, found[t.pk]) for t in nodes],
+        "node_notes": list(notes.items()),
         **extra,
     }
     return render(request, "library/review.html", context)

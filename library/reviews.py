@@ -1,6 +1,7 @@
 """What people say about takes: reviews (a rating and three passes) and the circled take.
 
-Business rules here; views stay thin. Each change is one transaction.
+Business rules here; views stay thin. Each change is one transaction, and after it
+commits the takes' notes are pushed to every page showing them (``live.notes_changed``).
 """
 
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from studio import live
 from studio.models import Status, Take
 
 from .models import PASSES, Circle, Review
@@ -47,7 +49,9 @@ def save_review(take: Take, reviewer, *, rating: int | None, passes: dict) -> Re
     for name, (ok, note) in passes.items():
         values[f"{name}_ok"] = ok
         values[f"{name}_note"] = note.strip()
-    review, _ = Review.objects.update_or_create(take=take, reviewer=reviewer, defaults=values)
+    with transaction.atomic():
+        review, _ = Review.objects.update_or_create(take=take, reviewer=reviewer, defaults=values)
+        live.notes_changed([take.pk])
     return review
 
 
@@ -56,16 +60,22 @@ def circle(take: Take, user) -> Circle:
     any more)."""
     _reviewable(take)
     with transaction.atomic():
+        changed = [take.pk]
         if take.parent_id:
-            Circle.objects.filter(parent_id=take.parent_id).exclude(take=take).delete()
+            siblings = Circle.objects.filter(parent_id=take.parent_id).exclude(take=take)
+            changed += siblings.values_list("take_id", flat=True)
+            siblings.delete()
         found, _ = Circle.objects.update_or_create(
             take=take, defaults={"parent_id": take.parent_id, "circled_by": user}
         )
+        live.notes_changed(changed)
     return found
 
 
 def uncircle(take: Take) -> None:
-    Circle.objects.filter(take=take).delete()
+    with transaction.atomic():
+        Circle.objects.filter(take=take).delete()
+        live.notes_changed([take.pk])
 
 
 def summaries(take_ids) -> dict[int, dict]:

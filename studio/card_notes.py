@@ -18,15 +18,21 @@ def register(source: Source) -> None:
         _sources.append(source)
 
 
-def attach(takes: Iterable) -> None:
-    """Set ``card_notes`` on each take: every source is asked once for all of them, so a
-    list costs the same queries whatever its length."""
-    takes = list(takes)
-    ids = [take.pk for take in takes]
+def notes_of(take_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each take's notes, from every source asked once for all of them, so a list costs
+    the same queries whatever its length."""
+    ids = list(take_ids)
     found: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
     if ids:
         for source in _sources:
             for pk, notes in source(ids).items():
                 found[pk] += notes
+    return found
+
+
+def attach(takes: Iterable) -> None:
+    """Set ``card_notes`` on each take (``notes_of``)."""
+    takes = list(takes)
+    found = notes_of(take.pk for take in takes)
     for take in takes:
         take.card_notes = found[take.pk]

@@ -425,11 +425,21 @@ class VaryForm(forms.Form):
 
 
 class LoopForm(forms.Form):
-    fade = _seconds_field("Crossfade", "seconds of tail dissolved into the head", required=False)
+    fade = _seconds_field(
+        "Crossfade",
+        "seconds of tail dissolved into the head (where the model takes a last frame, it "
+        "renders the loop instead, priced as a take)",
+        required=False,
+    )
 
 
 class BlendForm(forms.Form):
     other = forms.IntegerField(
         label="Blend into take #", min_value=1, help_text="a completed take of this workspace"
     )
-    seconds = _seconds_field("Crossfade", "seconds", required=False)
+    seconds = _seconds_field(
+        "Crossfade",
+        "seconds (where the model takes a last frame: the shortest bridge it renders, "
+        "priced as a take)",
+        required=False,
+    )

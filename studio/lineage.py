@@ -5,7 +5,10 @@
 - variation: 2–4 siblings of the parent's shot with new seeds (``chained``: N jobs).
 - extend: the parent's last frame becomes the first frame of a continuation, which
   the engine joins after the parent into one MP4 (``chained``).
-- recut, loop, blend: Slate's own media work on videos it has (``local``, free).
+- recut, loop, blend: Slate's own media work on videos it has (``local``, free). Where
+  the model takes a last frame as well as a first, a loop is a generation that ends on
+  its first frame (``native``), and a blend a generated bridge from the first take's
+  last frame to the second's first, joined between them (``chained``).
 
 Where the parent's provider can remix or extend its own finished job (OpenAI's
 ``/videos/edits``, ``/videos/{id}/remix``, ``/videos/extensions``: the model's
@@ -26,7 +29,7 @@ from django.utils import timezone
 from . import references, takes
 from .models import Method, Operation, Status, Take
 from .prompts import SHOT_FIELDS, Shot, compose
-from .providers.endpoints import find_target, native_operations
+from .providers.endpoints import find_target, native_operations, takes_last_frame
 
 EXTENSION_TOTAL = 120  # seconds a natively extended video may reach (docs/videos-api.md §3)
 VARIATIONS = (2, 4)  # fewest and most siblings one request makes
@@ -100,10 +103,10 @@ def _native(parent: Take, target, operation: str) -> bool:
     return bool(alive and same and operation in native_operations(target))
 
 
-def _reference(take: Take) -> bytes | None:
-    if not take.reference:
+def _image(file) -> bytes | None:
+    if not file:
         return None
-    with take.reference.open("rb") as handle:
+    with file.open("rb") as handle:
         return handle.read()
 
 
@@ -129,9 +132,10 @@ def _generate(parent: Take, shot: Shot, lineage: takes.Lineage, created_by, **ch
         "size": parent.size,
         "seconds": parent.seconds,
         "seed": parent.seed,
-        "reference": _reference(parent),
+        "reference": _image(parent.reference),
         "reference_source": parent.reference_source,
         "reference_fit": parent.reference_fit,
+        "end_frame": _image(parent.end_frame),
         "negative_prompt": parent.negative_prompt,
         "sound": parent.sound,
         **changes,
@@ -204,7 +208,9 @@ def extend(parent: Take, seconds: int, *, prompt: str = "", created_by=None) -> 
                 f"be {total:g} s. Re-cut it first, or extend by less."
             )
         lineage = takes.Lineage(parent, Operation.EXTEND, Method.NATIVE, edit=edit)
-        return _generate(parent, shot, lineage, created_by, seconds=seconds, reference=None)
+        return _generate(
+            parent, shot, lineage, created_by, seconds=seconds, reference=None, end_frame=None
+        )
     if not info.image_reference:
         raise LineageRefused(
             f"{info.label} takes no first frame, so Slate can't continue from this take's last "
@@ -222,6 +228,7 @@ def extend(parent: Take, seconds: int, *, prompt: str = "", created_by=None) -> 
         reference=references.last_frame(parent, parent.size),
         reference_source=None,
         reference_fit={"mode": "last-frame", "take": parent.pk},
+        end_frame=None,
     )
 
 
@@ -248,8 +255,29 @@ def recut(parent: Take, start: float, end: float, *, created_by=None) -> Take:
 
 
 def loop(parent: Take, fade: float | None = None, *, created_by=None) -> Take:
-    """The parent as a seamless loop: its tail dissolves into its head (local, free)."""
+    """The parent as a seamless loop. Where its model takes a last frame as well as a
+    first (``endpoints.takes_last_frame``), a new generation of its shot that starts and
+    ends on the parent's first frame (``native``: priced and held like any take; ``fade``
+    is not used). Else its tail dissolves into its head (local, free)."""
     _ready(parent, "loop")
+    target = (
+        None
+        if parent.is_local_edit
+        else find_target(parent.workspace, parent.provider, parent.model)
+    )
+    if target is not None and takes_last_frame(target):
+        lineage = takes.Lineage(parent, Operation.LOOP, Method.NATIVE)
+        frame = references.opening_frame(parent, parent.size)
+        return _generate(
+            parent,
+            _shot_of(parent),
+            lineage,
+            created_by,
+            reference=frame,
+            reference_source=None,
+            reference_fit={"mode": "first-frame", "take": parent.pk},
+            end_frame=frame,
+        )
     duration, fps = _duration(parent), _fps(parent)
     fade = min(LOOP_FADE, duration / 4) if fade is None else fade
     _finite(fade)
@@ -264,8 +292,12 @@ def loop(parent: Take, fade: float | None = None, *, created_by=None) -> Take:
 
 
 def blend(first: Take, second: Take, seconds: float | None = None, *, created_by=None) -> Take:
-    """``first`` dissolving into ``second`` over ``seconds`` (local, free); ``second`` is
-    fitted to ``first``'s size by cropping to fill."""
+    """``first`` into ``second``; ``second`` is fitted to ``first``'s size by cropping to
+    fill. Where ``first``'s model takes a first and a last frame
+    (``endpoints.takes_last_frame``), a bridge is generated from ``first``'s last frame to
+    ``second``'s first and the engine joins first + bridge + second (``chained``, priced and
+    held as the bridge's generation, at least ``seconds`` long). Else ``first`` dissolves
+    into ``second`` over ``seconds`` (local, free)."""
     if first.pk == second.pk:
         raise LineageRefused("A take can't be blended with itself: choose another take.")
     if first.workspace_id != second.workspace_id:
@@ -274,6 +306,9 @@ def blend(first: Take, second: Take, seconds: float | None = None, *, created_by
     _ready(second, "blend")
     seconds = BLEND_SECONDS if seconds is None else seconds
     _finite(seconds)
+    target = find_target(first.workspace, first.provider, first.model)
+    if target is not None and takes_last_frame(target):
+        return _bridge(first, second, target, seconds, created_by)
     shortest = min(_duration(first), _duration(second))
     span = round(seconds * _fps(first))
     if span < 1 or span >= min(_frames(first), _frames(second)):
@@ -291,6 +326,37 @@ def blend(first: Take, second: Take, seconds: float | None = None, *, created_by
     lineage = takes.Lineage(first, Operation.BLEND, Method.LOCAL, blend_with=second, edit=edit)
     length = _duration(first) + _duration(second) - span / _fps(first)
     return takes.queue_edit(lineage, seconds=length, created_by=created_by)
+
+
+def _bridge(first: Take, second: Take, target, seconds: float, created_by) -> Take:
+    """A bridging blend: a generation of ``first``'s shot from its last frame to
+    ``second``'s first, as long as the model renders that is at least ``seconds``."""
+    info = target.info
+    length = min((s for s in info.seconds if s >= seconds), default=None)
+    if length is None:
+        raise LineageRefused(
+            f"{info.label} renders a bridge of at most {max(info.seconds)} s, not {seconds:g} s."
+        )
+    fitted = second.size != first.size
+    edit = {
+        "seconds": length,
+        "bridge": True,
+        "fit": f"take {second.pk} ({second.size}) is cropped to fill {first.size}"
+        if fitted
+        else "",
+    }
+    lineage = takes.Lineage(first, Operation.BLEND, Method.CHAINED, blend_with=second, edit=edit)
+    return _generate(
+        first,
+        _shot_of(first),
+        lineage,
+        created_by,
+        seconds=length,
+        reference=references.last_frame(first, first.size),
+        reference_source=None,
+        reference_fit={"mode": "bridge", "from": first.pk, "to": second.pk},
+        end_frame=references.opening_frame(second, first.size),
+    )
 
 
 def diff(first: Take, second: Take) -> list[dict]:

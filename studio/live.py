@@ -4,9 +4,11 @@ One change, one render, whatever the page. A state change (queued, claimed,
 finished…) renders the take's card (``studio/take_card.html``) and its take-page
 panel (``studio/take.html#live``); a progress tick renders just the progress
 elements, so buttons and links the creator may be clicking are not replaced five
-times a second. Every element carries the id of the element it replaces
-(``take-card-7``, ``take-live-7``, ``card-progress-7``, ``progress-7``…) and htmx's
-websocket extension swaps each one out of band. The message doesn't know which
+times a second; a review or a circle renders just the take's notes
+(``studio/card_notes.html``, on its cards and its tree node). Every element carries
+the id of the element it replaces (``take-card-7``, ``take-live-7``,
+``card-progress-7``, ``progress-7``, ``card-notes-7``…) and htmx's websocket
+extension swaps each one out of band. The message doesn't know which
 page it lands on: slate.js's ``slate-live`` extension drops the elements a page
 doesn't show, and lets a card that isn't on a page yet join the list it names
 (``data-list``). Elements carry whole state, so a missed message heals on the
@@ -154,6 +156,44 @@ def _push(take_id: int, *, progress_only: bool) -> None:
             "html": html,
         }
         send(groups[role], message)
+
+
+def notes_changed(take_ids) -> None:
+    """What people say of these takes changed (a review, a circle): once the transaction
+    commits, push each take's notes (studio/card_notes.html), for its cards on every page
+    and its node in its family tree. Notes hold no controls: rendered once for both roles."""
+    transaction.on_commit(partial(_push_notes, list(take_ids)))
+
+
+def notes_html(take_id: int, notes: list[tuple[str, str]]) -> str:
+    return "".join(
+        render_to_string(
+            "studio/card_notes.html", {"pk": take_id, "notes": notes, "where": where}
+        ).strip()
+        for where in ("card", "tree")
+    )
+
+
+def _push_notes(take_ids: list[int]) -> None:
+    rows = Take.objects.filter(pk__in=take_ids).values_list("pk", "workspace_id", "root_id")
+    watched = []
+    for take_id, workspace_id, root_id in rows:
+        groups = [group_name(workspace_id, role) for role in ROLES]
+        watching = [group for group in groups if subscribed(group)]
+        if watching:
+            watched.append((take_id, root_id or take_id, watching))
+    found = card_notes.notes_of(take_id for take_id, _, _ in watched)
+    for take_id, root_id, watching in watched:
+        html = notes_html(take_id, found[take_id])
+        for group in watching:
+            message = {
+                "type": "take.changed",
+                "take_id": take_id,
+                "root_id": root_id,
+                "group": group,
+                "html": html,
+            }
+            send(group, message)
 
 
 def workspace_notice(workspace_id: int, html: str) -> None:

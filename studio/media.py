@@ -141,9 +141,16 @@ def source(path: Path) -> Source:
 def _pictures(
     clip: Source, width: int, height: int, first: int = 0, stop: int | None = None
 ) -> Iterator[np.ndarray]:
-    """The clip's frames ``first`` to ``stop`` as YUV 4:2:0 arrays of ``width``×``height``
-    (cropped to fill). A later ``first`` seeks to the keyframe before it, and decoding ends
-    at ``stop``: a short cut of a long take decodes only what it needs."""
+    """The clip's frames ``first`` to ``stop`` (``_frames``) as YUV 4:2:0 arrays of
+    ``width``×``height`` (cropped to fill)."""
+    for frame in _frames(clip, first, stop):
+        yield _fitted(frame, width, height)
+
+
+def _frames(clip: Source, first: int = 0, stop: int | None = None) -> Iterator:
+    """The clip's frames ``first`` to ``stop`` as decoded. A later ``first`` seeks to the
+    keyframe before it, and decoding ends at ``stop``: a short cut of a long take decodes
+    only what it needs."""
     with av.open(str(clip.path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
@@ -157,7 +164,7 @@ def _pictures(
             if stop is not None and index >= stop:
                 break
             if index >= first:
-                yield _fitted(frame, width, height)
+                yield frame
             index += 1
 
 
@@ -268,9 +275,11 @@ def trim(
 ) -> None:
     """The frames from ``start`` to ``end`` seconds (frame-accurate), sound cut with them.
     A cut on whole GOPs copies their packets (unless ``copy`` is False: the bench's full
-    re-encode). Any other copies the whole GOPs inside it and encodes the frames around
-    them when one of ``encodings`` (x264 options, as for ``loop``) gives the source's
-    parameter sets; otherwise it is decoded and encoded."""
+    re-encode). Any other, when one of ``encodings`` (x264 options, as for ``loop``) gives
+    the source's parameter sets, copies every packet it can — the whole GOPs inside it,
+    the run of the last GOP that decodes on its own, the sound's AAC packets
+    (``_copied_sound``) — and encodes only the frames before its first keyframe and the
+    few after that run; otherwise it is decoded and encoded."""
     clip = source(src)
     first, stop = frame_span(clip, start, end)
     if stop - first < 1:
@@ -284,13 +293,13 @@ def trim(
         if on_progress:
             on_progress(1.0)
         return
-    sound = _sound(clip)[:, _at(first, clip.fps) : _at(stop, clip.fps)] if clip.has_audio else None
     if copy and encodings:
         try:
-            if _spliced(clip, out_path, (first, stop), sound, encodings, on_progress):
+            if _spliced(clip, out_path, (first, stop), None, encodings, on_progress):
                 return
         except (av.FFmpegError, ValueError):  # the packets' times don't fit: encode it all
             out_path.unlink(missing_ok=True)
+    sound = _sound(clip)[:, _at(first, clip.fps) : _at(stop, clip.fps)] if clip.has_audio else None
     kept = _pictures(clip, clip.width, clip.height, first, stop)
     _write(out_path, kept, stop - first, clip.fps, clip.width, clip.height, sound, on_progress)
 
@@ -298,9 +307,7 @@ def trim(
 def _trim_by_copy(clip: Source, out_path: Path, first: int, stop: int) -> bool:
     """A cut whose in and out points are on whole GOPs (each a keyframe, or the clip's end),
     made without decoding: the GOPs' packets as they are, their times moved back to the in
-    point. The sound's AAC packets are copied with them (each at its nearest frame edge, so
-    within half an AAC frame, 11 ms, of the pictures), one packet before the in point kept
-    as priming (before time zero, so players decode it and don't play it). False, and
+    point. The sound's AAC packets are copied with them (``_copied_sound``). False, and
     nothing written, when the cut isn't on GOPs (or the GOPs are open): then it's decoded."""
     with av.open(str(clip.path)) as container:
         video = container.streams.video[0]
@@ -317,27 +324,15 @@ def _trim_by_copy(clip: Source, out_path: Path, first: int, stop: int) -> bool:
         kept = packets[start:end]
         if sorted(index[id(p)] for p in kept) != list(range(first, stop)):
             return False  # open GOPs, or frames missing: decode instead
-        shift = packets[start].pts - offset  # in the video's time base
-        begin = float(packets[start].pts * base)  # the in point on the file's clock
+        shift = packets[start].pts  # the in point, moved to time zero
+        begin = float(shift * base)  # the in point on the file's clock
         finish = begin + (stop - first) / float(clip.fps)
-        audio, audio_packets = None, []
-        if container.streams.audio:
-            audio = container.streams.audio[0]
-            container.seek(0)
-            sounds = [p for p in container.demux(audio) if None not in (p.dts, p.pts)]
-            chosen = [
-                n
-                for n, p in enumerate(sounds)
-                if begin <= float((p.pts + (p.duration or 0) / 2) * audio.time_base) < finish
-            ]
-            if chosen:
-                audio_packets = sounds[max(chosen[0] - 1, 0) : chosen[-1] + 1]
+        audio, audio_packets, back = _copied_sound(container, begin, finish)
         with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
             made_video = out.add_stream_from_template(video)
-            made_audio = out.add_stream_from_template(audio) if audio_packets else None
             streams = [(p, made_video, shift) for p in kept]
-            if made_audio is not None:
-                back = round(shift * base / audio.time_base)
+            if audio_packets:
+                made_audio = out.add_stream_from_template(audio)
                 streams += [(p, made_audio, back) for p in audio_packets]
             streams.sort(key=lambda item: float((item[0].dts - item[2]) * item[0].time_base))
             for packet, stream, back in streams:
@@ -346,6 +341,33 @@ def _trim_by_copy(clip: Source, out_path: Path, first: int, stop: int) -> bool:
                 packet.stream = stream
                 out.mux(packet)
     return True
+
+
+def _copied_sound(container, begin: float, finish: float) -> tuple:
+    """The source's sound from ``begin`` to ``finish`` seconds (on the file's clock) as its
+    own AAC packets, not decoded: (stream, packets, shift), ``shift`` being what moves
+    ``begin`` to time zero in the stream's time base. The packets run from the one before
+    the packet that plays ``begin`` — decoded as priming, the decoder's warm-up (AAC frames
+    overlap) — to the one that plays the last sample before ``finish``. Moved back by
+    ``shift``, what lies before zero is kept out of play by the MP4's edit list, so the
+    sound starts on the in point to the sample and ends within one AAC frame (1,024
+    samples, 21 ms at 48 kHz: inside a video frame) after the pictures. No sound: (None,
+    [], 0)."""
+    if not container.streams.audio:
+        return None, [], 0
+    audio = container.streams.audio[0]
+    base = audio.time_base
+    container.seek(0)
+    sounds = [p for p in container.demux(audio) if None not in (p.dts, p.pts)]
+    playing = [
+        n
+        for n, p in enumerate(sounds)
+        if float((p.pts + (p.duration or 1)) * base) > begin and float(p.pts * base) < finish
+    ]
+    if not playing:
+        return None, [], 0
+    shift = round(begin / base)
+    return audio, sounds[max(playing[0] - 1, 0) : playing[-1] + 1], shift
 
 
 def join(sources: list[Path], out_path: Path, crossfade: float = 0.0, on_progress=None) -> None:
@@ -542,10 +564,30 @@ def _spliced(
     source's first ``dissolve``: a loop), with the source's whole GOPs in between copied
     and only the frames before the first of them and from the last one on encoded, by an
     x264 set up as the source's was, so the stream's one SPS and PPS still describe every
-    frame. False, and nothing written, when no options give the source's parameter sets or
-    no whole GOP lies between (then every frame is encoded)."""
+    frame. With no dissolve (a re-cut), the last GOP's packets are copied too as far as
+    they decode on their own (``_own_run``), and ``sound`` None means the source's AAC
+    packets are copied (``_copied_sound``); else ``sound`` is encoded. False, and nothing
+    written, when no options give the source's parameter sets or nothing can be copied
+    (then every frame is encoded)."""
     with av.open(str(clip.path)) as container:  # open to the end: the output's template
         return _splice(container, clip, out_path, span, sound, encodings, on_progress, dissolve)
+
+
+def _own_run(packets: list, index: dict, at: int, end: int) -> int:
+    """How many packets from ``packets[at]`` (a keyframe) on, in decoding order, are the
+    frames from its own up to some frame before ``end`` and nothing else: a decoder only
+    refers to frames it has decoded, so those decode without the rest of their GOP (with
+    B-frames, the run ends where a later frame was decoded early, e.g. just after a P)."""
+    first, seen, top, count = index[id(packets[at])], set(), -1, 0
+    for n in range(at, len(packets)):
+        frame = index[id(packets[n])]
+        if frame < first or frame >= end or (n > at and packets[n].is_keyframe):
+            break
+        seen.add(frame)
+        top = max(top, frame)
+        if len(seen) == top - first + 1:
+            count = n - at + 1
+    return count
 
 
 def _splice(container, clip, out_path, span, sound, encodings, on_progress, dissolve) -> bool:
@@ -555,36 +597,52 @@ def _splice(container, clip, out_path, span, sound, encodings, on_progress, diss
     if not base or video.codec_context.name != "h264":
         return False
     sets = _parameter_sets(video.codec_context.extradata)
-    options = next(
-        (o for o in encodings if _parameter_sets(_encoder(clip, o).extradata) == sets), None
-    )
-    if options is None:
+    probed = None
+    for options in encodings:
+        probed = (_encoder(clip, options), options)
+        if _parameter_sets(probed[0].extradata) == sets:
+            break
+        probed = None
+    if probed is None:
         return False
+    options = probed[1]
     packets = [p for p in container.demux(video) if p.dts is not None and p.pts is not None]
     index = {id(p): round((p.pts - offset) * base * clip.fps) for p in packets}
     keys = {index[id(p)]: n for n, p in enumerate(packets) if p.is_keyframe}
     last = end - dissolve  # the first frame of the dissolve (end: none)
     edges = sorted(f for f in keys if start <= f <= last)
-    if len(edges) < 2:
+    if len(edges) < (2 if dissolve else 1):
         return False
     first, stop = edges[0], edges[-1]
-    kept = packets[keys[first] : keys[stop]]
-    if sorted(index[id(p)] for p in kept) != list(range(first, stop)):
-        return False  # open GOPs, or frames missing: encode instead
+    taken = 0 if dissolve or stop == end else _own_run(packets, index, keys[stop], end)
+    kept = packets[keys[first] : keys[stop] + taken]
+    stop += taken
+    if not kept or sorted(index[id(p)] for p in kept) != list(range(first, stop)):
+        return False  # nothing to copy, open GOPs, or frames missing: encode instead
     tick = 1 / clip.fps / base  # ticks a frame
-    shift = offset + round(start * tick)
+    shift = offset + round(start * tick)  # the in point, moved to time zero
     for packet in kept:
         packet.pts -= shift
         packet.dts -= shift
     encoded = (first - start) + (end - stop)
     done = 0
 
-    def encode(pictures: Iterator[np.ndarray], at: int) -> list:
-        """Pictures from output frame ``at`` on, as MP4 packets in the source's time base."""
-        nonlocal done
-        encoder, made = _encoder(clip, options), []
+    def encode(pictures: Iterator[np.ndarray], at: int, count: int) -> list:
+        """``count`` pictures from output frame ``at`` on, as MP4 packets in the source's
+        time base."""
+        nonlocal done, probed
+        if not count:
+            return []
+        # The encoder opened to check the options serves once (opening one costs).
+        encoder, made = probed[0] if probed else _encoder(clip, options), []
+        probed = None
         for number, picture in enumerate(pictures):
-            frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            if isinstance(picture, np.ndarray):
+                frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            else:  # a decoded frame, as it is: x264 would keep its picture type, so unset
+                frame = picture.reformat(format="yuv420p")
+                frame.pict_type = av.video.frame.PictureType.NONE
+                frame.time_base = encoder.time_base  # or PyAV rescales its pts from the file's
             frame.pts = number
             made += encoder.encode(frame)
             done += 1
@@ -601,33 +659,59 @@ def _splice(container, clip, out_path, span, sound, encodings, on_progress, diss
             out.append(copy)
         return out
 
-    # A loop's dissolve needs the source's opening too: decoded with the frames before
-    # the copied GOPs, from the start.
-    since = 0 if dissolve else start
-    head = list(_pictures(clip, clip.width, clip.height, since, first))
-    opening = encode(iter(head[start - since :]), 0)
-    del head[dissolve:]
+    head: list[np.ndarray] = []
+    if dissolve:
+        # A loop's dissolve needs the source's opening too: decoded with the frames
+        # before the copied GOPs, from the start.
+        head = list(_pictures(clip, clip.width, clip.height, 0, first))
+        opening = encode(iter(head[start:]), 0, first - start)
+        del head[dissolve:]
+    else:  # a re-cut's frames go to the encoder as decoded
+        opening = encode(_frames(clip, start, first), 0, first - start)
 
-    def ending() -> Iterator[np.ndarray]:
+    def ending() -> Iterator:
+        if not dissolve:
+            yield from _frames(clip, stop, end)
+            return
         for number, picture in enumerate(_pictures(clip, clip.width, clip.height, stop, end)):
             step = stop + number - last
             yield _mix(picture, head[step], (step + 1) / dissolve) if step >= 0 else picture
 
-    closing = encode(ending(), stop - start)
+    closing = encode(ending(), stop - start, end - stop)
     pictures = [*opening, *kept, *closing]
-    times = [p.dts for p in pictures]
-    if any(b <= a for a, b in zip(times, times[1:], strict=False)):
+    # Decoding times one frame apart, held back by the source's B-frame delay, as in the
+    # source: where a part ends mid-GOP the encoder's own would jump, and MP4 readers take
+    # the frame rate from them.
+    delay = packets[0].pts - packets[0].dts
+    for number, packet in enumerate(pictures):
+        packet.dts = round(number * tick) - delay
+    if any(packet.dts > packet.pts for packet in pictures):
         raise ValueError("pictures out of order at a splice")
+    begin = float(shift * base)
+    audio, sounds, back = (
+        _copied_sound(container, begin, begin + (end - start) / float(clip.fps))
+        if sound is None and not dissolve
+        else (None, [], 0)
+    )
     with av.open(str(out_path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
         made_video = out.add_stream_from_template(video)
         queue = []
         for packet in pictures:
             packet.stream = made_video
             queue.append(packet)
-        if sound is not None:
-            audio = out.add_stream("aac", rate=EDIT_SAMPLE_RATE, layout="stereo", options=EDIT_AAC)
-            audio.bit_rate = 128_000
-            queue += _encode_sound(audio, sound)
+        if sounds:
+            made_audio = out.add_stream_from_template(audio)
+            for packet in sounds:
+                packet.pts -= back
+                packet.dts -= back
+                packet.stream = made_audio
+                queue.append(packet)
+        elif sound is not None:
+            made_audio = out.add_stream(
+                "aac", rate=EDIT_SAMPLE_RATE, layout="stereo", options=EDIT_AAC
+            )
+            made_audio.bit_rate = 128_000
+            queue += _encode_sound(made_audio, sound)
         queue.sort(key=lambda p: float(p.dts * p.time_base))
         for packet in queue:
             out.mux(packet)
@@ -643,6 +727,16 @@ def _encode_sound(stream, sound: np.ndarray) -> list:
         packets += stream.encode(frame)
         sent += chunk.shape[1]
     return packets + stream.encode(None)
+
+
+def first_frame_jpeg(path: Path, quality: int = 92) -> bytes:
+    """The clip's very first picture as a JPEG (a native loop's first and last frame)."""
+    with av.open(str(path)) as container:
+        for frame in container.decode(container.streams.video[0]):
+            buffer = io.BytesIO()
+            frame.to_image().save(buffer, "JPEG", quality=quality)
+            return buffer.getvalue()
+    raise ValueError("the clip has no frames")
 
 
 def last_frame_jpeg(path: Path, quality: int = 92) -> bytes:

@@ -119,6 +119,10 @@ def fitted_reference_path(instance: "Take", filename: str) -> str:
     return f"takes/{instance.workspace_id}/first-frame-{secrets.token_hex(8)}.jpg"
 
 
+def fitted_end_frame_path(instance: "Take", filename: str) -> str:
+    return f"takes/{instance.workspace_id}/last-frame-{secrets.token_hex(8)}.jpg"
+
+
 class Reference(models.Model):
     """An uploaded first-frame image, cleaned (see images.py) and kept for reuse."""
 
@@ -238,6 +242,9 @@ class Take(models.Model):
         Reference, null=True, blank=True, on_delete=models.SET_NULL, related_name="takes"
     )
     reference_fit = models.JSONField(default=dict, blank=True)
+    # A last-frame image for a model that takes one, fitted the same way (a native loop:
+    # its first frame again; a bridging blend: the second take's first frame).
+    end_frame = models.FileField(upload_to=fitted_end_frame_path, blank=True, max_length=255)
 
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True

@@ -53,12 +53,22 @@ def last_frame(take: Take, size: str) -> bytes:
     """A finished take's very last picture as the first frame of a take that continues it
     (an extend, a board card that starts where the card before it ends), at ``size``:
     cropped to fill when it differs (a provider may send another size than asked)."""
+    return _frame_of(take, size, media.last_frame_jpeg)
+
+
+def opening_frame(take: Take, size: str) -> bytes:
+    """A finished take's very first picture, at ``size`` (a native loop starts and ends
+    on it)."""
+    return _frame_of(take, size, media.first_frame_jpeg)
+
+
+def _frame_of(take: Take, size: str, grab) -> bytes:
     # Storage may be remote: the frame is read from a local copy of the video.
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "video.mp4"
         with take.video.open("rb") as source, path.open("wb") as copy:
             shutil.copyfileobj(source, copy, 1 << 20)
-        return images.fit_frame(media.last_frame_jpeg(path), size)
+        return images.fit_frame(grab(path), size)
 
 
 def preview_jpeg(reference: Reference, size: str, how: images.Fit) -> bytes:

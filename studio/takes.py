@@ -71,13 +71,15 @@ def queue_take(
     reference: bytes | None = None,
     reference_source=None,
     reference_fit: dict | None = None,
+    end_frame: bytes | None = None,
     negative_prompt: str = "",
     sound: bool = True,
     lineage: Lineage | None = None,
 ) -> Take:
     """Save a queued take with its cost held, and schedule it (validated input only).
 
-    ``reference`` is a first frame (JPEG) already fitted to ``size`` (images.py);
+    ``reference`` is a first frame (JPEG) already fitted to ``size`` (images.py), and
+    ``end_frame`` a last one, for a model that takes it (lineage.py checks);
     ``lineage`` says which take it was made from, and how (lineage.py).
     """
     target = find_target(workspace, provider, model)
@@ -104,6 +106,7 @@ def queue_take(
             reference=ContentFile(reference, name="reference.jpg") if reference else "",
             reference_source=reference_source,
             reference_fit=reference_fit or {},
+            end_frame=ContentFile(end_frame, name="end-frame.jpg") if end_frame else "",
             **(lineage.fields() if lineage else {}),
         )
         ledger.hold(take, take.estimate)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import F
 
-from studio.models import Method, Take
+from studio.models import Method, Operation, Take
 from studio.prompts import Shot
 from studio.providers import endpoints
 from studio.providers.base import Job, ProviderError, RemoteVideo, Submission
@@ -18,8 +18,10 @@ def job_for(take: Take) -> Job:
     shot = Shot(**{name: getattr(take, name) for name in Shot.__dataclass_fields__})
     info = endpoints.info_for(take)
     aspect, resolution = info.shape(take.size)
-    native = take.method == Method.NATIVE and take.parent_id and take.operation != "generate"
-    source = take.parent if native else None
+    # A native remix or extension is the provider's follow-up of the parent's job; a native
+    # loop is a new generation, given a last frame (lineage.loop).
+    native = take.method == Method.NATIVE and take.operation in (Operation.REMIX, Operation.EXTEND)
+    source = take.parent if native and take.parent_id else None
     return Job(
         take_id=take.pk,
         shot=shot,
@@ -30,6 +32,7 @@ def job_for(take: Take) -> Job:
         seed=take.seed,
         model=take.model,
         reference=Path(take.reference.path) if take.reference else None,
+        last_frame=Path(take.end_frame.path) if take.end_frame else None,
         negative_prompt=take.negative_prompt,
         sound=take.sound,
         aspect=aspect,

@@ -1,5 +1,6 @@
 """Slate's own media work on takes it already has: local operations (re-cut, loop, blend)
-and the join that finishes a chained extend (the parent, then its continuation).
+and the join that finishes a chained extend (the parent, then its continuation) or a
+bridging blend (the first take, the bridge, the second).
 
 The sources' files are copied into the take's scratch folder first (storage may be
 remote); the result is a new MP4 there, stored like any render (assets.py). Sources
@@ -57,12 +58,15 @@ def produce(take: Take, scratch: Path, on_progress: Progress) -> Path:
 
 def finish(take: Take, rendered: Path, scratch: Path) -> Path:
     """What a render becomes the take's video: a chained extend's continuation is joined
-    after its parent into one MP4; anything else is kept as rendered."""
-    if not (take.operation == Operation.EXTEND and take.method == Method.CHAINED):
+    after its parent into one MP4, a bridging blend's bridge between its two takes (first
+    + bridge + second, at the first's size); anything else is kept as rendered."""
+    if take.method != Method.CHAINED or take.operation not in (Operation.EXTEND, Operation.BLEND):
         return rendered
-    parent = _local_copy(take.parent, scratch, "parent.mp4")
+    parts = [_local_copy(take.parent, scratch, "parent.mp4"), rendered]
+    if take.operation == Operation.BLEND:
+        parts.append(_local_copy(take.blend_with, scratch, "second.mp4"))
     joined = scratch / "joined.mp4"
-    media.join([parent, rendered], joined)
+    media.join(parts, joined)
     return joined
 
 

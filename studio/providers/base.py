@@ -83,6 +83,8 @@ class Job:
     seed: int
     model: str = ""
     reference: Path | None = None  # a first-frame image, already fitted to the size
+    # A last-frame image too, where the model takes one (a native loop: its first frame).
+    last_frame: Path | None = None
     negative_prompt: str = ""
     sound: bool = True
     # The model's own words for the size, and how its request spells fields (catalogue).

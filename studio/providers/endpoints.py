@@ -110,6 +110,23 @@ def native_operations(target: Target) -> frozenset[str]:
     return frozenset(found)
 
 
+def takes_last_frame(target: Target) -> bool:
+    """Whether a generation on this target can be given a last frame as well as a first:
+    the model takes one (catalogue ``last_frame``) and the endpoint can send it — fal: the
+    model's ``wire`` names the field; an OpenAI-compatible endpoint: its flavour sends
+    frames as ``frame_images`` (OpenRouter). OpenAI's own /v1/videos has no last frame
+    (docs/videos-api.md), nor have the animatic and ComfyUI here."""
+    info, endpoint = target.info, target.endpoint
+    if endpoint is None or not (info.image_reference and info.last_frame):
+        return False
+    if endpoint.kind == "fal":
+        return bool(info.wire.get("last_frame"))
+    if endpoint.kind == "openai":
+        profile = load_profile(endpoint.profile, endpoint.profile_overrides)
+        return profile.image_mode == "frame_images"
+    return False
+
+
 def find_target(workspace: Workspace, provider: str, model: str = "") -> Target | None:
     for target in targets(workspace):
         if target.provider == provider and (target.endpoint is None or target.info.model == model):

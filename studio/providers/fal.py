@@ -15,7 +15,6 @@ found again only through its webhook (the callback URL carries our key).
 Reference: docs/backends.md §1.
 """
 
-import base64
 import uuid
 from dataclasses import replace
 from typing import BinaryIO
@@ -32,7 +31,7 @@ from .base import (
     Retryable,
     Submission,
 )
-from .http import HttpProvider, mime_of, summary
+from .http import HttpProvider, data_url, summary
 
 DEFAULT_BASE = "https://queue.fal.run"
 STATUS = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
@@ -66,8 +65,9 @@ def request_body(job: Job) -> dict:
     if (field := wire.get("negative_prompt")) and job.negative_prompt:
         body[field] = job.negative_prompt
     if job.reference and (field := wire.get("image")):
-        data = job.reference.read_bytes()
-        body[field] = f"data:{mime_of(data)};base64,{base64.b64encode(data).decode()}"
+        body[field] = data_url(job.reference)
+    if job.last_frame and (field := wire.get("last_frame")):
+        body[field] = data_url(job.last_frame)
     return body
 
 

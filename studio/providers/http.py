@@ -13,6 +13,7 @@ reconciles instead of repeating it. Error bodies are read for a code and a
 message, never echoed whole (they could be anything).
 """
 
+import base64
 import contextlib
 import email.utils
 import functools
@@ -20,6 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
@@ -114,6 +116,12 @@ def error_parts(response: httpx.Response) -> tuple[str, str, str]:
 
 def mime_of(data: bytes) -> str:
     return next((t for sig, t in IMAGE_TYPES.items() if data.startswith(sig)), "image/png")
+
+
+def data_url(image: Path) -> str:
+    """An image file as a data URL, as JSON requests carry frames (fal, OpenRouter)."""
+    data = image.read_bytes()
+    return f"data:{mime_of(data)};base64,{base64.b64encode(data).decode()}"
 
 
 class HttpProvider:

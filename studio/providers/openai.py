@@ -9,7 +9,6 @@ is; a profile maps those, and a model's catalogue ``wire`` adds its extras
 Reference: docs/videos-api.md (spec, SDK behaviour, Azure), docs/backends.md §6.
 """
 
-import base64
 import logging
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -30,7 +29,7 @@ from .base import (
     Retryable,
     Submission,
 )
-from .http import HttpProvider, mime_of, summary
+from .http import HttpProvider, data_url, mime_of, summary
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +165,11 @@ class OpenAICompatible(HttpProvider):
         if submission and submission.webhook_url and p.callback_field:
             body[p.callback_field] = submission.webhook_url
         if job.reference and p.image_mode == "frame_images":
-            data = job.reference.read_bytes()
-            url = f"data:{mime_of(data)};base64,{base64.b64encode(data).decode()}"
+            frames = [(job.reference, "first_frame"), (job.last_frame, "last_frame")]
             body["frame_images"] = [
-                {"type": "image_url", "image_url": {"url": url}, "frame_type": "first_frame"}
+                {"type": "image_url", "image_url": {"url": data_url(image)}, "frame_type": kind}
+                for image, kind in frames
+                if image
             ]
         if job.reference and p.image_mode == "multipart":
             data = job.reference.read_bytes()

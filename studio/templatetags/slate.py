@@ -95,7 +95,7 @@ def _node(node, take_url, poster_url, compare_url) -> str:
         f'<span class="badge badge-op">{label}</span> '
         f'<span class="badge badge-{t.status}">{status}</span> '
         f'<span class="muted">{cost}</span> '
-        f'<span id="tree-review-{t.pk}" class="tree-review"></span> {compare}</span></div>'
+        f'<span id="tree-notes-{t.pk}" class="card-notes"></span> {compare}</span></div>'
     )
 
 

@@ -54,3 +54,40 @@ def test_remix_from_the_take_page_then_compare_in_sync(studio, page):
         f"[...document.querySelectorAll('video')].every(v => Math.abs(v.currentTime - "
         f"{times[0] + 1 / 24}) < 0.02)",
     )
+
+
+def test_a_saved_review_shows_at_once_on_the_cards_open_elsewhere(studio, page):
+    slug = sign_up(page, studio, "odile")
+    page.fill("#id_subject", "a kite over the dunes")
+    page.click("#generate")
+    card = page.wait_for_selector(".take-card .badge-completed", timeout=60_000)
+    take = int(card.evaluate("c => c.closest('.take-card').id.split('-').pop()"))
+    page.wait_for_selector(".studio[data-live=open]")
+    page.evaluate("window.__noReload = true")
+
+    # The same member has the library and the take's own page open in other tabs.
+    gallery = page.context.new_page()
+    errors = []
+    gallery.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    gallery.goto(f"{studio.url}/w/{slug}/library/")
+    gallery.wait_for_selector(".library[data-live=open]")
+    gallery.evaluate("window.__noReload = true")
+    assert gallery.inner_text(f"#card-notes-{take}") == ""
+
+    tab = page.context.new_page()
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.goto(f"{studio.url}/takes/{take}/")
+    tab.click(".review-details summary")
+    tab.select_option(".review-form select[name=rating]", "4")
+    tab.click(".review-form button[type=submit]")
+    tab.wait_for_selector(".review-panel .flash")
+
+    for where in (page, gallery):
+        where.wait_for_selector(f"#card-notes-{take} .card-note-rating:has-text('4.0 ★')")
+        assert where.evaluate("window.__noReload === true")
+    tab.wait_for_selector(f"#tree-notes-{take} .card-note-rating:has-text('4.0 ★')")
+
+    tab.click(".review-panel form button:has-text('Circle this take')")
+    for where in (page, gallery):
+        where.wait_for_selector(f"#card-notes-{take} .card-note-circled")
+    assert errors == []

@@ -82,12 +82,13 @@ def test_the_panel_loads_on_the_take_page_and_fills_the_tree(client_for, persona
     reviews.circle(child, personas["owner"])
     client = client_for(personas["editor"])
     page = client.get(reverse("take", args=[clip.pk])).content.decode()
-    assert url("review", clip) in page and f'id="tree-review-{child.pk}"' in page
+    assert url("review", clip) in page and f'id="tree-notes-{child.pk}"' in page
     panel = client.get(url("review", clip), headers={"HX-Request": "true"}).content.decode()
     assert (
-        f'<span id="tree-review-{child.pk}" class="tree-review" hx-swap-oob="true">3.0 ★ ◯ circled'
-        in panel
-    )
+        f'<span id="tree-notes-{child.pk}" class="card-notes" hx-swap-oob="true">'
+        '<span class="card-note card-note-rating">3.0 ★</span>'
+        '<span class="card-note card-note-circled">Circled</span></span>'
+    ) in panel
     check(panel)
 
 
@@ -151,7 +152,7 @@ def test_studio_cards_show_the_rating_and_the_circle_in_fixed_queries(
 
 
 def test_a_pushed_card_carries_its_rating(clip, personas):
-    assert "card-note" not in live.take_card_html(clip, "edit")
+    assert "card-note-rating" not in live.take_card_html(clip, "edit")
     reviews.save_review(clip, personas["viewer"], rating=2, passes={})
     assert '<span class="card-note card-note-rating">2.0 ★</span>' in live.take_card_html(
         clip, "view"

@@ -403,3 +403,40 @@ def test_a_recut_inside_gops_copies_the_whole_ones_and_encodes_the_ends(tmp_path
     assert max(np.abs(a - b).mean() for a, b in zip(cut, whole[36:126], strict=True)) < 3
     probe = media.probe(tmp_path / "cut.mp4")
     assert abs(probe["duration"] - 3.75) < 0.05 and probe["sample_rate"] == 48_000
+
+
+def sound_of(path) -> np.ndarray:
+    """A video's sound as decoded (the MP4's edit list applied): stereo float samples."""
+    with av.open(str(path)) as container:
+        return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+
+
+def audio_packets(path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(audio=0) if p.size]
+
+
+def test_a_recut_inside_gops_copies_its_sound_and_the_last_gops_own_run(tmp_path):
+    src = tmp_path / "src.mp4"
+    render_animatic(AnimaticSpec(320, 180, 6, 3, subject="kite", camera="orbit"), src)
+    whole, heard = yuv_frames(src), sound_of(src)
+    media.trim(src, tmp_path / "cut.mp4", 1.5, 5.25, encodings=ENCODINGS)  # frames 36..125
+
+    cut = yuv_frames(tmp_path / "cut.mp4")
+    assert len(cut) == 90 and np.abs(cut[0] - whole[36]).mean() < 3  # the in point's frame
+    assert max(np.abs(a - b).mean() for a, b in zip(cut, whole[36:126], strict=True)) < 3
+    # Past the whole GOP (frames 48..95), the last GOP's packets are copied as far as they
+    # decode on their own: only the 12 frames before the first keyframe and a few at the
+    # end are encoded.
+    source_packets = set(video_packets(src))
+    copied = [p in source_packets for p in video_packets(tmp_path / "cut.mp4")]
+    assert copied[:12] == [False] * 12 and all(copied[12:60]) and 60 < sum(copied) < 90
+    probe = media.probe(tmp_path / "cut.mp4")
+    assert (probe["frames"], probe["fps"]) == (90, 24.0)
+
+    # The sound is the source's AAC packets, not encoded again, starting on the in point.
+    assert set(audio_packets(tmp_path / "cut.mp4")) <= set(audio_packets(src))
+    sound = sound_of(tmp_path / "cut.mp4")
+    at = round(1.5 * 48_000)
+    assert np.abs(sound[:, :48_000] - heard[:, at : at + 48_000]).max() < 0.01  # in sync
+    assert abs(sound.shape[1] - 3.75 * 48_000) <= 2_000  # as long as the pictures, ± a frame
