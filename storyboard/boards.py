@@ -233,8 +233,8 @@ def reorder(board: Board, card_ids: list[int], revision: int) -> None:
         board.revision = locked.revision
 
 
-def link_take(card: Card, take: Take) -> None:
-    CardTake.objects.create(card=card, take=take)
+def link_take(card: Card, take: Take, *, render=None) -> None:
+    CardTake.objects.create(card=card, take=take, render=render)
 
 
 def choose(card: Card, take_id: int | None) -> None:

@@ -1,9 +1,14 @@
 """Price, reserve and render a whole board: a take per card that needs one, or none at all.
 
-The quote comes first; the render queues every card's take (each with its ledger hold)
-in one transaction, so a board is reserved whole or not at all: a board that would pass a
-budget cap is refused whole, its total named. The engine then renders the takes as it
-renders any other; this module never waits on them.
+The quote comes first; the render holds the whole price in the ledger as one
+reservation (checked against the budget caps as one amount: a board that would pass a cap
+is refused whole, its total named) and queues every card's take, each drawing its own
+hold from the reservation, in one transaction: reserved whole or not at all. The engine
+then renders the takes as it renders any other, as many at once as each endpoint's
+concurrency and rate limit allow; each finished take is charged once, each failed,
+refused or cancelled one released, by the take's own lifecycle. When none of a render's
+takes is under way any more, the render finishes: what no take drew is released, in the
+transaction that ended its last take (``take_ended``). This module never waits on them.
 
 Continuity: a card that continues the one before gets that card's finished chosen take's
 last frame as its first frame. Until there is one, the card waits (named in the quote's
@@ -16,14 +21,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from studio import budgets, references, takes
+from studio import budgets, ledger, references, takes
 from studio.images import Fit
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
 
 from .boards import board_cards, link_take
-from .models import Board, Card, CardTake
+from .models import Board, BoardRender, Card, CardTake
 
 
 class BoardRefused(ValueError):
@@ -60,6 +66,11 @@ class Quote:
         if any(quote.estimate is None for quote in self.cards):
             return None
         return sum((quote.estimate for quote in self.cards), Decimal("0"))
+
+    @property
+    def what(self) -> str:
+        """What the total pays for, as a refusal names it."""
+        return "this card" if len(self.cards) == 1 else f"these {len(self.cards)} cards"
 
 
 def made_by(take: Take, target: Target) -> bool:
@@ -204,9 +215,8 @@ def quote(
         else:
             found.errors.append("Every card already has a take. Choose one per card, then cut.")
     if found.cards and not found.errors:
-        what = "this card" if len(found.cards) == 1 else f"these {len(found.cards)} cards"
         try:
-            budgets.precheck(board.workspace, user, found.total, what=what)
+            budgets.precheck(board.workspace, user, found.total, what=found.what)
         except budgets.OverBudget as error:
             found.errors.append(str(error))
     return found
@@ -225,9 +235,10 @@ def render_board(
     model: str | None = None,
     only: Card | None = None,
 ) -> list[Take]:
-    """Queue a take for every card that needs one (``only``: for that card), each held in
-    the ledger, in one transaction (all or nothing). Each new take becomes its card's
-    chosen one."""
+    """Hold the price of every card that needs a take (``only``: of that card) as one
+    reservation and queue their takes, each drawing its hold from it, in one transaction
+    (all or nothing). Each new take becomes its card's chosen one."""
+    finish_open(board)  # a render whose finish was missed (see finish) is settled first
     found = quote(board, provider, model, only=only, user=user)
     if found.errors:
         raise BoardRefused(found.errors)
@@ -259,7 +270,16 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
     target = found.target
     queued = []
     frames = _first_frames(found)  # decoding and fitting happen before the transaction
+    price = sum((item.estimate or Decimal("0") for item in found.cards), Decimal("0"))
     with transaction.atomic():
+        reservation = ledger.reserve(board.workspace_id, user, price, what=found.what)
+        render = BoardRender.objects.create(
+            board=board,
+            created_by=user if user is not None and user.is_authenticated else None,
+            provider=target.provider,
+            model=target.info.model,
+            reservation=reservation,
+        )
         for item, (reference, source, fit) in zip(found.cards, frames, strict=True):
             card = item.card
             take = takes.queue_take(
@@ -273,8 +293,9 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
                 reference=reference,
                 reference_source=source,
                 reference_fit=fit,
+                drawn_from=reservation,
             )
-            link_take(card, take)
+            link_take(card, take, render=render)
             Card.objects.filter(pk=card.pk).update(chosen_take=take)
             queued.append(take)
     return queued
@@ -282,8 +303,86 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
 
 def cancel_board(board: Board) -> int:
     """Cancel every take of the board still queued or rendering; each one's hold is
-    released (takes.cancel), finished ones keep their charge. Returns how many."""
+    released (takes.cancel), finished ones keep their charge, and each render with
+    nothing left under way finishes (the rest of its reservation released; one whose
+    take a provider is still stopping finishes when that take ends). Returns how many."""
+    BoardRender.objects.filter(board=board, finished_at=None, cancelled_at=None).update(
+        cancelled_at=timezone.now()
+    )
     active = CardTake.objects.filter(
         card__board=board, take__status__in=ACTIVE_STATUSES
     ).values_list("take_id", flat=True)
-    return sum(1 for take_id in list(active) if takes.cancel(take_id))
+    cancelled = sum(1 for take_id in list(active) if takes.cancel(take_id))
+    finish_open(board)
+    return cancelled
+
+
+def finish(render_id: int) -> bool:
+    """Finish the render if none of its takes is under way: release what no take drew
+    from its reservation, once. Returns whether this call finished it.
+
+    Called in the transaction that ends each of its takes (``take_ended``): the render row
+    is locked first, so of two takes ending at once the one that commits last sees the
+    other ended and finishes it. Idempotent: a finished render is left alone, and the
+    ledger refuses a second release of a reservation."""
+    with transaction.atomic():
+        render = (
+            BoardRender.objects.select_for_update()
+            .select_related("reservation")
+            .filter(pk=render_id, finished_at=None)
+            .first()
+        )
+        if render is None:
+            return False
+        if CardTake.objects.filter(render=render, take__status__in=ACTIVE_STATUSES).exists():
+            return False
+        ledger.close(render.reservation)
+        render.finished_at = timezone.now()
+        render.save(update_fields=["finished_at"])
+    return True
+
+
+def finish_open(board: Board) -> None:
+    """Finish the board's renders whose takes have all ended (one whose finish was
+    missed: a receiver that failed is logged and leaves the take's end standing)."""
+    for render_id in BoardRender.objects.filter(board=board, finished_at=None).values_list(
+        "pk", flat=True
+    ):
+        finish(render_id)
+
+
+def take_ended(sender, take_id: int, status: str, **kwargs) -> None:
+    """Receiver of studio's ``take_ended``: the render that made the take may be done."""
+    render_id = CardTake.objects.filter(take_id=take_id).values_list("render_id", flat=True)
+    if render_id := render_id.first():
+        finish(render_id)
+
+
+@dataclass(frozen=True)
+class RenderAccount:
+    """A board render and its money, as the board page and ``board render --json`` show it."""
+
+    render: BoardRender
+    account: ledger.Reservation
+
+    def as_json(self) -> dict:
+        money = self.account
+        return {
+            "id": self.render.pk,
+            "held": f"{money.held:.2f}",
+            "spent": f"{money.spent:.2f}",
+            "released": f"{money.released:.2f}",
+            "pending": f"{money.pending:.2f}",
+            "finished": self.render.finished_at is not None,
+            "cancelled": self.render.cancelled_at is not None,
+        }
+
+
+def account_of(render: BoardRender) -> RenderAccount:
+    return RenderAccount(render, ledger.account(render.reservation))
+
+
+def latest_render(board: Board) -> RenderAccount | None:
+    """The board's last render and its money (three queries), or None."""
+    render = board.renders.select_related("reservation").first()
+    return account_of(render) if render else None

@@ -74,11 +74,13 @@ def queue_take(
     negative_prompt: str = "",
     sound: bool = True,
     lineage: Lineage | None = None,
+    drawn_from=None,
 ) -> Take:
     """Save a queued take with its cost held, and schedule it (validated input only).
 
     ``reference`` is a first frame (JPEG) already fitted to ``size`` (images.py);
-    ``lineage`` says which take it was made from, and how (lineage.py).
+    ``lineage`` says which take it was made from, and how (lineage.py); ``drawn_from``:
+    a ledger reservation its hold is drawn from (ledger.reserve).
     """
     target = find_target(workspace, provider, model)
     if target is None:
@@ -106,7 +108,7 @@ def queue_take(
             reference_fit=reference_fit or {},
             **(lineage.fields() if lineage else {}),
         )
-        ledger.hold(take, take.estimate)
+        ledger.hold(take, take.estimate, drawn_from=drawn_from)
         transaction.on_commit(lambda: enqueue(take.pk))
         live.take_changed(take.pk)
     return take

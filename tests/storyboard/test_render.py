@@ -31,10 +31,12 @@ def priced(board, cards):
 
 
 def held(workspace) -> Decimal:
-    return sum(
-        (e.amount for e in LedgerEntry.objects.filter(workspace=workspace, kind=LedgerKind.HOLD)),
-        Decimal("0"),
+    """What the workspace's takes hold: each card's share, drawn from its render's
+    reservation (test_render_ledger.py follows the reservations themselves)."""
+    entries = LedgerEntry.objects.filter(
+        workspace=workspace, kind=LedgerKind.HOLD, take__isnull=False
     )
+    return sum((e.amount for e in entries), Decimal("0"))
 
 
 def test_the_quote_is_the_price_of_every_card_that_needs_a_take(priced, cards):
@@ -118,8 +120,9 @@ def test_a_cap_reached_after_the_quote_still_refuses_the_board_whole(
     monkeypatch.setattr(renders.budgets, "precheck", lambda *args, **kwargs: None)
     with pytest.raises(renders.BoardRefused) as caught:
         renders.render_board(priced, user=editor)
-    assert "this take would cost $0.40" in str(caught.value)
-    assert "has $0.20 left" in str(caught.value)
+    # The whole board's reservation is what the cap refuses, not its first card's share.
+    assert "these 3 cards would cost $1.20" in str(caught.value)
+    assert "has $1.00 left" in str(caught.value)
     assert not Take.objects.exists() and not LedgerEntry.objects.exists()
 
 
