@@ -93,12 +93,17 @@ def needs_take(card: Card, target: Target) -> bool:
     or is on its way: an animatic preview (or a take from a model the board has left) never
     stands in for the real render. A free preview only fills cards with no usable take at
     all, so it never replaces a real one. Either way, a card with a take rendering on
-    ``target`` now is left alone, so a double submit can't hold its price twice."""
+    ``target`` now is left alone, so a double submit can't hold its price twice. A card
+    whose chosen take starts from an older take of the card before (its continuity gone
+    stale: boards.mark_stale_continuity) needs a new one, but a free preview only
+    replaces a preview."""
     if rendering_on(card, target):
         return False
     chosen = card.chosen_take
     if not chosen or chosen.status not in (Status.COMPLETED, *ACTIVE_STATUSES):
         return True
+    if card.continuity_stale:
+        return target.endpoint is not None or made_by(chosen, target)
     return target.endpoint is not None and not made_by(chosen, target)
 
 
@@ -364,11 +369,13 @@ class RenderAccount:
 
     render: BoardRender
     account: ledger.Reservation
+    cards: int
 
     def as_json(self) -> dict:
         money = self.account
         return {
             "id": self.render.pk,
+            "cards": self.cards,
             "held": f"{money.held:.2f}",
             "spent": f"{money.spent:.2f}",
             "released": f"{money.released:.2f}",
@@ -379,10 +386,11 @@ class RenderAccount:
 
 
 def account_of(render: BoardRender) -> RenderAccount:
-    return RenderAccount(render, ledger.account(render.reservation))
+    cards = render.card_takes.count()
+    return RenderAccount(render, ledger.account(render.reservation), cards)
 
 
 def latest_render(board: Board) -> RenderAccount | None:
-    """The board's last render and its money (three queries), or None."""
+    """The board's last render and its money (three queries; one without a render)."""
     render = board.renders.select_related("reservation").first()
     return account_of(render) if render else None

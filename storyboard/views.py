@@ -99,6 +99,7 @@ def board_context(
         "warnings": boards.warnings(board, cards),
         "done": done,
         "rendering_now": rendering_now,
+        "last_render": renders.latest_render(board),
         "info": boards.info_of(board),
         "moves": (("earlier", "Earlier"), ("later", "Later")),
         "keep_takes": keep_takes,

@@ -14,22 +14,6 @@ from studio.models import LedgerEntry, LedgerKind, Status, Take
 from studio.providers import endpoints
 
 
-@pytest.fixture
-def priced(board, cards):
-    """The board renders on a gateway's Sora 2 at $0.10 a second (nothing is sent in tests)."""
-    endpoints.add_endpoint(
-        board.workspace,
-        name="gw",
-        kind="openai",
-        base_url="https://gw.example/v1",
-        api_key="sk-test-123456",
-        models=["sora-2"],
-    )
-    board.provider, board.model = "gw", "sora-2"
-    board.save()
-    return board
-
-
 def held(workspace) -> Decimal:
     """What the workspace's takes hold: each card's share, drawn from its render's
     reservation (test_render_ledger.py follows the reservations themselves)."""

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from storyboard import assemble, boards, export, renders, shotlist
-from storyboard.models import MAX_CARD_SECONDS, Board, Card, CardTake
+from storyboard.models import MAX_CARD_SECONDS, Board, BoardRender, Card, CardTake
 from studio import workspaces
 from studio.engine import sweep
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
@@ -162,6 +162,7 @@ class Command(OneLineErrorsCommand):
         lines += [
             f"{n}. {c['shot']['subject'] or c['shot']['prompt']} ({c['seconds']} s)"
             f" chosen take: {c['chosen'] or '—'}"
+            + (f" · starts from an older take of card {n - 1}" if c["continuity_stale"] else "")
             for n, c in enumerate(found["cards"], 1)
         ]
         return found, "\n".join(lines)
@@ -207,11 +208,20 @@ class Command(OneLineErrorsCommand):
             queued += more
         by_take = dict(CardTake.objects.filter(take__in=queued).values_list("take_id", "card_id"))
         takes = Take.objects.filter(pk__in=by_take).order_by("pk")
+        # Each render's reservation: one for the board, one per card a chain round added.
+        made = BoardRender.objects.filter(card_takes__take__in=queued).distinct()
+        held = [renders.account_of(r).as_json() for r in made.select_related("reservation")]
         found = {
-            "takes": [{"card": by_take[t.pk], "take": t.pk, "status": t.status} for t in takes]
+            "takes": [{"card": by_take[t.pk], "take": t.pk, "status": t.status} for t in takes],
+            "renders": sorted(held, key=lambda r: r["id"]),
         }
         return found, "\n".join(
-            f"card {r['card']}: take {r['take']} {r['status']}" for r in found["takes"]
+            [f"card {r['card']}: take {r['take']} {r['status']}" for r in found["takes"]]
+            + [
+                f"render {r['id']}: held ${r['held']} · spent ${r['spent']} · "
+                f"released ${r['released']}"
+                for r in found["renders"]
+            ]
         )
 
     def _see_through(self, queued: list[Take], deadline: float) -> None:
@@ -291,4 +301,6 @@ def _card(card: Card, start: float) -> dict:
         ],
         "chosen": card.chosen_take_id,
         "continues": card.continues and card.position > 0,
+        # Its chosen take starts from an older take of the card before: re-render it.
+        "continuity_stale": card.continuity_stale,
     }
