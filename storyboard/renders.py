@@ -31,6 +31,9 @@ from studio.providers.endpoints import Target, find_target
 from .boards import board_cards, link_take
 from .models import Board, BoardRender, Card, CardTake
 
+# Takes per card in one render: a few to choose from, not a batch job.
+MAX_VARIATIONS = 4
+
 
 class BoardRefused(ValueError):
     """The board can't be rendered as it is; ``errors`` says why, card by card."""
@@ -44,9 +47,15 @@ class BoardRefused(ValueError):
 class CardQuote:
     number: int
     card: Card
-    estimate: Decimal | None
+    estimate: Decimal | None  # the price of one take of it
     # Continuity: the previous card's finished chosen take, whose last frame starts this one.
     continues_from: Take | None = None
+    variations: int = 1  # takes made of it
+
+    @property
+    def price(self) -> Decimal | None:
+        """The card's price in this render: a take's price times its variations."""
+        return None if self.estimate is None else self.estimate * self.variations
 
 
 @dataclass
@@ -59,18 +68,21 @@ class Quote:
     # Cards that continue from a card with no finished take yet: not rendered (nor priced)
     # now, each with the reason; they render when the board is rendered again after it.
     waiting: list[str] = field(default_factory=list)
+    variations: int = 1  # takes per card
 
     @property
     def total(self) -> Decimal | None:
-        """The price of the whole render (None when some card's price is unknown)."""
+        """The price of the whole render, cards × variations × each one's price from the
+        catalogue (None when some card's price is unknown)."""
         if any(quote.estimate is None for quote in self.cards):
             return None
-        return sum((quote.estimate for quote in self.cards), Decimal("0"))
+        return sum((quote.price for quote in self.cards), Decimal("0"))
 
     @property
     def what(self) -> str:
         """What the total pays for, as a refusal names it."""
-        return "this card" if len(self.cards) == 1 else f"these {len(self.cards)} cards"
+        cards = "this card" if len(self.cards) == 1 else f"these {len(self.cards)} cards"
+        return cards if self.variations == 1 else f"{cards} × {self.variations} variations"
 
 
 def made_by(take: Take, target: Target) -> bool:
@@ -143,15 +155,19 @@ def quote(
     *,
     only: Card | None = None,
     user=None,
+    variations: int = 1,
 ) -> Quote:
     """What rendering the board would cost, and what stands in its way. ``only``: that one
     card, asked for by name, so it gets a new take even if it has one (unless one is
     rendering on the same provider and model now). ``user``: whose caps the total must fit
-    (the workspace's cap alone without one)."""
+    (the workspace's cap alone without one). ``variations``: takes per card."""
     cards = board_cards(board)
     provider = provider or board.provider
     target = find_target(board.workspace, provider, board.model if model is None else model)
-    found = Quote(target=target, size=board.size)
+    found = Quote(target=target, size=board.size, variations=variations)
+    if not 1 <= variations <= MAX_VARIATIONS:
+        found.errors.append(f"Variations: 1 to {MAX_VARIATIONS} takes per card.")
+        return found
     if not cards:
         found.errors.append("This board has no cards yet: add some, or paste a shot list.")
         return found
@@ -212,7 +228,7 @@ def quote(
             found.errors.append(f"Card {number} has a reference image; {info.label} takes none.")
         sound = info.audio
         estimate = info.estimate(found.size, card.seconds, sound)
-        found.cards.append(CardQuote(number, card, estimate, continues_from=source))
+        found.cards.append(CardQuote(number, card, estimate, source, variations))
         rendering.add(card.pk)
     if not found.cards and not found.errors:
         if found.waiting:
@@ -239,18 +255,23 @@ def render_board(
     provider: str | None = None,
     model: str | None = None,
     only: Card | None = None,
+    variations: int = 1,
 ) -> list[Take]:
     """Hold the price of every card that needs a take (``only``: of that card) as one
-    reservation and queue their takes, each drawing its hold from it, in one transaction
-    (all or nothing). Each new take becomes its card's chosen one."""
+    reservation and queue their takes (``variations`` per card), each drawing its hold from
+    it, in one transaction (all or nothing). A card's first new take becomes its chosen
+    one."""
     finish_open(board)  # a render whose finish was missed (see finish) is settled first
-    found = quote(board, provider, model, only=only, user=user)
+    found = quote(board, provider, model, only=only, user=user, variations=variations)
     if found.errors:
         raise BoardRefused(found.errors)
     try:
         return _queue(board, found, user)
     except budgets.OverBudget as error:  # spent by someone else since the quote
         raise BoardRefused([str(error)]) from error
+    except ledger.ReservationSpent as error:  # a price that changed since the quote
+        changed = "The price changed while the board was queued: render it again."
+        raise BoardRefused([changed]) from error
 
 
 def _first_frames(found: Quote) -> list[tuple[bytes | None, object, dict | None]]:
@@ -275,7 +296,7 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
     target = found.target
     queued = []
     frames = _first_frames(found)  # decoding and fitting happen before the transaction
-    price = sum((item.estimate or Decimal("0") for item in found.cards), Decimal("0"))
+    price = sum((item.price or Decimal("0") for item in found.cards), Decimal("0"))
     with transaction.atomic():
         reservation = ledger.reserve(board.workspace_id, user, price, what=found.what)
         render = BoardRender.objects.create(
@@ -287,22 +308,27 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
         )
         for item, (reference, source, fit) in zip(found.cards, frames, strict=True):
             card = item.card
-            take = takes.queue_take(
-                board.workspace,
-                card.shot(),
-                provider=target.provider,
-                model=target.info.model,
-                size=found.size,
-                seconds=card.seconds,
-                created_by=user,
-                reference=reference,
-                reference_source=source,
-                reference_fit=fit,
-                drawn_from=reservation,
-            )
-            link_take(card, take, render=render)
-            Card.objects.filter(pk=card.pk).update(chosen_take=take)
-            queued.append(take)
+            made = [
+                takes.queue_take(
+                    board.workspace,
+                    card.shot(),
+                    provider=target.provider,
+                    model=target.info.model,
+                    size=found.size,
+                    seconds=card.seconds,
+                    sound=target.info.audio,  # as quoted
+                    created_by=user,
+                    reference=reference,
+                    reference_source=source,
+                    reference_fit=fit,
+                    drawn_from=reservation,
+                )
+                for _ in range(item.variations)
+            ]
+            for take in made:
+                link_take(card, take, render=render)
+            Card.objects.filter(pk=card.pk).update(chosen_take=made[0])
+            queued += made
     return queued
 
 

@@ -223,3 +223,46 @@ def test_the_board_animatic_holds_nothing_and_finishes_when_rendered(capsys, boa
         "0.00",
         True,
     )
+
+
+def test_variations_are_priced_and_held_in_the_one_reservation(
+    client_for, personas, priced, cards, editor
+):
+    quote = renders.quote(priced, variations=2)
+    assert [q.price for q in quote.cards] == [Decimal("0.8")] * 3
+    assert quote.total == Decimal("2.4")
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:render", args=["harbour", priced.pk])
+    page = client.get(url, {"variations": "2"}).content.decode()
+    assert "Total for 3 cards × 2 variations" in page and "Reserve and render ($2.40)" in page
+    assert client.post(url, {"variations": "2"}).status_code == 302
+    (reservation,) = reservations(priced.workspace)
+    assert reservation.amount == Decimal("2.4")
+    made = CardTake.objects.filter(render__reservation=reservation).order_by("take_id")
+    assert [link.card_id for link in made] == [c.pk for c in cards for _ in range(2)]
+    # Each card's first new take is its chosen one; the other waits to be chosen.
+    chosen = [c.chosen_take_id for c in boards.board_cards(priced)]
+    assert chosen == [made[0].take_id, made[2].take_id, made[4].take_id]
+    ended(Take.objects.get(pk=made[0].take_id), Status.COMPLETED)
+    for link in made[1:]:
+        takes.cancel(link.take_id)
+    account = ledger.account(reservation)
+    assert (account.spent, account.released, account.pending) == (
+        Decimal("0.4"),
+        Decimal("2.0"),
+        ZERO,
+    )
+
+
+def test_variations_out_of_range_are_refused_by_name(capsys, client_for, personas, priced, cards):
+    page = client_for(personas["editor"]).post(
+        reverse("storyboard:render", args=["harbour", priced.pk]), {"variations": "9"}
+    )
+    assert page.status_code == 400 and "Variations: 1 to 4 takes per card." in page.content.decode()
+    with pytest.raises(SystemExit) as exit:
+        call_command(
+            "board", "quote", str(priced.pk), "--variations", "0", "--workspace", "harbour"
+        )
+    assert exit.value.code == 2
+    assert "Variations: 1 to 4 takes per card." in capsys.readouterr().err
+    assert not Take.objects.exists() and not LedgerEntry.objects.exists()

@@ -50,6 +50,12 @@ class Command(OneLineErrorsCommand):
             action.add_argument("board", type=int)
             action.add_argument("--provider", default=None)
             action.add_argument("--model", default=None)
+            action.add_argument(
+                "--variations",
+                type=int,
+                default=1,
+                help=f"takes per card, 1 to {renders.MAX_VARIATIONS} (default 1)",
+            )
         sub.choices["render"].add_argument("--wait", action="store_true", help="see it through")
         sub.choices["render"].add_argument(
             "--chain",
@@ -169,17 +175,21 @@ class Command(OneLineErrorsCommand):
 
     def _quote(self, workspace, options):
         board = self._board(workspace, options["board"])
-        quote = renders.quote(board, options["provider"], options["model"])
+        quote = renders.quote(
+            board, options["provider"], options["model"], variations=options["variations"]
+        )
         if quote.errors:
             raise renders.BoardRefused(quote.errors)
         total = quote.total
         found = {
             "total": _money(total),
+            "variations": quote.variations,
             "cards": [
                 {
                     "card": q.card.pk,
                     "seconds": q.card.seconds,
-                    "price": _money(q.estimate),
+                    "price": _money(q.price),
+                    "price_per_take": _money(q.estimate),
                     "continues_from_take": q.continues_from.pk if q.continues_from else None,
                 }
                 for q in quote.cards
@@ -192,7 +202,7 @@ class Command(OneLineErrorsCommand):
     def _render(self, workspace, options):
         board = self._board(workspace, options["board"])
         target = {"provider": options["provider"], "model": options["model"]}
-        queued = renders.render_board(board, **target)
+        queued = renders.render_board(board, variations=options["variations"], **target)
         deadline = time.monotonic() + WAIT_SECONDS
         if options["wait"] or options["chain"]:
             self._see_through(queued, deadline)
@@ -203,7 +213,13 @@ class Command(OneLineErrorsCommand):
             ready = [q.card for q in renders.quote(board, **target).cards if q.continues_from]
             if not ready:
                 break
-            more = [t for card in ready for t in renders.render_board(board, only=card, **target)]
+            more = [
+                take
+                for card in ready
+                for take in renders.render_board(
+                    board, only=card, variations=options["variations"], **target
+                )
+            ]
             self._see_through(more, deadline)
             queued += more
         by_take = dict(CardTake.objects.filter(take__in=queued).values_list("take_id", "card_id"))
