@@ -128,7 +128,7 @@ class BoardRender(models.Model):
     )
     provider = models.CharField(max_length=40)
     model = models.CharField(max_length=80, blank=True)
-    reservation = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    reservation = models.OneToOneField(LedgerEntry, on_delete=models.RESTRICT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -391,7 +391,7 @@ class LedgerEntry(models.Model):
         Take, null=True, blank=True, on_delete=models.CASCADE, related_name="ledger"
     )
     drawn_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="draws"
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="draws"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

@@ -266,3 +266,11 @@ def test_variations_out_of_range_are_refused_by_name(capsys, client_for, persona
     assert exit.value.code == 2
     assert "Variations: 1 to 4 takes per card." in capsys.readouterr().err
     assert not Take.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_a_workspace_goes_with_its_board_renders_and_their_reservations(priced, cards, editor):
+    queued = renders.render_board(priced, user=editor)
+    queued[0].delete()  # a take deleted on its own leaves the reservation in place
+    assert len(reservations(priced.workspace)) == 1
+    priced.workspace.delete()
+    assert not LedgerEntry.objects.exists() and not BoardRender.objects.exists()
