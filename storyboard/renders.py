@@ -337,6 +337,7 @@ def cancel_board(board: Board) -> int:
     released (takes.cancel), finished ones keep their charge, and each render with
     nothing left under way finishes (the rest of its reservation released; one whose
     take a provider is still stopping finishes when that take ends). Returns how many."""
+    finish_open(board)  # what has ended already is finished, not cancelled
     BoardRender.objects.filter(board=board, finished_at=None, cancelled_at=None).update(
         cancelled_at=timezone.now()
     )
@@ -417,6 +418,8 @@ def account_of(render: BoardRender) -> RenderAccount:
 
 
 def latest_render(board: Board) -> RenderAccount | None:
-    """The board's last render and its money (three queries; one without a render)."""
-    render = board.renders.select_related("reservation").first()
+    """The board's last paid render and its money (three queries; one without a render),
+    or None. A free preview holds nothing, so it doesn't hide the paid render's account."""
+    paid = board.renders.filter(reservation__amount__gt=0)
+    render = paid.select_related("reservation").first()
     return account_of(render) if render else None

@@ -274,3 +274,17 @@ def test_a_workspace_goes_with_its_board_renders_and_their_reservations(priced, 
     assert len(reservations(priced.workspace)) == 1
     priced.workspace.delete()
     assert not LedgerEntry.objects.exists() and not BoardRender.objects.exists()
+
+
+def test_a_free_preview_does_not_hide_the_paid_renders_account(
+    client_for, personas, priced, cards, editor
+):
+    first, *_ = renders.render_board(priced, user=editor)
+    takes.cancel(first.pk)
+    boards.add_cards(priced, [{"subject": "the harbour wakes", "seconds": 4}])
+    renders.render_board(priced, user=editor, provider="animatic", model="")
+    assert BoardRender.objects.count() == 2
+    page = client_for(editor).get(reverse("storyboard:board", args=["harbour", priced.pk]))
+    assert "Held $1.20 for this render (3 cards) · spent $0.00 · released $0.40" in (
+        page.content.decode()
+    )
