@@ -119,8 +119,8 @@ class Card(models.Model):
 
 class BoardRender(models.Model):
     """One "Render board" (or "Render this card"): its whole price held in the ledger as
-    one reservation, from which the take of each card it renders draws its own hold. It
-    finishes (the reservation's rest released) once none of its takes is under way."""
+    one reservation, from which the take of each card it renders draws its own hold. It is
+    over when the reservation is closed: the ledger closes it as its last take ends."""
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="renders")
     created_by = models.ForeignKey(
@@ -131,7 +131,6 @@ class BoardRender(models.Model):
     reservation = models.OneToOneField(LedgerEntry, on_delete=models.RESTRICT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

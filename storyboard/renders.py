@@ -6,9 +6,9 @@ is refused whole, its total named) and queues every card's take, each drawing it
 hold from the reservation, in one transaction: reserved whole or not at all. The engine
 then renders the takes as it renders any other, as many at once as each endpoint's
 concurrency and rate limit allow; each finished take is charged once, each failed,
-refused or cancelled one released, by the take's own lifecycle. When none of a render's
-takes is under way any more, the render finishes: what no take drew is released, in the
-transaction that ended its last take (``take_ended``). This module never waits on them.
+refused or cancelled one released, by the take's own lifecycle, and the ledger closes the
+reservation (what no take drew released) in the transaction that ends its last take.
+This module never waits on them.
 
 Continuity: a card that continues the one before gets that card's finished chosen take's
 last frame as its first frame. Until there is one, the card waits (named in the quote's
@@ -261,7 +261,6 @@ def render_board(
     reservation and queue their takes (``variations`` per card), each drawing its hold from
     it, in one transaction (all or nothing). A card's first new take becomes its chosen
     one."""
-    finish_open(board)  # a render whose finish was missed (see finish) is settled first
     found = quote(board, provider, model, only=only, user=user, variations=variations)
     if found.errors:
         raise BoardRefused(found.errors)
@@ -334,60 +333,16 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
 
 def cancel_board(board: Board) -> int:
     """Cancel every take of the board still queued or rendering; each one's hold is
-    released (takes.cancel), finished ones keep their charge, and each render with
-    nothing left under way finishes (the rest of its reservation released; one whose
-    take a provider is still stopping finishes when that take ends). Returns how many."""
-    finish_open(board)  # what has ended already is finished, not cancelled
-    BoardRender.objects.filter(board=board, finished_at=None, cancelled_at=None).update(
-        cancelled_at=timezone.now()
-    )
+    released (takes.cancel), finished ones keep their charge, and a render's reservation
+    is closed as its last take ends (one a provider is still stopping, once it has).
+    Returns how many."""
+    BoardRender.objects.filter(board=board, cancelled_at=None).filter(
+        card_takes__take__status__in=ACTIVE_STATUSES
+    ).update(cancelled_at=timezone.now())
     active = CardTake.objects.filter(
         card__board=board, take__status__in=ACTIVE_STATUSES
     ).values_list("take_id", flat=True)
-    cancelled = sum(1 for take_id in list(active) if takes.cancel(take_id))
-    finish_open(board)
-    return cancelled
-
-
-def finish(render_id: int) -> bool:
-    """Finish the render if none of its takes is under way: release what no take drew
-    from its reservation, once. Returns whether this call finished it.
-
-    Called in the transaction that ends each of its takes (``take_ended``): the render row
-    is locked first, so of two takes ending at once the one that commits last sees the
-    other ended and finishes it. Idempotent: a finished render is left alone, and the
-    ledger refuses a second release of a reservation."""
-    with transaction.atomic():
-        render = (
-            BoardRender.objects.select_for_update()
-            .select_related("reservation")
-            .filter(pk=render_id, finished_at=None)
-            .first()
-        )
-        if render is None:
-            return False
-        if CardTake.objects.filter(render=render, take__status__in=ACTIVE_STATUSES).exists():
-            return False
-        ledger.close(render.reservation)
-        render.finished_at = timezone.now()
-        render.save(update_fields=["finished_at"])
-    return True
-
-
-def finish_open(board: Board) -> None:
-    """Finish the board's renders whose takes have all ended (one whose finish was
-    missed: a receiver that failed is logged and leaves the take's end standing)."""
-    for render_id in BoardRender.objects.filter(board=board, finished_at=None).values_list(
-        "pk", flat=True
-    ):
-        finish(render_id)
-
-
-def take_ended(sender, take_id: int, status: str, **kwargs) -> None:
-    """Receiver of studio's ``take_ended``: the render that made the take may be done."""
-    render_id = CardTake.objects.filter(take_id=take_id).values_list("render_id", flat=True)
-    if render_id := render_id.first():
-        finish(render_id)
+    return sum(1 for take_id in list(active) if takes.cancel(take_id))
 
 
 @dataclass(frozen=True)
@@ -407,7 +362,7 @@ class RenderAccount:
             "spent": f"{money.spent:.2f}",
             "released": f"{money.released:.2f}",
             "pending": f"{money.pending:.2f}",
-            "finished": self.render.finished_at is not None,
+            "finished": money.closed,
             "cancelled": self.render.cancelled_at is not None,
         }
 

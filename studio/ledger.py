@@ -6,10 +6,11 @@ take has ended. The database refuses a second hold, charge or release for a
 take (one row per kind), so nothing is ever charged twice.
 
 A reservation holds the price of several takes at once (a board render: ``reserve``),
-checked against the caps as one amount. Each take made under it draws its own hold from
-it (``hold(..., drawn_from=)``), never more than is left, and is charged or released as
-any take; ``close`` gives back what no take drew. So a reservation's hold always equals
-its takes' charges and releases plus its own release once it is closed.
+checked against the caps as one amount. The takes made under it, in the transaction that
+made it, each draw their own hold from it (``hold(..., drawn_from=)``), never more than is
+left, and are charged or released as any take. When the last of them ends, in that same
+transaction, the reservation is closed: what no take drew is given back (``close``). So a
+reservation's hold always equals its takes' charges and releases plus its own release.
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from . import budgets
-from .models import TERMINAL_STATUSES, LedgerEntry, LedgerKind, Take
+from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, LedgerEntry, LedgerKind, Take
 
 ZERO = Decimal("0")
 
@@ -71,6 +72,20 @@ def _left(reservation: LedgerEntry) -> Decimal:
         drawn_from=locked, take=None, kind=LedgerKind.RELEASE
     ).exists()
     return ZERO if closed else locked.amount - (used or ZERO)
+
+
+def close_drained(take_id: int) -> None:
+    """Close the reservation the ended take drew its hold from, if none of its takes is
+    under way any more. Runs in the transaction that ends the take; the reservation row is
+    locked first, so of two of its takes ending at once, the one that commits last sees
+    the other ended and closes it."""
+    draw = LedgerEntry.objects.filter(take_id=take_id, kind=LedgerKind.HOLD)
+    reservation_id = draw.values_list("drawn_from_id", flat=True).first()
+    if reservation_id is None:
+        return
+    reservation = LedgerEntry.objects.select_for_update().get(pk=reservation_id)
+    if not Take.objects.filter(ledger__drawn_from=reservation, status__in=ACTIVE_STATUSES).exists():
+        close(reservation)
 
 
 def close(reservation: LedgerEntry) -> Decimal:

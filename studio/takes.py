@@ -200,6 +200,7 @@ def _settle(take_id: int, status: str) -> None:
         ledger.release(take_id, take.workspace_id)
         charged = ledger.ZERO
     Take.objects.filter(pk=take_id).update(charged=charged)
+    ledger.close_drained(take_id)  # a reservation whose last take this was (a board render)
 
 
 def end(take_id: int, status: str, message: str, code: str, *, owner: str | None = None) -> bool:

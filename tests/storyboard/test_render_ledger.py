@@ -45,7 +45,7 @@ def test_the_whole_board_is_one_reservation_each_card_drawing_its_share(priced, 
     (reservation,) = reservations(priced.workspace)
     assert reservation.amount == Decimal("1.2") and reservation.user_id == editor.pk
     render = BoardRender.objects.get()
-    assert render.reservation_id == reservation.pk and render.finished_at is None
+    assert render.reservation_id == reservation.pk and not ledger.account(reservation).closed
     assert set(CardTake.objects.values_list("render_id", flat=True)) == {render.pk}
     draws = LedgerEntry.objects.filter(kind=LedgerKind.HOLD, take__in=queued)
     assert {d.drawn_from_id for d in draws} == {reservation.pk}
@@ -66,12 +66,9 @@ def test_each_finished_card_is_charged_once_and_the_rest_released_when_the_last_
     render = BoardRender.objects.get()
     ended(done, Status.COMPLETED)
     ended(broken, Status.FAILED)
-    render.refresh_from_db()
-    assert render.finished_at is None  # one card is still on its way
-    assert ledger.account(render.reservation).pending == Decimal("0.4")
-    ended(refused, Status.REFUSED)
-    render.refresh_from_db()
-    assert render.finished_at is not None
+    account = ledger.account(render.reservation)
+    assert not account.closed and account.pending == Decimal("0.4")  # one is on its way
+    ended(refused, Status.REFUSED)  # the last: the reservation is closed with it
     queued = [done, broken, refused]
     assert entries(LedgerKind.CHARGE, queued) == {done.pk: Decimal("0.4")}
     # A refused (or failed) card costs nothing: its whole share comes back.
@@ -105,8 +102,8 @@ def test_cancelling_the_board_render_cancels_what_is_left_and_finishes_it(
         Status.CANCELLED
     }
     render = BoardRender.objects.get()
-    assert render.cancelled_at is not None and render.finished_at is not None
     account = ledger.account(render.reservation)
+    assert render.cancelled_at is not None and account.closed
     assert (account.held, account.spent, account.released, account.pending) == (
         Decimal("1.2"),
         Decimal("0.4"),
@@ -135,15 +132,21 @@ def test_the_board_page_shows_the_hold_of_the_render_under_way(
     )
 
 
-def test_a_render_whose_finish_was_missed_is_finished_by_the_next(priced, cards, editor):
+def test_the_reservation_is_closed_in_the_transaction_that_ends_its_last_take(
+    priced, cards, editor
+):
     queued = renders.render_board(priced, user=editor)
     render = BoardRender.objects.get()
-    for take in queued:  # as if the receiver had failed: the takes end, the render stays open
-        Take.objects.filter(pk=take.pk).update(status=Status.FAILED)
-    with pytest.raises(renders.BoardRefused):
-        renders.render_board(priced, user=editor, provider="nowhere")
-    render.refresh_from_db()
-    assert render.finished_at is not None
+    for take in queued[:-1]:
+        ended(take, Status.FAILED)
+    with pytest.raises(RuntimeError), transaction.atomic():  # a crash before the commit
+        ended(queued[-1], Status.COMPLETED)
+        assert ledger.account(render.reservation).closed
+        raise RuntimeError("crash")
+    assert not ledger.account(render.reservation).closed  # undone with the take's end
+    assert Take.objects.get(pk=queued[-1].pk).status == Status.QUEUED
+    ended(queued[-1], Status.COMPLETED)
+    assert ledger.account(render.reservation).closed
 
 
 def test_a_reservation_is_released_once_and_never_overdrawn(priced, cards, editor):
@@ -161,9 +164,8 @@ def test_a_reservation_is_released_once_and_never_overdrawn(priced, cards, edito
         ledger.hold(extra, Decimal("0.01"), drawn_from=render.reservation)
     for take in Take.objects.filter(status=Status.QUEUED):
         takes.cancel(take.pk)
-    render.refresh_from_db()
-    assert render.finished_at is not None
-    assert renders.finish(render.pk) is False and ledger.close(render.reservation) == ZERO
+    assert ledger.account(render.reservation).closed
+    assert ledger.close(render.reservation) == ZERO  # a second close gives back nothing
     with pytest.raises(IntegrityError), transaction.atomic():
         LedgerEntry.objects.create(
             workspace=priced.workspace,
