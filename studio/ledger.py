@@ -116,7 +116,7 @@ class Reservation:
 
 
 def account(reservation: LedgerEntry) -> Reservation:
-    """The reservation's money now (two queries)."""
+    """The reservation's money now (one query)."""
     rows = (
         LedgerEntry.objects.filter(
             Q(take__ledger__drawn_from=reservation, drawn_from=None) | Q(drawn_from=reservation)
