@@ -133,7 +133,27 @@ def board_cards(board: Board, *, takes: bool = True) -> list[Card]:
     cards = list(cards)
     for card in cards:
         card.board = board
+    mark_stale_continuity(cards)
     return cards
+
+
+def continued_from(take: Take | None) -> int | None:
+    """The take whose last frame ``take`` started from (continuity), if it did."""
+    made = (take.reference_fit or {}) if take is not None else {}
+    return made.get("take") if made.get("mode") == "last-frame" else None
+
+
+def mark_stale_continuity(cards: list[Card]) -> None:
+    """Set ``continuity_stale`` on each card (in board order): whether it continues the
+    card before and its chosen take started from a take that is no longer that card's
+    chosen one (chosen again, or re-rendered since). No queries."""
+    previous = None
+    for card in cards:
+        source = continued_from(card.chosen_take) if card.continues else None
+        card.continuity_stale = bool(
+            previous is not None and source is not None and source != previous.chosen_take_id
+        )
+        previous = card
 
 
 def cards_rendering(board: Board) -> int:
@@ -233,8 +253,8 @@ def reorder(board: Board, card_ids: list[int], revision: int) -> None:
         board.revision = locked.revision
 
 
-def link_take(card: Card, take: Take) -> None:
-    CardTake.objects.create(card=card, take=take)
+def link_take(card: Card, take: Take, *, render=None) -> None:
+    CardTake.objects.create(card=card, take=take, render=render)
 
 
 def choose(card: Card, take_id: int | None) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
-from studio.models import Reference, Take, Workspace
+from studio.models import LedgerEntry, Reference, Take, Workspace
 from studio.prompts import SHOT_FIELDS, SHOT_LABELS, Shot
 
 MAX_CARD_SECONDS = 60
@@ -117,11 +117,37 @@ class Card(models.Model):
         return text if len(text) <= 60 else text[:59].rstrip() + "…"
 
 
+class BoardRender(models.Model):
+    """One "Render board" (or "Render this card"): its whole price held in the ledger as
+    one reservation, from which the take of each card it renders draws its own hold. It is
+    over when the reservation is closed: the ledger closes it as its last take ends."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="renders")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    provider = models.CharField(max_length=40)
+    model = models.CharField(max_length=80, blank=True)
+    reservation = models.OneToOneField(LedgerEntry, on_delete=models.RESTRICT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"render {self.pk} of board {self.board_id}"
+
+
 class CardTake(models.Model):
     """A take made for a card (studio can't know about cards, so the link lives here)."""
 
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="card_takes")
     take = models.OneToOneField(Take, on_delete=models.CASCADE, related_name="+")
+    # The board render that made it (none for takes made before board renders were held whole).
+    render = models.ForeignKey(
+        BoardRender, null=True, blank=True, on_delete=models.SET_NULL, related_name="card_takes"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

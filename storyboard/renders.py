@@ -1,9 +1,14 @@
 """Price, reserve and render a whole board: a take per card that needs one, or none at all.
 
-The quote comes first; the render queues every card's take (each with its ledger hold)
-in one transaction, so a board is reserved whole or not at all: a board that would pass a
-budget cap is refused whole, its total named. The engine then renders the takes as it
-renders any other; this module never waits on them.
+The quote comes first; the render holds the whole price in the ledger as one
+reservation (checked against the budget caps as one amount: a board that would pass a cap
+is refused whole, its total named) and queues every card's take, each drawing its own
+hold from the reservation, in one transaction: reserved whole or not at all. The engine
+then renders the takes as it renders any other, as many at once as each endpoint's
+concurrency and rate limit allow; each finished take is charged once, each failed,
+refused or cancelled one released, by the take's own lifecycle, and the ledger closes the
+reservation (what no take drew released) in the transaction that ends its last take.
+This module never waits on them.
 
 Continuity: a card that continues the one before gets that card's finished chosen take's
 last frame as its first frame. Until there is one, the card waits (named in the quote's
@@ -16,14 +21,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
-from studio import budgets, references, takes
+from studio import budgets, ledger, references, takes
 from studio.images import Fit
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
 
 from .boards import board_cards, link_take
-from .models import Board, Card, CardTake
+from .models import Board, BoardRender, Card, CardTake
+
+# Takes per card in one render: a few to choose from, not a batch job.
+MAX_VARIATIONS = 4
 
 
 class BoardRefused(ValueError):
@@ -38,9 +47,15 @@ class BoardRefused(ValueError):
 class CardQuote:
     number: int
     card: Card
-    estimate: Decimal | None
+    estimate: Decimal | None  # the price of one take of it
     # Continuity: the previous card's finished chosen take, whose last frame starts this one.
     continues_from: Take | None = None
+    variations: int = 1  # takes made of it
+
+    @property
+    def price(self) -> Decimal | None:
+        """The card's price in this render: a take's price times its variations."""
+        return None if self.estimate is None else self.estimate * self.variations
 
 
 @dataclass
@@ -53,13 +68,21 @@ class Quote:
     # Cards that continue from a card with no finished take yet: not rendered (nor priced)
     # now, each with the reason; they render when the board is rendered again after it.
     waiting: list[str] = field(default_factory=list)
+    variations: int = 1  # takes per card
 
     @property
     def total(self) -> Decimal | None:
-        """The price of the whole render (None when some card's price is unknown)."""
+        """The price of the whole render, cards × variations × each one's price from the
+        catalogue (None when some card's price is unknown)."""
         if any(quote.estimate is None for quote in self.cards):
             return None
-        return sum((quote.estimate for quote in self.cards), Decimal("0"))
+        return sum((quote.price for quote in self.cards), Decimal("0"))
+
+    @property
+    def what(self) -> str:
+        """What the total pays for, as a refusal names it."""
+        cards = "this card" if len(self.cards) == 1 else f"these {len(self.cards)} cards"
+        return cards if self.variations == 1 else f"{cards} × {self.variations} variations"
 
 
 def made_by(take: Take, target: Target) -> bool:
@@ -82,12 +105,17 @@ def needs_take(card: Card, target: Target) -> bool:
     or is on its way: an animatic preview (or a take from a model the board has left) never
     stands in for the real render. A free preview only fills cards with no usable take at
     all, so it never replaces a real one. Either way, a card with a take rendering on
-    ``target`` now is left alone, so a double submit can't hold its price twice."""
+    ``target`` now is left alone, so a double submit can't hold its price twice. A card
+    whose chosen take starts from an older take of the card before (its continuity gone
+    stale: boards.mark_stale_continuity) needs a new one, but a free preview only
+    replaces a preview."""
     if rendering_on(card, target):
         return False
     chosen = card.chosen_take
     if not chosen or chosen.status not in (Status.COMPLETED, *ACTIVE_STATUSES):
         return True
+    if card.continuity_stale:
+        return target.endpoint is not None or made_by(chosen, target)
     return target.endpoint is not None and not made_by(chosen, target)
 
 
@@ -127,15 +155,19 @@ def quote(
     *,
     only: Card | None = None,
     user=None,
+    variations: int = 1,
 ) -> Quote:
     """What rendering the board would cost, and what stands in its way. ``only``: that one
     card, asked for by name, so it gets a new take even if it has one (unless one is
     rendering on the same provider and model now). ``user``: whose caps the total must fit
-    (the workspace's cap alone without one)."""
+    (the workspace's cap alone without one). ``variations``: takes per card."""
     cards = board_cards(board)
     provider = provider or board.provider
     target = find_target(board.workspace, provider, board.model if model is None else model)
-    found = Quote(target=target, size=board.size)
+    found = Quote(target=target, size=board.size, variations=variations)
+    if not 1 <= variations <= MAX_VARIATIONS:
+        found.errors.append(f"Variations: 1 to {MAX_VARIATIONS} takes per card.")
+        return found
     if not cards:
         found.errors.append("This board has no cards yet: add some, or paste a shot list.")
         return found
@@ -196,7 +228,7 @@ def quote(
             found.errors.append(f"Card {number} has a reference image; {info.label} takes none.")
         sound = info.audio
         estimate = info.estimate(found.size, card.seconds, sound)
-        found.cards.append(CardQuote(number, card, estimate, continues_from=source))
+        found.cards.append(CardQuote(number, card, estimate, source, variations))
         rendering.add(card.pk)
     if not found.cards and not found.errors:
         if found.waiting:
@@ -204,9 +236,8 @@ def quote(
         else:
             found.errors.append("Every card already has a take. Choose one per card, then cut.")
     if found.cards and not found.errors:
-        what = "this card" if len(found.cards) == 1 else f"these {len(found.cards)} cards"
         try:
-            budgets.precheck(board.workspace, user, found.total, what=what)
+            budgets.precheck(board.workspace, user, found.total, what=found.what)
         except budgets.OverBudget as error:
             found.errors.append(str(error))
     return found
@@ -224,17 +255,22 @@ def render_board(
     provider: str | None = None,
     model: str | None = None,
     only: Card | None = None,
+    variations: int = 1,
 ) -> list[Take]:
-    """Queue a take for every card that needs one (``only``: for that card), each held in
-    the ledger, in one transaction (all or nothing). Each new take becomes its card's
-    chosen one."""
-    found = quote(board, provider, model, only=only, user=user)
+    """Hold the price of every card that needs a take (``only``: of that card) as one
+    reservation and queue their takes (``variations`` per card), each drawing its hold from
+    it, in one transaction (all or nothing). A card's first new take becomes its chosen
+    one."""
+    found = quote(board, provider, model, only=only, user=user, variations=variations)
     if found.errors:
         raise BoardRefused(found.errors)
     try:
         return _queue(board, found, user)
     except budgets.OverBudget as error:  # spent by someone else since the quote
         raise BoardRefused([str(error)]) from error
+    except ledger.ReservationSpent as error:  # a price that changed since the quote
+        changed = "The price changed while the board was queued: render it again."
+        raise BoardRefused([changed]) from error
 
 
 def _first_frames(found: Quote) -> list[tuple[bytes | None, object, dict | None]]:
@@ -259,31 +295,86 @@ def _queue(board: Board, found: Quote, user) -> list[Take]:
     target = found.target
     queued = []
     frames = _first_frames(found)  # decoding and fitting happen before the transaction
+    price = sum((item.price or Decimal("0") for item in found.cards), Decimal("0"))
     with transaction.atomic():
+        reservation = ledger.reserve(board.workspace_id, user, price, what=found.what)
+        render = BoardRender.objects.create(
+            board=board,
+            created_by=user if user is not None and user.is_authenticated else None,
+            provider=target.provider,
+            model=target.info.model,
+            reservation=reservation,
+        )
         for item, (reference, source, fit) in zip(found.cards, frames, strict=True):
             card = item.card
-            take = takes.queue_take(
-                board.workspace,
-                card.shot(),
-                provider=target.provider,
-                model=target.info.model,
-                size=found.size,
-                seconds=card.seconds,
-                created_by=user,
-                reference=reference,
-                reference_source=source,
-                reference_fit=fit,
-            )
-            link_take(card, take)
-            Card.objects.filter(pk=card.pk).update(chosen_take=take)
-            queued.append(take)
+            made = [
+                takes.queue_take(
+                    board.workspace,
+                    card.shot(),
+                    provider=target.provider,
+                    model=target.info.model,
+                    size=found.size,
+                    seconds=card.seconds,
+                    sound=target.info.audio,  # as quoted
+                    created_by=user,
+                    reference=reference,
+                    reference_source=source,
+                    reference_fit=fit,
+                    drawn_from=reservation,
+                )
+                for _ in range(item.variations)
+            ]
+            for take in made:
+                link_take(card, take, render=render)
+            Card.objects.filter(pk=card.pk).update(chosen_take=made[0])
+            queued += made
     return queued
 
 
 def cancel_board(board: Board) -> int:
     """Cancel every take of the board still queued or rendering; each one's hold is
-    released (takes.cancel), finished ones keep their charge. Returns how many."""
+    released (takes.cancel), finished ones keep their charge, and a render's reservation
+    is closed as its last take ends (one a provider is still stopping, once it has).
+    Returns how many."""
+    BoardRender.objects.filter(board=board, cancelled_at=None).filter(
+        card_takes__take__status__in=ACTIVE_STATUSES
+    ).update(cancelled_at=timezone.now())
     active = CardTake.objects.filter(
         card__board=board, take__status__in=ACTIVE_STATUSES
     ).values_list("take_id", flat=True)
     return sum(1 for take_id in list(active) if takes.cancel(take_id))
+
+
+@dataclass(frozen=True)
+class RenderAccount:
+    """A board render and its money, as the board page and ``board render --json`` show it."""
+
+    render: BoardRender
+    account: ledger.Reservation
+    cards: int
+
+    def as_json(self) -> dict:
+        money = self.account
+        return {
+            "id": self.render.pk,
+            "cards": self.cards,
+            "held": f"{money.held:.2f}",
+            "spent": f"{money.spent:.2f}",
+            "released": f"{money.released:.2f}",
+            "pending": f"{money.pending:.2f}",
+            "finished": money.closed,
+            "cancelled": self.render.cancelled_at is not None,
+        }
+
+
+def account_of(render: BoardRender) -> RenderAccount:
+    cards = render.card_takes.count()
+    return RenderAccount(render, ledger.account(render.reservation), cards)
+
+
+def latest_render(board: Board) -> RenderAccount | None:
+    """The board's last paid render and its money (three queries; one without a render),
+    or None. A free preview holds nothing, so it doesn't hide the paid render's account."""
+    paid = board.renders.filter(reservation__amount__gt=0)
+    render = paid.select_related("reservation").first()
+    return account_of(render) if render else None

@@ -99,6 +99,7 @@ def board_context(
         "warnings": boards.warnings(board, cards),
         "done": done,
         "rendering_now": rendering_now,
+        "last_render": renders.latest_render(board),
         "info": boards.info_of(board),
         "moves": (("earlier", "Earlier"), ("later", "Later")),
         "keep_takes": keep_takes,
@@ -289,18 +290,33 @@ def _render_choice(request, board: Board) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _variations(request) -> int:
+    """Takes per card, as asked (1 unless said; what isn't a number is 0, which the quote
+    refuses by name)."""
+    text = request.POST.get("variations", request.GET.get("variations", "1"))
+    return whole_number(text, max_digits=3) or 0
+
+
 def _render_page(request, board: Board, membership, *, provider=None, model=None, only=None):
     """The quote, then (POST) the render: the board's cards that need a take, or ``only``."""
+    variations = _variations(request)
     if request.method == "POST":
         try:
             renders.render_board(
-                board, user=request.user, provider=provider, model=model, only=only
+                board,
+                user=request.user,
+                provider=provider,
+                model=model,
+                only=only,
+                variations=variations,
             )
         except renders.BoardRefused:
             pass  # the quote below names every reason
         else:
             return redirect(_board_url(board) + (f"#card-{only.pk}" if only else ""))
-    quote = renders.quote(board, provider, model, only=only, user=request.user)
+    quote = renders.quote(
+        board, provider, model, only=only, user=request.user, variations=variations
+    )
     slug = board.workspace.slug
     context = {
         "board": board,
@@ -309,6 +325,7 @@ def _render_page(request, board: Board, membership, *, provider=None, model=None
         "quote": quote,
         "preview": provider == "animatic",
         "only": only,
+        "max_variations": renders.MAX_VARIATIONS,
         "action": reverse("storyboard:card_render", args=[slug, only.pk])
         if only
         else reverse("storyboard:render", args=[slug, board.pk]),

@@ -9,7 +9,9 @@ are already one at a time. A workspace without a budget row has no caps and take
 What a month has spent is what its takes hold or were charged: a take's estimate while it
 is active (the hold), its charge once it has ended (0 when it failed, was refused or
 cancelled) — the ledger's numbers, written with the take's status in one transaction. A
-take counts in the month it was made, in the budget's time zone.
+take counts in the month it was made, in the budget's time zone. A reservation (the
+hold of a whole board render, ledger.py) counts what no take has drawn from it yet, until
+it is closed, in the month it was made.
 """
 
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Case, DecimalField, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,6 +31,8 @@ from .models import (
     ACTIVE_STATUSES,
     Budget,
     BudgetAlert,
+    LedgerEntry,
+    LedgerKind,
     MemberCap,
     Membership,
     Role,
@@ -114,9 +118,32 @@ def spent(workspace_id: int, month: Month, *, user_id: int | None = None, exclud
         takes = takes.filter(created_by_id=user_id)
     if exclude is not None:
         takes = takes.exclude(pk=exclude)
-    return takes.aggregate(total=Coalesce(Sum(TAKE_SPEND), Value(ZERO), output_field=MONEY))[
-        "total"
-    ]
+    total = takes.aggregate(total=Coalesce(Sum(TAKE_SPEND), Value(ZERO), output_field=MONEY))
+    return total["total"] + _reserved(workspace_id, month, user_id)
+
+
+def _reserved(workspace_id: int, month: Month, user_id: int | None) -> Decimal:
+    """What open reservations of the month hold that no take has drawn yet."""
+    drawn = (
+        LedgerEntry.objects.filter(drawn_from=OuterRef("pk"))
+        .order_by()
+        .values("drawn_from")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    open_ones = LedgerEntry.objects.filter(
+        workspace_id=workspace_id,
+        take=None,
+        kind=LedgerKind.HOLD,
+        created_at__gte=month.start,
+        created_at__lt=month.end,
+    ).exclude(Exists(LedgerEntry.objects.filter(drawn_from=OuterRef("pk"), take=None)))
+    if user_id is not None:
+        open_ones = open_ones.filter(user_id=user_id)
+    left = open_ones.annotate(
+        drawn=Coalesce(Subquery(drawn, output_field=MONEY), Value(ZERO), output_field=MONEY)
+    ).values_list("amount", "drawn")
+    return sum((amount - used for amount, used in left), ZERO)
 
 
 def money(amount: Decimal) -> str:
@@ -145,6 +172,20 @@ def check_hold(take: Take, amount: Decimal) -> None:
         return
     month = month_of(budget, take.created_at)
     before = _check(budget, month, take.created_by_id, amount, exclude=take.pk)
+    if budget.monthly_cap:
+        _alert(budget, month, before + amount)
+
+
+def check_reservation(
+    workspace_id: int, user_id: int | None, amount: Decimal, *, what: str
+) -> None:
+    """check_hold for a reservation: ``amount`` for several takes to come (``what``),
+    refused whole past a cap, before any of them exists. Same lock, same alerts."""
+    budget = Budget.objects.select_for_update().filter(workspace_id=workspace_id).first()
+    if budget is None:
+        return
+    month = month_of(budget)
+    before = _check(budget, month, user_id, amount, what=what)
     if budget.monthly_cap:
         _alert(budget, month, before + amount)
 

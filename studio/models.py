@@ -388,11 +388,18 @@ class LedgerEntry(models.Model):
     """Money reserved, spent or given back for a take (see ledger.py).
 
     One hold, at most one charge and at most one release per take, enforced by
-    the database: a take can never be charged twice.
+    the database: a take can never be charged twice. A reservation (a hold with no
+    take, e.g. a whole board render) is drawn from by the holds of the takes made
+    under it (``drawn_from``); its one release gives back what none of them drew.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="ledger")
-    take = models.ForeignKey(Take, on_delete=models.CASCADE, related_name="ledger")
+    take = models.ForeignKey(
+        Take, null=True, blank=True, on_delete=models.CASCADE, related_name="ledger"
+    )
+    drawn_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="draws"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -402,10 +409,24 @@ class LedgerEntry(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["take", "kind"], name="one_entry_per_kind_per_take")
+            models.UniqueConstraint(fields=["take", "kind"], name="one_entry_per_kind_per_take"),
+            # A reservation is released (what none of its takes drew) once.
+            models.UniqueConstraint(
+                fields=["drawn_from", "kind"],
+                condition=models.Q(take__isnull=True),
+                name="one_release_per_reservation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(take__isnull=False)
+                | models.Q(kind="hold", drawn_from=None)
+                | models.Q(kind="release", drawn_from__isnull=False),
+                name="entry_of_a_take_or_a_reservation",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.take_id is None:
+            return f"{self.kind} {self.amount} for reservation {self.drawn_from_id or self.pk}"
         return f"{self.kind} {self.amount} for take {self.take_id}"
 
 

@@ -75,12 +75,14 @@ def queue_take(
     negative_prompt: str = "",
     sound: bool = True,
     lineage: Lineage | None = None,
+    drawn_from=None,
 ) -> Take:
     """Save a queued take with its cost held, and schedule it (validated input only).
 
     ``reference`` is a first frame (JPEG) already fitted to ``size`` (images.py), and
     ``end_frame`` a last one, for a model that takes it (lineage.py checks);
-    ``lineage`` says which take it was made from, and how (lineage.py).
+    ``lineage`` says which take it was made from, and how (lineage.py); ``drawn_from``:
+    a ledger reservation its hold is drawn from (ledger.reserve).
     """
     target = find_target(workspace, provider, model)
     if target is None:
@@ -109,7 +111,7 @@ def queue_take(
             end_frame=ContentFile(end_frame, name="end-frame.jpg") if end_frame else "",
             **(lineage.fields() if lineage else {}),
         )
-        ledger.hold(take, take.estimate)
+        ledger.hold(take, take.estimate, drawn_from=drawn_from)
         transaction.on_commit(lambda: enqueue(take.pk))
         live.take_changed(take.pk)
     return take
@@ -201,6 +203,7 @@ def _settle(take_id: int, status: str) -> None:
         ledger.release(take_id, take.workspace_id)
         charged = ledger.ZERO
     Take.objects.filter(pk=take_id).update(charged=charged)
+    ledger.close_drained(take_id)  # a reservation whose last take this was (a board render)
 
 
 def end(take_id: int, status: str, message: str, code: str, *, owner: str | None = None) -> bool:

@@ -8,11 +8,28 @@ from storyboard.models import Board, CardTake
 from studio.animatic.render import AnimaticSpec, render_animatic
 from studio.media import probe
 from studio.models import Status, Take
+from studio.providers import endpoints
 
 
 @pytest.fixture
 def board(workspace):
     return boards.create_board(workspace, "Harbour at dawn", size="1280x720")
+
+
+@pytest.fixture
+def priced(board, cards):
+    """The board renders on a gateway's Sora 2 at $0.10 a second (nothing is sent in tests)."""
+    endpoints.add_endpoint(
+        board.workspace,
+        name="gw",
+        kind="openai",
+        base_url="https://gw.example/v1",
+        api_key="sk-test-123456",
+        models=["sora-2"],
+    )
+    board.provider, board.model = "gw", "sora-2"
+    board.save()
+    return board
 
 
 @pytest.fixture

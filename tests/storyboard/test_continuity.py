@@ -1,6 +1,7 @@
 """Continuity: a card that continues the one before starts from its chosen take's last frame."""
 
 import io
+import json
 from fractions import Fraction
 
 import av
@@ -212,3 +213,76 @@ def test_the_animatic_renders_a_continuing_card_over_that_last_frame(board, card
         first = next(container.decode(video=0)).to_ndarray(format="rgb24")
     corner = tuple(int(v) for v in first[8, 8])
     assert close(corner, LAST, tolerance=40), corner
+
+
+def stale_cards(board) -> list[int]:
+    return [card.pk for card in boards.board_cards(board) if card.continuity_stale]
+
+
+def show(capsys, board) -> list[dict]:
+    from django.core.management import call_command
+
+    call_command("board", "show", str(board.pk), "--workspace", "harbour", "--json")
+    return json.loads(capsys.readouterr().out)["cards"]
+
+
+def rendered_from(card: Card, source: Take) -> Take:
+    """A finished take of ``card`` made from ``source``'s last frame, chosen for it."""
+    take = finished(card)
+    Take.objects.filter(pk=take.pk).update(reference_fit={"mode": "last-frame", "take": source.pk})
+    return take
+
+
+def test_choosing_another_take_of_the_card_before_makes_the_next_one_stale(
+    capsys, client_for, personas, board, cards
+):
+    first = finished(cards[0])
+    continuing(cards[1])
+    rendered_from(cards[1], first)
+    assert stale_cards(board) == [] and not any(c["continuity_stale"] for c in show(capsys, board))
+    other = finished(cards[0], (0, 200, 0))  # chosen for card 1 now
+    assert stale_cards(board) == [cards[1].pk]
+    assert [c["continuity_stale"] for c in show(capsys, board)] == [False, True, False]
+    page = client_for(personas["viewer"]).get(
+        reverse("storyboard:board", args=["harbour", board.pk])
+    )
+    assert "Starts from an older take of card 1 — re-render to match" in page.content.decode()
+    boards.choose(cards[0], first.pk)  # back to the take it started from: in step again
+    assert stale_cards(board) == []
+    boards.choose(cards[0], other.pk)
+    assert stale_cards(board) == [cards[1].pk]
+
+
+def test_re_rendering_the_card_before_makes_the_next_one_stale_until_it_is_re_rendered(
+    board, cards, personas
+):
+    first = finished(cards[0])
+    continuing(cards[1])
+    rendered_from(cards[1], first)
+    finished(cards[2])
+    (again,) = renders.render_board(board, user=personas["editor"], only=cards[0])
+    assert stale_cards(board) == [cards[1].pk]  # already while card 1's new take renders
+    # "Render board" picks the stale card up once card 1's new take has finished.
+    assert (
+        renders.quote(board)
+        .waiting[0]
+        .startswith("Card 2 continues from card 1, whose chosen take is still rendering")
+    )
+    again.status = Status.COMPLETED
+    again.video.save("again.mp4", ContentFile(mp4_ending_in(LAST)))
+    (second,) = renders.render_board(board, user=personas["editor"])
+    assert second.reference_fit == {"mode": "last-frame", "take": again.pk}
+    assert CardTake.objects.get(take=second).card_id == cards[1].pk
+    assert stale_cards(board) == []
+
+
+def test_a_card_that_does_not_continue_or_was_not_made_from_a_last_frame_is_never_stale(
+    board, cards
+):
+    first = finished(cards[0])
+    rendered_from(cards[1], first)  # made from card 1's frame, but continuity is off now
+    finished(cards[2])  # continues, but its take was made from no last frame
+    continuing(cards[2])
+    finished(cards[0], (0, 200, 0))
+    finished(cards[1], (0, 0, 200))
+    assert stale_cards(board) == []

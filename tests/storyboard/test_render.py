@@ -14,27 +14,13 @@ from studio.models import LedgerEntry, LedgerKind, Status, Take
 from studio.providers import endpoints
 
 
-@pytest.fixture
-def priced(board, cards):
-    """The board renders on a gateway's Sora 2 at $0.10 a second (nothing is sent in tests)."""
-    endpoints.add_endpoint(
-        board.workspace,
-        name="gw",
-        kind="openai",
-        base_url="https://gw.example/v1",
-        api_key="sk-test-123456",
-        models=["sora-2"],
-    )
-    board.provider, board.model = "gw", "sora-2"
-    board.save()
-    return board
-
-
 def held(workspace) -> Decimal:
-    return sum(
-        (e.amount for e in LedgerEntry.objects.filter(workspace=workspace, kind=LedgerKind.HOLD)),
-        Decimal("0"),
+    """What the workspace's takes hold: each card's share, drawn from its render's
+    reservation (test_render_ledger.py follows the reservations themselves)."""
+    entries = LedgerEntry.objects.filter(
+        workspace=workspace, kind=LedgerKind.HOLD, take__isnull=False
     )
+    return sum((e.amount for e in entries), Decimal("0"))
 
 
 def test_the_quote_is_the_price_of_every_card_that_needs_a_take(priced, cards):
@@ -118,8 +104,9 @@ def test_a_cap_reached_after_the_quote_still_refuses_the_board_whole(
     monkeypatch.setattr(renders.budgets, "precheck", lambda *args, **kwargs: None)
     with pytest.raises(renders.BoardRefused) as caught:
         renders.render_board(priced, user=editor)
-    assert "this take would cost $0.40" in str(caught.value)
-    assert "has $0.20 left" in str(caught.value)
+    # The whole board's reservation is what the cap refuses, not its first card's share.
+    assert "these 3 cards would cost $1.20" in str(caught.value)
+    assert "has $1.00 left" in str(caught.value)
     assert not Take.objects.exists() and not LedgerEntry.objects.exists()
 
 

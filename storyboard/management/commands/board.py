@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from storyboard import assemble, boards, export, renders, shotlist
-from storyboard.models import MAX_CARD_SECONDS, Board, Card, CardTake
+from storyboard.models import MAX_CARD_SECONDS, Board, BoardRender, Card, CardTake
 from studio import workspaces
 from studio.engine import sweep
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
@@ -50,6 +50,12 @@ class Command(OneLineErrorsCommand):
             action.add_argument("board", type=int)
             action.add_argument("--provider", default=None)
             action.add_argument("--model", default=None)
+            action.add_argument(
+                "--variations",
+                type=int,
+                default=1,
+                help=f"takes per card, 1 to {renders.MAX_VARIATIONS} (default 1)",
+            )
         sub.choices["render"].add_argument("--wait", action="store_true", help="see it through")
         sub.choices["render"].add_argument(
             "--chain",
@@ -162,23 +168,28 @@ class Command(OneLineErrorsCommand):
         lines += [
             f"{n}. {c['shot']['subject'] or c['shot']['prompt']} ({c['seconds']} s)"
             f" chosen take: {c['chosen'] or '—'}"
+            + (f" · starts from an older take of card {n - 1}" if c["continuity_stale"] else "")
             for n, c in enumerate(found["cards"], 1)
         ]
         return found, "\n".join(lines)
 
     def _quote(self, workspace, options):
         board = self._board(workspace, options["board"])
-        quote = renders.quote(board, options["provider"], options["model"])
+        quote = renders.quote(
+            board, options["provider"], options["model"], variations=options["variations"]
+        )
         if quote.errors:
             raise renders.BoardRefused(quote.errors)
         total = quote.total
         found = {
             "total": _money(total),
+            "variations": quote.variations,
             "cards": [
                 {
                     "card": q.card.pk,
                     "seconds": q.card.seconds,
-                    "price": _money(q.estimate),
+                    "price": _money(q.price),
+                    "price_per_take": _money(q.estimate),
                     "continues_from_take": q.continues_from.pk if q.continues_from else None,
                 }
                 for q in quote.cards
@@ -191,7 +202,7 @@ class Command(OneLineErrorsCommand):
     def _render(self, workspace, options):
         board = self._board(workspace, options["board"])
         target = {"provider": options["provider"], "model": options["model"]}
-        queued = renders.render_board(board, **target)
+        queued = renders.render_board(board, variations=options["variations"], **target)
         deadline = time.monotonic() + WAIT_SECONDS
         if options["wait"] or options["chain"]:
             self._see_through(queued, deadline)
@@ -202,16 +213,31 @@ class Command(OneLineErrorsCommand):
             ready = [q.card for q in renders.quote(board, **target).cards if q.continues_from]
             if not ready:
                 break
-            more = [t for card in ready for t in renders.render_board(board, only=card, **target)]
+            more = [
+                take
+                for card in ready
+                for take in renders.render_board(
+                    board, only=card, variations=options["variations"], **target
+                )
+            ]
             self._see_through(more, deadline)
             queued += more
         by_take = dict(CardTake.objects.filter(take__in=queued).values_list("take_id", "card_id"))
         takes = Take.objects.filter(pk__in=by_take).order_by("pk")
+        # Each render's reservation: one for the board, one per card a chain round added.
+        made = BoardRender.objects.filter(card_takes__take__in=queued).distinct()
+        held = [renders.account_of(r).as_json() for r in made.select_related("reservation")]
         found = {
-            "takes": [{"card": by_take[t.pk], "take": t.pk, "status": t.status} for t in takes]
+            "takes": [{"card": by_take[t.pk], "take": t.pk, "status": t.status} for t in takes],
+            "renders": sorted(held, key=lambda r: r["id"]),
         }
         return found, "\n".join(
-            f"card {r['card']}: take {r['take']} {r['status']}" for r in found["takes"]
+            [f"card {r['card']}: take {r['take']} {r['status']}" for r in found["takes"]]
+            + [
+                f"render {r['id']}: held ${r['held']} · spent ${r['spent']} · "
+                f"released ${r['released']}"
+                for r in found["renders"]
+            ]
         )
 
     def _see_through(self, queued: list[Take], deadline: float) -> None:
@@ -291,4 +317,6 @@ def _card(card: Card, start: float) -> dict:
         ],
         "chosen": card.chosen_take_id,
         "continues": card.continues and card.position > 0,
+        # Its chosen take starts from an older take of the card before: re-render it.
+        "continuity_stale": card.continuity_stale,
     }
