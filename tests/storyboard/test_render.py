@@ -229,3 +229,22 @@ def test_one_card_renders_on_its_own_priced_and_held_then_chosen(
     )
     assert held(priced.workspace) == Decimal("0.4") and Take.objects.count() == 2
     assert client_for(personas["viewer"]).post(url).status_code == 403
+
+
+def test_the_free_preview_renders_each_card_at_its_own_length(personas, priced, cards):
+    """A shot list's 3 s and 5 s cards preview as written: the animatic's 4/8/12 s are the
+    lengths its composer offers, not a limit of Slate's own renderer; a paid model's
+    lengths still rule."""
+    boards.delete_card(cards[2])
+    Card.objects.filter(pk=cards[0].pk).update(seconds=3)
+    Card.objects.filter(pk=cards[1].pk).update(seconds=5)
+    assert "Card 1 is 3 s" in " ".join(renders.quote(priced).errors)
+    assert renders.quote(priced, "animatic", "").errors == []
+    queued = renders.render_board(priced, user=personas["editor"], provider="animatic", model="")
+    assert [t.seconds for t in queued] == [3, 5]
+    for take in queued:
+        local.run_take(take.pk)
+        take.refresh_from_db()
+        assert take.status == Status.COMPLETED
+        with av.open(take.video.path) as container:
+            assert abs(container.duration / av.time_base - take.seconds) < 0.1
