@@ -280,3 +280,24 @@ document.addEventListener("drop", function (event) {
     target: "#gallery-results", select: "#gallery-results", swap: "outerHTML",
   });
 });
+
+// A control that redraws the part of the page it sits in (a card's Earlier and Later on a
+// board) keeps the keyboard's place: its new copy, found by the same data-keep-focus key,
+// takes the focus back; if that one is now disabled (the card reached an end), its
+// neighbour with the same prefix does.
+(function () {
+  var kept = null;
+  document.addEventListener("htmx:beforeRequest", function () {
+    var active = document.activeElement;
+    kept = active && active.dataset ? active.dataset.keepFocus || null : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!kept) return;
+    var key = kept;
+    kept = null;
+    var same = document.querySelector('[data-keep-focus="' + key + '"]:not([disabled])');
+    var prefix = key.slice(0, key.lastIndexOf("-") + 1);
+    var next = same || document.querySelector('[data-keep-focus^="' + prefix + '"]:not([disabled])');
+    if (next) next.focus();
+  });
+})();

@@ -40,6 +40,9 @@ def test_paste_reorder_render_watch_choose_cut_and_seek(studio, page):
     page.keyboard.press("Enter")
     wait_until(page, "document.querySelector('.card-row h3').textContent.includes('keeper')")
     assert order(page) == ["1. a lighthouse keeper", "2. a gull"]
+    # The keyboard keeps its place: the keeper, now first, has its Later button focused
+    # (Earlier is disabled at the start), so Enter moves it on again and back.
+    wait_until(page, "document.activeElement.getAttribute('aria-label') === 'Move card 1 later'")
     # The board animatic: price first (free), then render; the cards finish live.
     page.click("text=Preview as animatic (free)")
     assert "$0.00" in page.inner_text("#quote-total")
