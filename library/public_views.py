@@ -146,19 +146,17 @@ def review(request, token: str) -> HttpResponse:
     except shares.Gone:
         return _gone(request)
     name = request.POST.get("name", "")
+    text = request.POST.get(f"text-{take.pk}", "")
+    at = request.POST.get(f"at-{take.pk}", "")
     try:
         if action == "pick":
             client_reviews.pick(link, name, take)
         else:
-            client_reviews.comment(
-                link,
-                name,
-                take,
-                request.POST.get(f"text-{take.pk}", ""),
-                request.POST.get(f"at-{take.pk}", ""),
-            )
+            client_reviews.comment(link, name, take, text, at)
     except Refused as error:
-        return _page(request, link, token, takes, status=400, problem=str(error))
+        # Nothing is stored; what the reviewer typed comes back with the reason.
+        typed = {"name": name[:60], "take": take.pk, "text": text[:2000], "at": at[:12]}
+        return _page(request, link, token, takes, status=400, problem=str(error), typed=typed)
     request.session[REVIEWER_KEY] = client_reviews.clean_reviewer(name)
     return _private(redirect(f"{request.path.rsplit('review/', 1)[0]}#shared-take-{take.pk}"))
 

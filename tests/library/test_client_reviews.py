@@ -79,6 +79,22 @@ def test_bad_review_input_is_said_and_nothing_is_stored(review_link, client, dat
     assert not ClientPick.objects.exists() and not ClientComment.objects.exists()
 
 
+def test_a_refused_comment_comes_back_with_what_was_typed_and_the_reason_beside_it(
+    review_link, client
+):
+    _, token, (first, second) = review_link
+    fields = {"comment": first.pk, "name": "Ana Ruiz", f"text-{first.pk}": "Hold on the gull"}
+    fields[f"at-{first.pk}"] = "99:99"
+    response = client.post(reverse("library_public:review", args=[token]), fields)
+    page = response.content.decode()
+    assert response.status_code == 400 and not ClientComment.objects.exists()
+    assert 'value="Ana Ruiz"' in page
+    assert ">Hold on the gull</textarea>" in page and 'value="99:99"' in page
+    assert f'aria-describedby="review-problem-{first.pk}"' in page
+    assert f'id="review-problem-{first.pk}">' in page and "past the end" in page
+    assert f'name="text-{second.pk}" rows="2" maxlength="2000"></textarea>' in page
+
+
 def test_reviews_only_on_review_links_and_only_on_shared_takes(
     review_link, personas, workspace, client
 ):
