@@ -14,6 +14,7 @@ hold of a whole board render, ledger.py) counts what no take has drawn from it y
 it is closed, in the month it was made.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -297,8 +298,12 @@ def _mail_owners(workspace_id: int, threshold: int, total, cap, month: Month) ->
 
 def amount(text) -> Decimal:
     """A monthly cap as typed: dollars and cents, from 0 to a million."""
+    cleaned = str(text).strip().lstrip("$").replace(",", "")
     try:
-        value = Decimal(str(text).strip().lstrip("$").replace(",", ""))
+        # Plain digits and cents only: Decimal would also read "1e3" (a $1,000 cap by surprise).
+        if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", cleaned):
+            raise InvalidOperation
+        value = Decimal(cleaned)
     except InvalidOperation:
         raise BudgetInvalid(
             f"“{text}” is not an amount: write dollars, e.g. 250 or 99.50."

@@ -137,6 +137,9 @@ def test_a_take_counts_in_the_month_it_was_made(workspace, priced):
         ("12.345", "fractions of a cent"),
         ("lots", "is not an amount"),
         ("NaN", "is not an amount"),
+        ("1e3", "is not an amount"),  # Decimal would read $1,000
+        ("1_000", "is not an amount"),
+        ("Infinity", "is not an amount"),
     ],
 )
 def test_negative_or_absurd_amounts_are_refused(typed, problem):
