@@ -147,7 +147,9 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context["just_queued"] = take
     response = render(request, "studio/composer.html", context)
     response.write(render(request, "studio/workspace.html#take_list_oob", context).content)
-    return response
+    # The page brings the new card into view where the composer hides it (a phone).
+    card = {"card": f"take-card-{take.pk}"}
+    return trigger_client_event(response, "slate:queued", card, after="settle")
 
 
 def _queue(request: HtmxHttpRequest, membership: Membership, form: ShotForm) -> Take:

@@ -301,3 +301,12 @@ document.addEventListener("drop", function (event) {
     if (next) next.focus();
   });
 })();
+
+// A take just queued: where its card is out of sight (on a phone the composer fills the
+// screen), bring it into view, so the new card and its progress are what one sees.
+document.addEventListener("slate:queued", function (event) {
+  var card = document.getElementById(event.detail.card);
+  if (!card) return;
+  var box = card.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) card.scrollIntoView({block: "center"});
+});

@@ -3,6 +3,7 @@ takes in reach, and errors look like errors."""
 
 import pytest
 
+from tests.e2e.conftest import wait_until
 from tests.e2e.test_studio_flow import sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,6 +72,24 @@ def test_every_page_fits_a_phone_and_the_takes_are_in_reach(studio, phone):
     fits(phone)
     phone.click("text=Jump to the takes")
     assert phone.evaluate("document.getElementById('takes').getBoundingClientRect().top") < 844
+    # Generate while scrolled down the takes (as after "Jump to the takes" on a long list):
+    # the new take's card, at the top of the list, comes into view.
+    for _ in range(4):
+        refused_take(studio, slug)
+    phone.reload()
+    phone.click("#composer-pane > summary")
+    phone.fill("textarea[name=subject]", "a paper boat on a puddle")
+    phone.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert phone.evaluate("document.getElementById('takes').getBoundingClientRect().top") < 0
+    known = phone.evaluate("[...document.querySelectorAll('[id^=take-card-]')].map(c => c.id)")
+    phone.click("#generate")
+    new_card = "[id^=take-card-]" + "".join(f":not(#{card})" for card in known)
+    phone.wait_for_selector(new_card)
+    in_view = (
+        f"(b => b.top >= 0 && b.bottom <= innerHeight)"
+        f"(document.querySelector('{new_card}').getBoundingClientRect())"
+    )
+    wait_until(phone, in_view)
     done = studio.manage("shell", "-v0", "-c", BOARD.format(slug=slug))
     assert done.returncode == 0, done.stderr
     board_id = int(done.stdout.split()[-1])
