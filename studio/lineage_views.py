@@ -61,18 +61,23 @@ def take_operation(request: HtmxHttpRequest, take_id: int, operation: str) -> Ht
 
 
 MISSING_OTHER = "That take doesn't exist or isn't in this workspace."
+SAME_TAKE = "That's this take: give the number of another take to compare it with."
 
 
 def _visible(user, take_id: int | None) -> Take | None:
     return access.takes_for(user).filter(pk=take_id).first() if take_id else None
 
 
-def _no_such_other(request: HtmxHttpRequest, take: Take, asked) -> HttpResponse:
-    """The take page again, saying the take to compare with isn't there: still a 404, and the
-    same page whether that take doesn't exist or lives in another workspace (no leak)."""
+def _no_such_other(
+    request: HtmxHttpRequest, take: Take, asked, problem: str = MISSING_OTHER
+) -> HttpResponse:
+    """The take page again, saying the take to compare with isn't there (a 404, and the same
+    page whether that take doesn't exist or lives in another workspace: no leak), or is this
+    very take (a 400)."""
     take, membership = access.get_take(request.user, take.pk)
-    context = take_context(take, membership.can_edit, compare_error=MISSING_OTHER, asked=asked)
-    return render(request, "studio/take.html", context, status=404)
+    context = take_context(take, membership.can_edit, compare_error=problem, asked=asked)
+    status = 404 if problem == MISSING_OTHER else 400
+    return render(request, "studio/take.html", context, status=status)
 
 
 @login_required
@@ -108,4 +113,8 @@ def take_compare_pick(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     other = _visible(request.user, whole_number(asked))
     if other is None or other.workspace_id != take.workspace_id:
         return _no_such_other(request, take, asked[:20])
-    return redirect("take_compare", take_id=other.pk, other_id=take.pk)
+    if other.pk == take.pk:
+        return _no_such_other(request, take, asked[:20], SAME_TAKE)
+    # The older take first, as the family tree's "what changed" links read.
+    first, second = sorted((take.pk, other.pk))
+    return redirect("take_compare", take_id=first, other_id=second)

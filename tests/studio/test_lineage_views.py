@@ -136,7 +136,11 @@ def test_compare_with_any_take_from_the_take_page(client_for, personas, clip, wo
     other = takes.queue_take(workspace, shot, provider="animatic", size="320x180", seconds=2)
     client = client_for(personas["viewer"])
     response = client.get(reverse("take_compare_pick", args=[clip.pk]), {"other": other.pk})
-    assert response.url == reverse("take_compare", args=[other.pk, clip.pk])
+    assert response.url == reverse("take_compare", args=[clip.pk, other.pk])  # older first
+    from_other = client.get(reverse("take_compare_pick", args=[other.pk]), {"other": clip.pk})
+    assert from_other.url == response.url
+    itself = client.get(reverse("take_compare_pick", args=[clip.pk]), {"other": clip.pk})
+    assert itself.status_code == 400 and "this take: give the number" in itself.content.decode()
     assert (
         client.get(reverse("take_compare_pick", args=[clip.pk]), {"other": "x"}).status_code == 404
     )
