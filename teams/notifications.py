@@ -208,19 +208,42 @@ def _mail_take(email: str, workspace_name: str, text: str, link: str) -> None:
 
 
 def budget_alert(
-    sender, workspace_id: int, threshold: int, spent, cap, month_label: str, **kwargs
+    sender,
+    workspace_id: int,
+    threshold: int,
+    spent,
+    cap,
+    month_label: str,
+    member_id: int | None = None,
+    **kwargs,
 ) -> None:
-    """Owners hear when a threshold of the workspace's monthly cap is passed (they also get
-    the alert's email, studio/budgets.py)."""
+    """Owners hear when a threshold of the workspace's monthly cap is passed; a member's own
+    cap tells that member and the owners (the alert's email: studio/budgets.py)."""
     workspace = Workspace.objects.only("name", "slug").get(pk=workspace_id)
-    text = (
-        f"{workspace.name} has used {threshold}% of its {money(cap)} monthly cap for "
-        f"{month_label} ({money(spent)} spent or held)."
-    )
     link = reverse("teams:budget", args=[workspace.slug])
-    owners = Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER)
-    for user_id in owners.values_list("user_id", flat=True):
-        notify(user_id, workspace_id, NotificationKind.BUDGET_ALERT, text, link)
+    owners = list(
+        Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER).values_list(
+            "user_id", flat=True
+        )
+    )
+    of_cap = f"{threshold}% of {{whose}} {money(cap)} monthly cap"
+    so_far = f"for {month_label} ({money(spent)} spent or held)."
+    kind = NotificationKind.BUDGET_ALERT
+    if member_id is None:
+        text = f"{workspace.name} has used {of_cap.format(whose='its')} {so_far}"
+        for user_id in owners:
+            notify(user_id, workspace_id, kind, text, link)
+        return
+    member = Membership.objects.filter(workspace_id=workspace_id, user_id=member_id)
+    name = member.values_list("user__username", flat=True).first()
+    if name is None:
+        return
+    mine = f"You have used {of_cap.format(whose='your')} in {workspace.name} {so_far}"
+    notify(member_id, workspace_id, kind, mine, link)
+    theirs = f"{name} has used {of_cap.format(whose='their')} in {workspace.name} {so_far}"
+    for user_id in owners:
+        if user_id != member_id:
+            notify(user_id, workspace_id, kind, theirs, link)
 
 
 def invite_accepted(invite, user) -> None:
