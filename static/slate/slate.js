@@ -280,3 +280,37 @@ document.addEventListener("drop", function (event) {
     target: "#gallery-results", select: "#gallery-results", swap: "outerHTML",
   });
 });
+
+// Browser notifications (teams/bell.html): when the tab is hidden and a push brings the bell
+// news, the browser shows it too — if the person wants them (data-browser on the bell, their
+// preference) and allowed them. Permission is asked when they start a render, the first time
+// (a generate, a board render: the jobs worth being told about).
+(function () {
+  if (!("Notification" in window)) return;
+  var shown = {};
+  function wanted() {
+    var bell = document.getElementById("bell");
+    return bell && bell.dataset.browser === "on";
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "composer" && !form.hasAttribute("data-long-job")) return;
+    if (wanted() && Notification.permission === "default") Notification.requestPermission();
+  }, true);
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var bell = event.target;
+    if (!bell || bell.id !== "bell" || !bell.dataset.news || !wanted()) return;
+    if (document.visibilityState !== "hidden" || Notification.permission !== "granted") return;
+    if (shown[bell.dataset.news]) return;
+    shown[bell.dataset.news] = true;
+    var href = bell.dataset.newsHref;
+    var note = new Notification(bell.dataset.newsTitle || "Slate", {
+      body: bell.dataset.newsText, tag: "slate-" + bell.dataset.news
+    });
+    note.onclick = function () {
+      window.focus();
+      if (href) window.location.href = href;
+      note.close();
+    };
+  });
+})();
