@@ -55,7 +55,7 @@ def board_render_ended(board_id: int) -> None:
     """Tell whoever rendered the board, if its render has just ended and is worth telling:
     it had failures, or ran long enough to be waited for (SLATE_NOTIFY_AFTER_SECONDS)."""
     board = (
-        Board.objects.select_for_update()
+        Board.objects.select_for_update(of=("self",))  # the board's row, not its workspace's
         .filter(pk=board_id)
         .select_related("workspace")
         .only("title", "workspace__slug", "workspace__name")

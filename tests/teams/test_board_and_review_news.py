@@ -3,6 +3,7 @@ ended (not one per card), a client's comment or a member's review notes to the t
 and the link's maker — live to their open pages, and not to those who said no."""
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from studio.models import Membership, Status, Take
 from teams import notifications
 from teams.models import Notification, NotificationKind
 from tests.library.helpers import make_take as library_take
+from tests.studio.test_scale_out import database_url  # noqa: F401 (a fixture)
+from tests.support.processes import make_install
 
 from .test_notifications import make_take
 
@@ -220,3 +223,83 @@ def test_a_failing_review_receiver_never_loses_the_comment(personas, review_link
     client_reviews.comment(link, "Ana", take, "Still here")
     assert take.client_comments.get().text == "Still here"
     assert not Notification.objects.exists()
+
+
+# Cards ending at once in several workers: the board is told once, not never, not twice.
+
+BOARD_RACE = """
+import json, threading, time
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+from storyboard import boards, renders
+from studio import takes
+from studio.models import Membership, Status, Take, Workspace
+from teams import boards as board_news
+from teams.models import Notification
+
+user = get_user_model().objects.create_user("racer")
+workspace = Workspace.objects.create(name="Race", slug="race")
+Membership.objects.create(user=user, workspace=workspace, role="owner")
+board = boards.create_board(workspace, "Race", size="1280x720")
+boards.add_cards(board, [{"subject": f"card {n}", "seconds": 4} for n in range(8)])
+queued = renders.render_board(board, user=user)
+Take.objects.filter(pk__in=[t.pk for t in queued]).update(
+    created_at=timezone.now() - timedelta(minutes=10)
+)
+# Widen the window between a take's end and the look at its board, so that without the
+# board's lock every worker would see the others still rendering (and nobody would tell).
+told = board_news.board_render_ended
+def slow(board_id):
+    time.sleep(0.05)
+    told(board_id)
+board_news.board_render_ended = slow
+start = threading.Barrier(len(queued))
+errors = []
+
+def end(take):
+    try:
+        start.wait()
+        assert takes.transition(take.pk, Status.COMPLETED, frm=(Status.QUEUED,))
+    except Exception as error:
+        errors.append(repr(error))
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=end, args=(take,)) for take in queued]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({
+    "errors": errors,
+    "notes": list(Notification.objects.values_list("text", flat=True)),
+}))
+"""
+
+
+def board_race(install) -> dict:
+    done = install.manage("shell", "-v0", "-c", BOARD_RACE)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def told_once(result: dict) -> None:
+    assert result["errors"] == [], result
+    assert len(result["notes"]) == 1, result
+    assert result["notes"][0].startswith("Board “Race” finished after 10 min"), result
+    assert result["notes"][0].endswith(": 8 cards ready."), result
+
+
+@pytest.mark.slow
+def test_cards_ending_at_once_tell_the_board_once_on_sqlite(tmp_path):
+    told_once(board_race(make_install(tmp_path / "var")))
+
+
+@pytest.mark.slow
+def test_cards_ending_at_once_tell_the_board_once_on_postgresql(
+    tmp_path,
+    database_url,  # noqa: F811
+):
+    told_once(board_race(make_install(tmp_path / "var", DATABASE_URL=database_url)))
