@@ -292,11 +292,25 @@ document.addEventListener("drop", function (event) {
     var bell = document.getElementById("bell");
     return bell && bell.dataset.browser === "on";
   }
+  var ASK = "slate:ask-notifications";
+  function ask() {
+    if (wanted() && Notification.permission === "default") Notification.requestPermission();
+  }
+  // A form htmx sends keeps the page: ask now. A plain form leaves it (a prompt would go
+  // with it): ask on the page it leads to, where the job is shown running.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.id !== "composer" && !form.hasAttribute("data-long-job")) return;
-    if (wanted() && Notification.permission === "default") Notification.requestPermission();
+    if (form.hasAttribute("hx-post")) ask();
+    else sessionStorage.setItem(ASK, "1");
   }, true);
+  function askIfLeftToAsk() {
+    if (!sessionStorage.getItem(ASK)) return;
+    sessionStorage.removeItem(ASK);
+    ask();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", askIfLeftToAsk);
+  else askIfLeftToAsk();
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var bell = event.target;
     if (!bell || bell.id !== "bell" || !bell.dataset.news || !wanted()) return;

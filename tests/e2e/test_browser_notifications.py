@@ -106,3 +106,24 @@ def test_starting_a_render_asks_for_permission_the_first_time(studio, browser):
         assert page.evaluate("window.__asked") == 1
     finally:
         next(pages, None)
+
+
+def test_rendering_a_board_asks_on_the_board_page_it_leads_to(studio, browser):
+    page, pages = recorded_page(browser, studio)
+    try:
+        sign_up(page, studio, "pia")
+        page.click("text=Boards")
+        page.fill("#board_title", "Harbour")
+        page.click("text=Create board")
+        page.fill("#add_subject", "a gull")
+        page.click("text=Add card")
+        page.wait_for_selector("#timeline li.slot")
+        page.click("text=Preview as animatic (free)")
+        assert page.evaluate("window.__asked") == 0  # pricing is no job yet
+        page.click("button.primary")
+        page.wait_for_url("**/boards/*/")
+        wait_until(page, "window.__asked === 1")  # asked where the render is shown
+        page.reload()
+        assert page.evaluate("window.__asked") == 0  # once
+    finally:
+        next(pages, None)
