@@ -18,11 +18,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Case, DecimalField, Exists, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -172,9 +173,11 @@ def check_hold(take: Take, amount: Decimal) -> None:
     if budget is None:
         return
     month = month_of(budget, take.created_at)
-    before = _check(budget, month, take.created_by_id, amount, exclude=take.pk)
+    found = _check(budget, month, take.created_by_id, amount, exclude=take.pk)
     if budget.monthly_cap:
-        _alert(budget, month, before + amount)
+        _alert(budget, month, found.before + amount, budget.monthly_cap)
+    if found.member_cap:
+        _alert(budget, month, found.mine + amount, found.member_cap, member_id=take.created_by_id)
 
 
 def check_reservation(
@@ -186,9 +189,11 @@ def check_reservation(
     if budget is None:
         return
     month = month_of(budget)
-    before = _check(budget, month, user_id, amount, what=what)
+    found = _check(budget, month, user_id, amount, what=what)
     if budget.monthly_cap:
-        _alert(budget, month, before + amount)
+        _alert(budget, month, found.before + amount, budget.monthly_cap)
+    if found.member_cap:
+        _alert(budget, month, found.mine + amount, found.member_cap, member_id=user_id)
 
 
 def precheck(
@@ -203,11 +208,20 @@ def precheck(
         _check(budget, month_of(budget), user_id, amount, what=what)
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What _check counted: the workspace's month before the hold, and the member's cap
+    and month (None, ZERO without a cap of their own)."""
+
+    before: Decimal
+    member_cap: Decimal | None = None
+    mine: Decimal = ZERO
+
+
 def _check(
     budget: Budget, month: Month, user_id, amount: Decimal, exclude=None, what="this take"
-) -> Decimal:
-    """Raise OverBudget when ``amount`` more would pass a cap; returns what the workspace
-    had spent in ``month`` before it."""
+) -> Counted:
+    """Raise OverBudget when ``amount`` more would pass a cap; returns what was counted."""
     workspace_id = budget.workspace_id
     before = spent(workspace_id, month, exclude=exclude)
     left_for = []
@@ -216,6 +230,7 @@ def _check(
     cap = None
     if user_id is not None:
         cap = MemberCap.objects.filter(budget=budget, user_id=user_id).first()
+    mine = ZERO
     if cap is not None:
         mine = spent(workspace_id, month, user_id=user_id, exclude=exclude)
         left_for.append(("your own monthly cap in this workspace", cap.monthly_cap, mine))
@@ -227,44 +242,54 @@ def _check(
                 f"{money(limit)} has {money(left)} left for {month.label}. "
                 + owners_sentence(workspace_id)
             )
-    return before
+    return Counted(before, cap.monthly_cap if cap is not None else None, mine)
 
 
-def _alert(budget: Budget, month: Month, total: Decimal) -> None:
-    percent = total * 100 / budget.monthly_cap
+def _alert(
+    budget: Budget, month: Month, total: Decimal, cap: Decimal, member_id: int | None = None
+) -> None:
+    """Record the thresholds of ``cap`` (the workspace's, or with ``member_id`` that
+    member's own) that ``total`` reaches for the first time this month, and tell about
+    the highest: the workspace's pages (workspace cap only), the bell (signal) and mail."""
+    percent = total * 100 / cap
     reached = [t for t in budget.thresholds if percent >= t]
     if not reached:
         return
+    workspace_id = budget.workspace_id
     done = set(
         BudgetAlert.objects.filter(
-            workspace_id=budget.workspace_id, month=month.key, threshold__in=reached
+            workspace_id=workspace_id, member_id=member_id, month=month.key, threshold__in=reached
         ).values_list("threshold", flat=True)
     )
     new = [t for t in reached if t not in done]
     for threshold in new:
         BudgetAlert.objects.create(
-            workspace_id=budget.workspace_id,
+            workspace_id=workspace_id,
+            member_id=member_id,
             month=month.key,
             threshold=threshold,
             spent=total,
-            cap=budget.monthly_cap,
-        )
-    if new:
-        workspace_id, cap = budget.workspace_id, budget.monthly_cap
-        live.workspace_notice(workspace_id, notice_html(max(new), total, cap, month))
-        signals.announce(
-            signals.budget_alert,
-            Budget,
-            workspace_id=workspace_id,
-            threshold=max(new),
-            spent=total,
             cap=cap,
-            month_label=month.label,
         )
-        # robust: a mail server that fails is logged; the alert is recorded all the same.
-        transaction.on_commit(
-            lambda: _mail_owners(workspace_id, max(new), total, cap, month), robust=True
-        )
+    if not new:
+        return
+    highest = max(new)
+    if member_id is None:
+        live.workspace_notice(workspace_id, notice_html(highest, total, cap, month))
+    signals.announce(
+        signals.budget_alert,
+        Budget,
+        workspace_id=workspace_id,
+        threshold=highest,
+        spent=total,
+        cap=cap,
+        month_label=month.label,
+        member_id=member_id,
+    )
+    # robust: a mail server that fails is logged; the alert is recorded all the same.
+    transaction.on_commit(
+        partial(_mail_alert, workspace_id, highest, total, cap, month, member_id), robust=True
+    )
 
 
 def notice_html(threshold: int, total: Decimal, cap: Decimal, month: Month) -> str:
@@ -274,23 +299,32 @@ def notice_html(threshold: int, total: Decimal, cap: Decimal, month: Month) -> s
     )
 
 
-def _mail_owners(workspace_id: int, threshold: int, total, cap, month: Month) -> None:
+def _mail_alert(workspace_id: int, threshold: int, total, cap, month: Month, member_id=None):
+    """Mail the owners (and for a member's cap, that member) about an alert."""
     workspace = Workspace.objects.get(pk=workspace_id)
-    emails = [
-        address
-        for address in Membership.objects.filter(
-            workspace_id=workspace_id, role=Role.OWNER
-        ).values_list("user__email", flat=True)
-        if address
-    ]
-    if emails:
-        send_mail(
-            f"[Slate] {workspace.name} has used {threshold}% of its budget",
-            f"{workspace.name} has spent or holds {money(total)} of its {money(cap)} "
-            f"monthly cap for {month.label}.",
-            None,
-            emails,
+    to = Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER)
+    if member_id is not None:
+        to = Membership.objects.filter(workspace_id=workspace_id).filter(
+            Q(role=Role.OWNER) | Q(user_id=member_id)
         )
+    emails = sorted({address for address in to.values_list("user__email", flat=True) if address})
+    if not emails:
+        return
+    if member_id is None:
+        subject = f"[Slate] {workspace.name} has used {threshold}% of its budget"
+        body = (
+            f"{workspace.name} has spent or holds {money(total)} of its {money(cap)} "
+            f"monthly cap for {month.label}."
+        )
+    else:
+        name = Membership.objects.filter(workspace_id=workspace_id, user_id=member_id)
+        name = name.values_list("user__username", flat=True).first() or "A member"
+        subject = f"[Slate] {name} has used {threshold}% of their budget in {workspace.name}"
+        body = (
+            f"{name} has spent or holds {money(total)} of their own {money(cap)} monthly "
+            f"cap in {workspace.name} for {month.label}."
+        )
+    send_mail(subject, body, None, emails)
 
 
 # Settings, as owners (teams) and the shell change them.
@@ -410,7 +444,14 @@ def overview(workspace: Workspace, month: Month | None = None) -> dict:
         "time_zone": budget.time_zone if budget else "UTC",
         "members": members,
         "alerts": list(
-            BudgetAlert.objects.filter(workspace=workspace, month=month.key).order_by("threshold")
+            BudgetAlert.objects.filter(
+                workspace=workspace, month=month.key, member__isnull=True
+            ).order_by("threshold")
+        ),
+        "member_alerts": list(
+            BudgetAlert.objects.filter(workspace=workspace, month=month.key, member__isnull=False)
+            .select_related("member")
+            .order_by("member__username", "threshold")
         ),
     }
 

@@ -503,9 +503,13 @@ class MemberCap(models.Model):
 
 
 class BudgetAlert(models.Model):
-    """A threshold of the workspace's monthly cap that was reached: once per month each."""
+    """A threshold of the workspace's monthly cap that was reached: once per month each; with
+    ``member``, a threshold of that member's own monthly cap (once per member and month)."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="budget_alerts")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     month = models.CharField(max_length=7)  # YYYY-MM, in the budget's time zone
     threshold = models.PositiveSmallIntegerField()  # percent
     spent = models.DecimalField(max_digits=10, decimal_places=4)
@@ -516,9 +520,17 @@ class BudgetAlert(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "month", "threshold"], name="one_alert_per_threshold"
-            )
+                fields=["workspace", "month", "threshold"],
+                condition=models.Q(member__isnull=True),
+                name="one_alert_per_threshold",
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "member", "month", "threshold"],
+                condition=models.Q(member__isnull=False),
+                name="one_member_alert_per_threshold",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.threshold}% of {self.cap} in {self.month}"
+        whose = f" (member {self.member_id})" if self.member_id else ""
+        return f"{self.threshold}% of {self.cap} in {self.month}{whose}"

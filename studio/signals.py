@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 take_ended = Signal()
 
 # A workspace passed a budget alert threshold, once per threshold and month. Arguments:
-# workspace_id, threshold (the highest just passed, in percent), spent, cap, month_label.
+# workspace_id, threshold (the highest just passed, in percent), spent, cap, month_label,
+# member_id (None for the workspace's cap; else the member whose own cap it is).
 budget_alert = Signal()
 
 

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, F, Func, Sum, Value, When
 from django.db.models.functions import TruncDate
 
-from .budgets import TAKE_SPEND, ZERO, Month, month_of, zone_of
+from .budgets import TAKE_SPEND, ZERO, Month, money, month_of, zone_of
 from .models import Budget, Status, Workspace
 
 # Colours for the models stacked in the chart, in order of spend (the rest share the last).
@@ -139,7 +139,7 @@ def chart(rows: list[dict], month: Month, models: list[str]) -> dict:
                     "width": round(step - 2, 1),
                     "height": round(max(height, 0.5), 1),
                     "colour": colour[model],
-                    "title": f"{day:%d %b}: {model} ${amount:,.2f}",
+                    "title": f"{day:%d %b}: {model} {money(amount)}",
                 }
             )
     return {

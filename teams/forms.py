@@ -69,12 +69,20 @@ class ChangeEmailForm(forms.Form):
 class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = NotificationPreference
-        fields = ["email_long_takes"]
+        fields = list(notifications.PREFERENCES)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         after = notifications.duration_text(settings.SLATE_NOTIFY_AFTER_SECONDS)
         self.fields["email_long_takes"].help_text = (
-            f"When a take of yours that ran longer than {after} finishes or fails, you also "
-            "get an email (the bell rings either way)."
+            f"When a take or board render of yours that ran longer than {after} finishes or "
+            "fails, you also get an email (the bell rings either way)."
+        )
+        self.fields["review_comments"].help_text = (
+            "The bell rings when a client comments through a review link you made or on a "
+            "take of yours, or a member leaves notes in a review of your take."
+        )
+        self.fields["browser"].help_text = (
+            "When the tab is in the background, your browser shows what rings the bell "
+            "(it asks for permission the first time you start a render)."
         )

@@ -100,6 +100,9 @@ class NotificationKind(models.TextChoices):
     BUDGET_ALERT = "budget_alert", "Budget alert"
     INVITE_ACCEPTED = "invite_accepted", "Invite accepted"
     ROLE_CHANGED = "role_changed", "Role changed"
+    BOARD_FINISHED = "board_finished", "Board finished"
+    BOARD_FAILED = "board_failed", "Board with failures"  # some card failed or was refused
+    REVIEW_COMMENT = "review_comment", "Review comment"
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -148,6 +151,8 @@ class NotificationPreference(models.Model):
         related_name="notification_preference",
     )
     email_long_takes = models.BooleanField("Email me when a long render finishes", default=False)
+    review_comments = models.BooleanField("Tell me about review comments", default=True)
+    browser = models.BooleanField("Browser notifications", default=True)
 
     def __str__(self) -> str:
         return f"Notification preferences of {self.user_id}"

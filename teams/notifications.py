@@ -17,10 +17,12 @@ from datetime import timedelta
 from functools import cached_property, partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -45,30 +47,55 @@ TAKE_ENDINGS = {
 
 
 class Bell:
-    """What the bell shows one person; counted only when a template asks."""
+    """What the bell shows one person, counted only when a template asks; ``news``: the
+    notification a push brings (browser notifications show it when the tab is hidden)."""
 
-    def __init__(self, user):
+    def __init__(self, user, news: "Notification | None" = None):
         self.user = user
+        self.news = news
 
     @cached_property
+    def _state(self) -> dict:
+        # One query for the count and the browser preference: every page draws the bell.
+        user_id = getattr(self.user, "pk", self.user)
+        unread = (
+            Notification.objects.for_user(user_id)
+            .unread()
+            .order_by()
+            .values("recipient")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        browser = NotificationPreference.objects.filter(user=OuterRef("pk")).values("browser")
+        return get_user_model().objects.filter(pk=user_id).values(
+            unread=Coalesce(Subquery(unread), 0),
+            browser=Coalesce(Subquery(browser), True),
+        ).first() or {"unread": 0, "browser": False}
+
+    @property
     def unread(self) -> int:
-        return Notification.objects.for_user(self.user).unread().count()
+        return self._state["unread"]
+
+    @property
+    def browser(self) -> bool:
+        """Whether the person wants browser notifications when the tab is hidden."""
+        return self._state["browser"]
 
 
-def bell_html(user) -> str:
-    return render_to_string("teams/bell.html", {"bell": Bell(user)})
+def bell_html(user, news: "Notification | None" = None) -> str:
+    return render_to_string("teams/bell.html", {"bell": Bell(user, news)})
 
 
-def push_bell(user_id: int) -> None:
+def push_bell(user_id: int, news: "Notification | None" = None) -> None:
     """After commit, redraw the bell on every page the person has open (those with a live
-    connection); the others count afresh on their next load."""
-    transaction.on_commit(partial(_push_bell, user_id), robust=True)
+    connection); the others count afresh on their next load. ``news``: what just arrived."""
+    transaction.on_commit(partial(_push_bell, user_id, news), robust=True)
 
 
-def _push_bell(user_id: int) -> None:
+def _push_bell(user_id: int, news=None) -> None:
     group = live.user_group_name(user_id)
     if live.subscribed(group):  # nobody watching, nothing counted or rendered
-        live.send(group, {"type": "user.notice", "html": bell_html(user_id)})
+        live.send(group, {"type": "user.notice", "html": bell_html(user_id, news)})
 
 
 def notify(recipient_id: int, workspace_id: int, kind: str, text: str, link: str = ""):
@@ -79,8 +106,13 @@ def notify(recipient_id: int, workspace_id: int, kind: str, text: str, link: str
         recipient_id=recipient_id, workspace_id=workspace_id, kind=kind, text=text, link=link
     )
     prune(recipient_id=recipient_id)
-    push_bell(recipient_id)
+    push_bell(recipient_id, note)
     return note
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def duration_text(seconds: float) -> str:
@@ -133,14 +165,34 @@ def take_ended(sender, take_id: int, status: str, **kwargs) -> None:
     link = reverse("take", args=[take.pk])
     notify(take.created_by_id, take.workspace_id, kind, text, link)
     if long and wants_email(take.created_by):
-        transaction.on_commit(
-            partial(_mail_take, take.created_by.email, take.workspace.name, text, link),
-            robust=True,
-        )
+        mail_on_commit(take.created_by.email, take.workspace.name, text, link)
 
 
 def wants_email(user) -> bool:
     return bool(user.email) and email_long_takes(user)
+
+
+def emailed(user_ids, workspace_id: int) -> list:
+    """Those of ``user_ids`` in the workspace who asked for mail about long renders."""
+    return list(
+        get_user_model()
+        .objects.filter(
+            pk__in=user_ids,
+            memberships__workspace_id=workspace_id,
+            notification_preference__email_long_takes=True,
+        )
+        .exclude(email="")
+        .only("email")
+    )
+
+
+def is_member(user_id: int, workspace_id: int) -> bool:
+    return Membership.objects.filter(workspace_id=workspace_id, user_id=user_id).exists()
+
+
+def mail_on_commit(email: str, workspace_name: str, text: str, link: str) -> None:
+    """The mail about a long render, sent after commit (a failing mail server is logged)."""
+    transaction.on_commit(partial(_mail_take, email, workspace_name, text, link), robust=True)
 
 
 def _mail_take(email: str, workspace_name: str, text: str, link: str) -> None:
@@ -156,19 +208,42 @@ def _mail_take(email: str, workspace_name: str, text: str, link: str) -> None:
 
 
 def budget_alert(
-    sender, workspace_id: int, threshold: int, spent, cap, month_label: str, **kwargs
+    sender,
+    workspace_id: int,
+    threshold: int,
+    spent,
+    cap,
+    month_label: str,
+    member_id: int | None = None,
+    **kwargs,
 ) -> None:
-    """Owners hear when a threshold of the workspace's monthly cap is passed (they also get
-    the alert's email, studio/budgets.py)."""
+    """Owners hear when a threshold of the workspace's monthly cap is passed; a member's own
+    cap tells that member and the owners (the alert's email: studio/budgets.py)."""
     workspace = Workspace.objects.only("name", "slug").get(pk=workspace_id)
-    text = (
-        f"{workspace.name} has used {threshold}% of its {money(cap)} monthly cap for "
-        f"{month_label} ({money(spent)} spent or held)."
-    )
     link = reverse("teams:budget", args=[workspace.slug])
-    owners = Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER)
-    for user_id in owners.values_list("user_id", flat=True):
-        notify(user_id, workspace_id, NotificationKind.BUDGET_ALERT, text, link)
+    owners = list(
+        Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER).values_list(
+            "user_id", flat=True
+        )
+    )
+    of_cap = f"{threshold}% of {{whose}} {money(cap)} monthly cap"
+    so_far = f"for {month_label} ({money(spent)} spent or held)."
+    kind = NotificationKind.BUDGET_ALERT
+    if member_id is None:
+        text = f"{workspace.name} has used {of_cap.format(whose='its')} {so_far}"
+        for user_id in owners:
+            notify(user_id, workspace_id, kind, text, link)
+        return
+    member = Membership.objects.filter(workspace_id=workspace_id, user_id=member_id)
+    name = member.values_list("user__username", flat=True).first()
+    if name is None:
+        return
+    mine = f"You have used {of_cap.format(whose='your')} in {workspace.name} {so_far}"
+    notify(member_id, workspace_id, kind, mine, link)
+    theirs = f"{name} has used {of_cap.format(whose='their')} in {workspace.name} {so_far}"
+    for user_id in owners:
+        if user_id != member_id:
+            notify(user_id, workspace_id, kind, theirs, link)
 
 
 def invite_accepted(invite, user) -> None:
@@ -230,11 +305,38 @@ def mark_all_read(user) -> int:
 
 @transaction.atomic
 def set_email_long_takes(user, on: bool) -> None:
-    NotificationPreference.objects.update_or_create(user=user, defaults={"email_long_takes": on})
+    set_preferences(user, email_long_takes=on)
 
 
 def email_long_takes(user) -> bool:
     return NotificationPreference.objects.filter(user=user, email_long_takes=True).exists()
+
+
+PREFERENCES = ("email_long_takes", "review_comments", "browser")
+
+
+def preferences(user) -> NotificationPreference:
+    """The person's preferences (the defaults, unsaved, if they never chose)."""
+    found = NotificationPreference.objects.filter(user=user).first()
+    return found or NotificationPreference(user=user)
+
+
+@transaction.atomic
+def set_preferences(user, **choices: bool) -> None:
+    unknown = set(choices) - set(PREFERENCES)
+    if unknown:
+        raise ValueError(f"No such notification preference: {', '.join(sorted(unknown))}")
+    NotificationPreference.objects.update_or_create(user=user, defaults=choices)
+
+
+def wanting(user_ids, preference: str) -> list[int]:
+    """Those of ``user_ids`` who haven't turned ``preference`` off (default: on)."""
+    off = set(
+        NotificationPreference.objects.filter(
+            user_id__in=user_ids, **{preference: False}
+        ).values_list("user_id", flat=True)
+    )
+    return [user_id for user_id in user_ids if user_id not in off]
 
 
 def prune(recipient_id: int | None = None, now=None) -> int:

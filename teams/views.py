@@ -295,8 +295,7 @@ def _account_page(request, *, form=None, prefs_form=None, status: int = 200) -> 
     if form is None:
         form = ChangeEmailForm(request.user)
     if prefs_form is None:
-        wants = notifications.email_long_takes(request.user)
-        prefs_form = NotificationPreferenceForm(initial={"email_long_takes": wants})
+        prefs_form = NotificationPreferenceForm(instance=notifications.preferences(request.user))
     context = {"form": form, "prefs_form": prefs_form}
     return render(request, "teams/account/account.html", context, status=status)
 
@@ -307,9 +306,9 @@ def notification_preferences(request) -> HttpResponse:
     form = NotificationPreferenceForm(request.POST)
     if not form.is_valid():
         return _account_page(request, prefs_form=form, status=400)
-    on = form.cleaned_data["email_long_takes"]
-    notifications.set_email_long_takes(request.user, on)
-    if on and not request.user.email:
+    choices = {name: form.cleaned_data[name] for name in notifications.PREFERENCES}
+    notifications.set_preferences(request.user, **choices)
+    if choices["email_long_takes"] and not request.user.email:
         messages.warning(
             request, "Saved, but your account has no email address yet: add one on this page."
         )

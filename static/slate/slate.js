@@ -310,3 +310,51 @@ document.addEventListener("slate:queued", function (event) {
   var box = card.getBoundingClientRect();
   if (box.top < 0 || box.bottom > window.innerHeight) card.scrollIntoView({block: "center"});
 });
+
+// Browser notifications (teams/bell.html): when the tab is hidden and a push brings the bell
+// news, the browser shows it too — if the person wants them (data-browser on the bell, their
+// preference) and allowed them. Permission is asked when they start a render, the first time
+// (a generate, a board render: the jobs worth being told about).
+(function () {
+  if (!("Notification" in window)) return;
+  var shown = {};
+  function wanted() {
+    var bell = document.getElementById("bell");
+    return bell && bell.dataset.browser === "on";
+  }
+  var ASK = "slate:ask-notifications";
+  function ask() {
+    if (wanted() && Notification.permission === "default") Notification.requestPermission();
+  }
+  // A form htmx sends keeps the page: ask now. A plain form leaves it (a prompt would go
+  // with it): ask on the page it leads to, where the job is shown running.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id !== "composer" && !form.hasAttribute("data-long-job")) return;
+    if (form.hasAttribute("hx-post")) ask();
+    else sessionStorage.setItem(ASK, "1");
+  }, true);
+  function askIfLeftToAsk() {
+    if (!sessionStorage.getItem(ASK)) return;
+    sessionStorage.removeItem(ASK);
+    ask();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", askIfLeftToAsk);
+  else askIfLeftToAsk();
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var bell = event.target;
+    if (!bell || bell.id !== "bell" || !bell.dataset.news || !wanted()) return;
+    if (document.visibilityState !== "hidden" || Notification.permission !== "granted") return;
+    if (shown[bell.dataset.news]) return;
+    shown[bell.dataset.news] = true;
+    var href = bell.dataset.newsHref;
+    var note = new Notification(bell.dataset.newsTitle || "Slate", {
+      body: bell.dataset.newsText, tag: "slate-" + bell.dataset.news
+    });
+    note.onclick = function () {
+      window.focus();
+      if (href) window.location.href = href;
+      note.close();
+    };
+  });
+})();

@@ -113,6 +113,36 @@ def test_alerts_mail_the_owners_after_commit(
     assert "100%" in mail.outbox[0].subject
 
 
+def test_member_alerts_fire_once_per_threshold_per_month_for_each_member(
+    workspace, personas, priced, django_capture_on_commit_callbacks
+):
+    editor, owner = personas["editor"], personas["owner"]
+    for user in (editor, owner):
+        user.email = f"{user.username}@example.com"
+        user.save()
+    budgets.set_member_cap(workspace, editor, Decimal("1.60"))
+    budgets.set_member_cap(workspace, personas["viewer"], Decimal("0.80"))
+    fired = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(4):  # 25 %, 50 %, 75 %, 100 % of the editor's own cap
+            queue(workspace, editor)
+            fired.append(sorted(BudgetAlert.objects.values_list("threshold", flat=True)))
+        queue(workspace, owner)  # the owner has no cap of their own: no alert for them
+    assert fired == [[], [50], [50], [50, 80, 100]]
+    assert set(BudgetAlert.objects.values_list("member", flat=True)) == {editor.pk}
+    with pytest.raises(budgets.OverBudget):
+        queue(workspace, editor)
+    assert BudgetAlert.objects.count() == 3  # refused: nothing fires again
+    assert [m.to for m in mail.outbox] == [["editor@example.com", "owner@example.com"]] * 2
+    assert (
+        mail.outbox[-1].subject == "[Slate] editor has used 100% of their budget in Harbour Films"
+    )
+    # The workspace's own alerts are counted apart from a member's.
+    budgets.set_budget(workspace, monthly_cap=Decimal("4.00"))
+    queue(workspace, owner)
+    assert list(BudgetAlert.objects.filter(member=None).values_list("threshold", flat=True)) == [50]
+
+
 def test_months_roll_over_in_the_budgets_time_zone():
     budget = Budget(time_zone="Pacific/Auckland")
     # 20:00 UTC on 30 November is already 1 December in Auckland.

@@ -155,6 +155,34 @@ def test_turning_on_mail_without_an_address_says_so(client_for, personas):
     assert "your account has no email address yet" in response.content.decode()
 
 
+def test_browser_notifications_are_on_until_turned_off_and_cost_no_query(
+    client_for, personas, workspace
+):
+    client = client_for(personas["editor"])
+    with CaptureQueriesContext(connection) as on:
+        page = client.get(PAGE).content.decode()
+    assert 'data-browser="on"' in page.split('id="bell"')[1].split(">")[0]
+    response = client.post(
+        reverse("teams:notification_prefs"), {"review_comments": "on"}, follow=True
+    )
+    assert "Notification settings saved." in response.content.decode()
+    prefs = NotificationPreference.objects.get(user=personas["editor"])
+    assert (prefs.browser, prefs.review_comments, prefs.email_long_takes) == (False, True, False)
+    with CaptureQueriesContext(connection) as off:
+        page = client.get(PAGE).content.decode()
+    assert "data-browser" not in page.split('id="bell"')[1].split(">")[0]
+    assert len(off) == len(on)  # the preference comes with the count, in one query
+
+
+def test_a_push_carries_its_news_only_for_those_who_want_browser_notifications(personas, workspace):
+    news = note(personas["editor"], workspace, text="“a heron” is ready after 2 min")
+    html = notifications.bell_html(personas["editor"].pk, news)
+    assert f'data-news="{news.pk}"' in html and 'data-news-text="“a heron” is ready' in html
+    assert 'data-news-href="/takes/1/"' in html and 'data-news-title="Take failed"' in html
+    notifications.set_preferences(personas["editor"], browser=False)
+    assert "data-news" not in notifications.bell_html(personas["editor"].pk, news)
+
+
 # Live: the bell's count reaches the person's open pages.
 
 

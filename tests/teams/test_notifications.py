@@ -171,6 +171,54 @@ def test_a_budget_alert_tells_the_owners_only(personas, workspace):
     assert note.link == "/w/harbour/budget/"
 
 
+def test_a_members_budget_alert_tells_that_member_and_the_owners(personas, workspace):
+    endpoints.add_endpoint(
+        workspace,
+        name="openai",
+        kind="openai",
+        base_url="https://api.example.com/v1",
+        api_key="sk-test-key",
+        models=["sora-2"],
+    )
+    budgets.set_member_cap(workspace, personas["editor"], Decimal("0.80"))
+    for _ in range(2):  # $0.40 each: 50 %, then 100 % (80 % and 100 % at once: one note)
+        takes.queue_take(
+            workspace,
+            Shot(subject="a lighthouse"),
+            provider="openai",
+            model="sora-2",
+            size="1280x720",
+            seconds=4,
+            created_by=personas["editor"],
+        )
+    notes = Notification.objects.order_by("created_at", "id")
+    said = [(n.recipient.username, n.text) for n in notes]
+    month = budgets.month_of(None).label
+    assert said == [
+        (
+            "editor",
+            f"You have used 50% of your $0.80 monthly cap in Harbour Films for {month} "
+            "($0.40 spent or held).",
+        ),
+        (
+            "owner",
+            f"editor has used 50% of their $0.80 monthly cap in Harbour Films for {month} "
+            "($0.40 spent or held).",
+        ),
+        (
+            "editor",
+            f"You have used 100% of your $0.80 monthly cap in Harbour Films for {month} "
+            "($0.80 spent or held).",
+        ),
+        (
+            "owner",
+            f"editor has used 100% of their $0.80 monthly cap in Harbour Films for {month} "
+            "($0.80 spent or held).",
+        ),
+    ]
+    assert {n.kind for n in notes} == {NotificationKind.BUDGET_ALERT}
+
+
 def test_the_inviter_hears_when_their_invite_is_used(personas, workspace):
     owner = Membership.objects.get(user=personas["owner"], workspace=workspace)
     invite = invites.create_invite(workspace, by=owner, role=Role.VIEWER)
