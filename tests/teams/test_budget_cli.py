@@ -53,7 +53,8 @@ def test_budget_set_a_members_cap_only_keeps_the_workspaces(capsys, personas):
     [
         (["set", "nope", "--monthly", "5"], "no workspace"),
         (["set", "harbour", "--monthly", "-5"], "can't be negative"),
-        (["set", "harbour", "--monthly", "1e12"], "surely a typo"),
+        (["set", "harbour", "--monthly", "1000000000000"], "surely a typo"),
+        (["set", "harbour", "--monthly", "1e3"], "is not an amount"),
         (["set", "harbour", "--monthly", "5", "--member", "outsider", "--monthly", "1"],
          "not a member"),
         (["set", "harbour", "--member", "editor", "--monthly", "5", "--monthly", "x"],
