@@ -1,5 +1,5 @@
-"""Board renders and review comments ring the bell: one line when a board's cards have all
-ended (not one per card), a client's comment or a member's review notes to the take's maker
+"""Board renders and review comments ring the bell: one line when a board render's takes
+have all ended (not one per card), a client's comment or a member's review notes to the take's maker
 and the link's maker — live to their open pages, and not to those who said no."""
 
 import asyncio
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from library import client_reviews, reviews, shares
 from storyboard import boards, renders
+from storyboard.models import BoardRender
 from studio import live, takes
 from studio.models import Membership, Status, Take
 from teams import notifications
@@ -48,11 +49,17 @@ def board(workspace):
     return found
 
 
-def render(board, user, *, ago: float = 125) -> list[Take]:
-    """The board rendered by ``user``, its takes queued ``ago`` seconds ago."""
-    queued = renders.render_board(board, user=user)
+def started(queued: list[Take], ago: float) -> None:
+    """The render that queued these takes started ``ago`` seconds ago."""
     then = timezone.now() - timedelta(seconds=ago)
     Take.objects.filter(pk__in=[t.pk for t in queued]).update(created_at=then)
+    BoardRender.objects.filter(card_takes__take__in=queued).update(created_at=then)
+
+
+def render(board, user, *, ago: float = 125, **target) -> list[Take]:
+    """The board rendered by ``user``, ``ago`` seconds ago."""
+    queued = renders.render_board(board, user=user, **target)
+    started(queued, ago)
     return queued
 
 
@@ -105,19 +112,39 @@ def test_a_later_render_of_the_board_is_told_on_its_own(personas, board):
     first = render(board, personas["editor"], ago=600)
     for take in first:
         complete(take)
-    earlier = timezone.now() - timedelta(seconds=300)  # long before the next render
-    Take.objects.filter(pk__in=[t.pk for t in first]).update(finished_at=earlier)
     Notification.objects.all().delete()
     (redo,) = renders.render_board(board, user=personas["owner"], only=board.cards.last())
-    Take.objects.filter(pk=redo.pk).update(created_at=timezone.now() - timedelta(seconds=40))
+    started([redo], 40)
     fail(redo)
     note = Notification.objects.get()
     assert note.recipient == personas["owner"]
     assert note.text.startswith("Board “Harbour at dawn” ended after 40 s: 1 failed (card 3:")
 
 
+def test_renders_running_side_by_side_are_each_told_when_their_own_takes_end(personas, board):
+    """(Every board here renders the free animatic preview: previews are renders too.)"""
+    first, _, last = board.cards.all()
+    (slow,) = render(board, personas["editor"], ago=600, only=first)
+    (quick,) = render(board, personas["owner"], ago=50, only=last)
+    fail(quick)  # the board still renders the editor's card: the owner's render is over
+    note = Notification.objects.get()
+    assert note.recipient == personas["owner"]
+    assert note.text.startswith("Board “Harbour at dawn” ended after 50 s: 1 failed (card 3:")
+    complete(slow)
+    assert Notification.objects.filter(recipient=personas["editor"]).get().text == (
+        "Board “Harbour at dawn” finished after 10 min: 1 card ready."
+    )
+
+
 def test_takes_of_no_board_are_still_told_one_by_one(personas, workspace, board):
     fail(make_take(workspace, personas["editor"], ran=1), "boom")
+    assert Notification.objects.get().kind == NotificationKind.TAKE_FAILED
+
+
+def test_a_cards_take_of_no_render_is_told_on_its_own(personas, workspace, board):
+    take = make_take(workspace, personas["editor"], ran=1)
+    boards.link_take(board.cards.first(), take)  # linked before renders were recorded
+    fail(take, "boom")
     assert Notification.objects.get().kind == NotificationKind.TAKE_FAILED
 
 
@@ -234,6 +261,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from storyboard import boards, renders
+from storyboard.models import BoardRender
 from studio import takes
 from studio.models import Membership, Status, Take, Workspace
 from teams import boards as board_news
@@ -245,16 +273,14 @@ Membership.objects.create(user=user, workspace=workspace, role="owner")
 board = boards.create_board(workspace, "Race", size="1280x720")
 boards.add_cards(board, [{"subject": f"card {n}", "seconds": 4} for n in range(8)])
 queued = renders.render_board(board, user=user)
-Take.objects.filter(pk__in=[t.pk for t in queued]).update(
-    created_at=timezone.now() - timedelta(minutes=10)
-)
-# Widen the window between a take's end and the look at its board, so that without the
-# board's lock every worker would see the others still rendering (and nobody would tell).
-told = board_news.board_render_ended
-def slow(board_id):
+BoardRender.objects.filter(board=board).update(created_at=timezone.now() - timedelta(minutes=10))
+# Widen the window between a take's end and the look at its render, so that without the
+# reservation's lock every worker would see the others still rendering (nobody would tell).
+told = board_news.render_ended
+def slow(render_id):
     time.sleep(0.05)
-    told(board_id)
-board_news.board_render_ended = slow
+    told(render_id)
+board_news.render_ended = slow
 start = threading.Barrier(len(queued))
 errors = []
 
