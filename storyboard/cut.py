@@ -7,6 +7,7 @@ the first one's size and fps and re-encoded (H.264 + AAC), crossfades blended in
 and sound: the cut lasts the sum of the takes less the crossfades' overlaps.
 """
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -30,21 +31,21 @@ class Params:
     audio: tuple | None
 
 
-def params(path: Path) -> Params:
-    with av.open(str(path)) as container:
-        video = container.streams.video[0].codec_context
-        audio = container.streams.audio[0].codec_context if container.streams.audio else None
-        return Params(
-            codec=video.name,
-            width=video.width,
-            height=video.height,
-            pix_fmt=video.pix_fmt,
-            rate=container.streams.video[0].average_rate,
-            extradata=bytes(video.extradata or b""),
-            audio=(audio.name, audio.sample_rate, audio.channels, bytes(audio.extradata or b""))
-            if audio
-            else None,
-        )
+def params(container) -> Params:
+    """What a stream copy needs to be the same in every input, from an open container."""
+    video = container.streams.video[0].codec_context
+    audio = container.streams.audio[0].codec_context if container.streams.audio else None
+    return Params(
+        codec=video.name,
+        width=video.width,
+        height=video.height,
+        pix_fmt=video.pix_fmt,
+        rate=container.streams.video[0].average_rate,
+        extradata=bytes(video.extradata or b""),
+        audio=(audio.name, audio.sample_rate, audio.channels, bytes(audio.extradata or b""))
+        if audio
+        else None,
+    )
 
 
 def join(
@@ -60,13 +61,16 @@ def join(
     any crossfade needs the re-encode, which blends picture and sound over it."""
     if not paths:
         raise ValueError("Nothing to join.")
-    found = [params(path) for path in paths]
     fades = [max(0.0, float(f)) for f in crossfades][: len(paths) - 1]
     fades += [0.0] * (len(paths) - 1 - len(fades))
-    marks = _chapters(paths, fades, titles)
-    if all(p == found[0] for p in found) and not any(fades):
-        _copy(paths, out, marks)
-        return "copy"
+    # Each input is opened once: reading an MP4's index is most of a copy's cost.
+    with contextlib.ExitStack() as stack:
+        sources = [stack.enter_context(av.open(str(path))) for path in paths]
+        found = [params(source) for source in sources]
+        marks = _chapters([_video_seconds(source) for source in sources], fades, titles)
+        if all(p == found[0] for p in found) and not any(fades):
+            _copy(sources, out, marks)
+            return "copy"
     _encode(paths, out, found[0], fades, marks)
     return "encode"
 
@@ -74,10 +78,10 @@ def join(
 CHAPTER_BASE = Fraction(1, 1000)
 
 
-def _chapters(paths: Sequence[Path], fades: Sequence[float], titles: Sequence[str]) -> list:
-    """A chapter per input, from where it starts in the cut to where the next one does."""
+def _chapters(lengths: Sequence[float], fades: Sequence[float], titles: Sequence[str]) -> list:
+    """A chapter per input (``lengths`` in seconds), from where it starts in the cut to
+    where the next one does."""
     starts, at = [], 0.0
-    lengths = [duration(path) for path in paths]
     for index, length in enumerate(lengths):
         starts.append(at)
         at += length - (fades[index] if index < len(fades) else 0.0)
@@ -101,33 +105,33 @@ def _video_seconds(container) -> float:
     return container.duration / av.time_base
 
 
-def _copy(paths: Sequence[Path], out: Path, chapters: list) -> None:
+def _copy(sources: Sequence, out: Path, chapters: list) -> None:
     """Remux every input's packets one after another, shifted by the video before them."""
-    with av.open(str(paths[0])) as first, av.open(str(out), "w", format="mp4") as output:
+    first = sources[0]
+    with av.open(str(out), "w", format="mp4") as output:
         output.set_chapters(chapters)
         outs = {"video": output.add_stream_from_template(first.streams.video[0])}
         if first.streams.audio:
             outs["audio"] = output.add_stream_from_template(first.streams.audio[0])
         offset = 0.0
         last_dts: dict[str, int] = {}
-        for path in paths:
-            with av.open(str(path)) as source:
-                streams = [source.streams.video[0], *source.streams.audio[:1]]
-                for packet in source.demux(streams):
-                    if packet.dts is None or packet.size == 0:
-                        continue
-                    kind = packet.stream.type
-                    shift = round(offset / packet.time_base)
-                    packet.pts += shift
-                    packet.dts += shift
-                    # Audio that runs a packet past the video would go backwards at the
-                    # join: drop it rather than write a non-monotonic stream.
-                    if kind in last_dts and packet.dts <= last_dts[kind]:
-                        continue
-                    last_dts[kind] = packet.dts
-                    packet.stream = outs[kind]
-                    output.mux(packet)
-                offset += _video_seconds(source)
+        for source in sources:
+            streams = [source.streams.video[0], *source.streams.audio[:1]]
+            for packet in source.demux(streams):
+                if packet.dts is None or packet.size == 0:
+                    continue
+                kind = packet.stream.type
+                shift = round(offset / packet.time_base)
+                packet.pts += shift
+                packet.dts += shift
+                # Audio that runs a packet past the video would go backwards at the
+                # join: drop it rather than write a non-monotonic stream.
+                if kind in last_dts and packet.dts <= last_dts[kind]:
+                    continue
+                last_dts[kind] = packet.dts
+                packet.stream = outs[kind]
+                output.mux(packet)
+            offset += _video_seconds(source)
 
 
 def _frames(source, rate: Fraction, width: int, height: int) -> Iterator[np.ndarray]:
