@@ -55,12 +55,13 @@ htmx.defineExtension("slate-live", {
   }
 });
 
-// On a phone the composer folds, so the takes are in reach; wide screens keep it open.
+// On a phone the composer folds once there are takes, so they are in reach; with none
+// yet (a newcomer) it stays open, as it does on wide screens.
 (function () {
   var narrow = window.matchMedia("(max-width: 700px)");
   function fit() {
     var pane = document.getElementById("composer-pane");
-    if (pane) pane.open = !narrow.matches;
+    if (pane) pane.open = !narrow.matches || !document.querySelector("#take-list .take-card");
   }
   document.addEventListener("DOMContentLoaded", fit);
   narrow.addEventListener("change", fit);

@@ -57,6 +57,12 @@ def test_every_page_fits_a_phone_and_the_takes_are_in_reach(studio, phone):
         phone.goto(studio.url + path)
         fits(phone)
     slug = sign_up(phone, studio, "sami")
+    # A newcomer, with no takes yet, finds the composer open, under one "Compose a shot".
+    phone.wait_for_selector(".studio[data-live=open]")
+    assert phone.evaluate("document.getElementById('composer-pane').open") is True
+    assert phone.locator("#composer").is_visible()
+    assert phone.get_by_role("heading", name="Compose a shot").count() == 1
+    assert phone.get_by_text("Compose a shot", exact=True).filter(visible=True).count() == 1
     take_id = refused_take(studio, slug)
     phone.goto(f"{studio.url}/w/{slug}/")
     phone.wait_for_selector(".studio[data-live=open]")
