@@ -59,6 +59,7 @@ def _forms(board: Board) -> dict:
         "board_form": BoardForm(workspace=board.workspace, initial=initial),
         "style_form": StyleForm(initial=board.style),
         "shotlist_form": ShotListForm(),
+        "add_form": AddCardForm(initial={"seconds": boards.info_of(board).default_seconds}),
     }
 
 
@@ -208,13 +209,13 @@ def card_add(request, slug: str, board_id: int) -> HttpResponse:
     board, membership = boards.get_board(request.user, slug, board_id, edit=True)
     form = AddCardForm(request.POST)
     if not form.is_valid():
-        return _strip(
-            request,
-            board,
-            membership,
-            status=400,
-            problem=" ".join(e for errs in form.errors.values() for e in errs),
-        )
+        if request.htmx:
+            problem = " ".join(e for errs in form.errors.values() for e in errs)
+            return _strip(request, board, membership, status=400, problem=problem)
+        # The page again, with what was typed and the error on its field (the form's action
+        # ends in #add-card, so the browser lands on it).
+        context = board_context(board, membership, add_form=form)
+        return render(request, "storyboard/board.html", context, status=400)
     seconds = form.cleaned_data["seconds"] or boards.info_of(board).default_seconds
     try:
         boards.add_cards(board, [{"subject": form.cleaned_data["subject"], "seconds": seconds}])

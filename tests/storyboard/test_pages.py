@@ -165,6 +165,24 @@ def test_editors_add_duplicate_move_and_delete_cards_through_htmx(
     assert list(board.cards.values_list("position", flat=True)) == [0, 1, 2, 3]
 
 
+def test_a_bad_card_says_so_on_its_field_and_keeps_what_was_typed(client_for, personas, board):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card_add", args=["harbour", board.pk])
+    cut = f'action="{reverse("storyboard:cut", args=["harbour", board.pk])}"'
+    for seconds in ("61", "0", "4.5"):
+        response = client.post(url, {"subject": "fog rolls in", "seconds": seconds})
+        html = response.content.decode()
+        assert response.status_code == 400 and not board.cards.exists()
+        check(html)
+        assert 'id="add_seconds_error"' in html and "Seconds: 1 to 60" in html
+        assert "Ensure this value" not in html and "board-problem" not in html
+        assert 'value="fog rolls in"' in html and f'value="{seconds}"' in html
+        assert cut not in html  # nothing to cut yet
+    added = client.post(url, {"subject": "fog rolls in", "seconds": "8"})
+    assert added.status_code == 302 and board.cards.get().seconds == 8
+    assert cut in client.get(added["Location"]).content.decode()
+
+
 def test_a_drag_and_drop_reorder_and_a_stale_one(client_for, personas, board, cards):
     client = client_for(personas["editor"])
     url = reverse("storyboard:reorder", args=["harbour", board.pk])
