@@ -46,6 +46,24 @@ def test_a_bad_provider_is_explained_and_not_saved(client, personas):
     assert not ProviderEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "change, field, says",
+    [
+        ({"name": "studio gw"}, "name", "letters, digits, - and _ only (no spaces)"),
+        ({"requests_per_minute": "-1"}, "requests_per_minute", "a whole number from 0"),
+        ({"requests_per_minute": "20000"}, "requests_per_minute", "from 0 (no limit) to 10,000"),
+    ],
+)
+def test_a_bad_field_is_explained_in_slates_words(client, personas, change, field, says):
+    client.force_login(personas["owner"])
+    response = client.post(reverse("add_provider", args=["harbour"]), {**FORM, **change})
+    html = response.content.decode()
+    error = html.split(f'id="id_{field}_error"', 1)[1].split("</", 1)[0]
+    assert response.status_code == 400 and says in error
+    assert "Ensure this value" not in html and "“slug”" not in html
+    assert not ProviderEndpoint.objects.exists()
+
+
 @pytest.mark.parametrize("role", ["editor", "viewer"])
 def test_only_owners_change_providers(client, personas, workspace, role):
     endpoint = endpoints.add_endpoint(
