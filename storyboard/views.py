@@ -473,8 +473,11 @@ def _card_form(card: Card, data=None) -> ShotForm:
     form = ShotForm(values, workspace=board.workspace)
     if data is None:
         for name in SHOT_FIELDS:
-            if not getattr(card, name) and (inherited := board.style_value(name)):
-                form.fields[name].widget.attrs["placeholder"] = f"From the board style: {inherited}"
+            if not getattr(card, name):
+                # The composer's sample text would read as if it were the board style.
+                inherited = board.style_value(name)
+                placeholder = f"From the board style: {inherited}" if inherited else ""
+                form.fields[name].widget.attrs["placeholder"] = placeholder
     return form
 
 
@@ -505,6 +508,8 @@ def _card_context(card: Card, membership, form: ShotForm, data=None, **extra) ->
         "preview_url": reverse("storyboard:card_preview", args=[slug, card.pk]),
         "settings_url": reverse("storyboard:card_settings", args=[slug, card.pk]),
         "compose_title": f"Card {card.position + 1} of {card.board.title}",
+        "target_fixed": True,  # the board's provider, model and size
+        "has_style": any(card.board.style_value(name) for name in SHOT_FIELDS),
         "submit_label": "Save card",
         **preview_context(preview_form),
         **extra,

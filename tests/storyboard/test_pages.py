@@ -202,6 +202,26 @@ def test_a_drag_and_drop_reorder_and_a_stale_one(client_for, personas, board, ca
     assert list(board.cards.values_list("pk", flat=True)) == [ids[2], ids[0], ids[1]]
 
 
+def test_a_card_shows_no_board_controls_and_no_made_up_style(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card", args=["harbour", cards[1].pk])
+    page = client.get(url).content.decode()
+    check(page)
+    assert 'id="id_provider"' not in page and 'name="size"' not in page
+    assert 'name="seconds"' in page  # the card's own length stays
+    assert "The board has no style yet" in page and "use the board style" not in page
+    lighting = page.split('name="lighting"', 1)[1].split(">", 1)[0]
+    assert 'placeholder=""' in lighting  # not the composer's sample text
+    settings = client.post(
+        reverse("storyboard:card_settings", args=["harbour", cards[1].pk]), {"subject": "a gull"}
+    ).content.decode()
+    assert 'id="id_provider"' not in settings and 'name="seconds"' in settings
+    saved = client.post(url, {"subject": "a gull", "seconds": "8", "transition": "cut"})
+    assert saved.status_code == 302
+    cards[1].refresh_from_db()
+    assert cards[1].seconds == 8 and board.size == "1280x720"
+
+
 def test_editing_a_card_with_the_composer(client_for, personas, board, cards):
     boards.set_style(board, {"lighting": "golden hour"})
     client = client_for(personas["editor"])
