@@ -96,6 +96,13 @@ def test_every_page_fits_a_phone_and_the_takes_are_in_reach(studio, phone):
         f"(document.querySelector('{new_card}').getBoundingClientRect())"
     )
     wait_until(phone, in_view)
+    # Compare: the two players stack, each the phone's width, not two thumbnails.
+    other = refused_take(studio, slug)
+    phone.goto(f"{studio.url}/takes/{take_id}/compare/{other}/")
+    fits(phone)
+    first, second = (phone.locator(".compare figure").nth(n).bounding_box() for n in range(2))
+    assert first["width"] > 300 and second["width"] > 300
+    assert second["y"] >= first["y"] + first["height"], "the players sit side by side"
     done = studio.manage("shell", "-v0", "-c", BOARD.format(slug=slug))
     assert done.returncode == 0, done.stderr
     board_id = int(done.stdout.split()[-1])
