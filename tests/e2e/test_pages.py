@@ -60,6 +60,15 @@ def test_the_library_keeps_its_panels_open_on_a_wide_screen(studio, page):
     assert page.get_by_role("heading", name="Folders", exact=True).is_visible()
 
 
+def test_a_checkbox_field_lines_up_with_its_label(studio, page):
+    slug = sign_up(page, studio, "ines")
+    page.goto(f"{studio.url}/w/{slug}/providers/")
+    label = page.locator("label[for=id_webhooks]").bounding_box()
+    box = page.locator("#id_webhooks").bounding_box()
+    # Not stretched across the field (which draws it in the middle), but at the label's start.
+    assert box["width"] < 30 and abs(box["x"] - label["x"]) <= 2, (box, label)
+
+
 def fits(phone) -> None:
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{phone.url} is {width} px wide on a 390 px phone"
