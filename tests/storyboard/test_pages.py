@@ -222,6 +222,17 @@ def test_a_card_shows_no_board_controls_and_no_made_up_style(client_for, persona
     assert cards[1].seconds == 8 and board.size == "1280x720"
 
 
+def test_a_card_still_says_when_its_boards_size_cant_render(client_for, personas, board, cards):
+    Board.objects.filter(pk=board.pk).update(size="999x999")  # as if the model lost that size
+    page = client_for(personas["editor"]).get(
+        reverse("storyboard:card", args=["harbour", cards[0].pk])
+    )
+    html = page.content.decode()
+    assert 'name="size"' not in html
+    error = html.split('<p class="error" role="alert">', 1)[1].split("</p>", 1)[0]
+    assert "999x999" in error
+
+
 def test_editing_a_card_with_the_composer(client_for, personas, board, cards):
     boards.set_style(board, {"lighting": "golden hour"})
     client = client_for(personas["editor"])
