@@ -76,9 +76,29 @@ class TransitionForm(forms.Form):
     )
 
 
+SECONDS_RANGE = f"Seconds: 1 to {MAX_CARD_SECONDS}"
+
+
 class AddCardForm(forms.Form):
-    subject = forms.CharField(required=False, max_length=2000)
-    seconds = forms.IntegerField(min_value=1, max_value=MAX_CARD_SECONDS, required=False)
+    subject = forms.CharField(
+        required=False,
+        max_length=2000,
+        error_messages={"max_length": "A subject is at most %(limit_value)d characters."},
+    )
+    seconds = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_CARD_SECONDS,
+        required=False,
+        error_messages={
+            "invalid": f"{SECONDS_RANGE}, a whole number",
+            "min_value": SECONDS_RANGE,
+            "max_value": SECONDS_RANGE,
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "add_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ShotListForm(forms.Form):

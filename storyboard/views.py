@@ -59,6 +59,7 @@ def _forms(board: Board) -> dict:
         "board_form": BoardForm(workspace=board.workspace, initial=initial),
         "style_form": StyleForm(initial=board.style),
         "shotlist_form": ShotListForm(),
+        "add_form": AddCardForm(initial={"seconds": boards.info_of(board).default_seconds}),
     }
 
 
@@ -208,13 +209,13 @@ def card_add(request, slug: str, board_id: int) -> HttpResponse:
     board, membership = boards.get_board(request.user, slug, board_id, edit=True)
     form = AddCardForm(request.POST)
     if not form.is_valid():
-        return _strip(
-            request,
-            board,
-            membership,
-            status=400,
-            problem=" ".join(e for errs in form.errors.values() for e in errs),
-        )
+        if request.htmx:
+            problem = " ".join(e for errs in form.errors.values() for e in errs)
+            return _strip(request, board, membership, status=400, problem=problem)
+        # The page again, with what was typed and the error on its field (the form's action
+        # ends in #add-card, so the browser lands on it).
+        context = board_context(board, membership, add_form=form)
+        return render(request, "storyboard/board.html", context, status=400)
     seconds = form.cleaned_data["seconds"] or boards.info_of(board).default_seconds
     try:
         boards.add_cards(board, [{"subject": form.cleaned_data["subject"], "seconds": seconds}])
@@ -472,8 +473,11 @@ def _card_form(card: Card, data=None) -> ShotForm:
     form = ShotForm(values, workspace=board.workspace)
     if data is None:
         for name in SHOT_FIELDS:
-            if not getattr(card, name) and (inherited := board.style_value(name)):
-                form.fields[name].widget.attrs["placeholder"] = f"From the board style: {inherited}"
+            if not getattr(card, name):
+                # The composer's sample text would read as if it were the board style.
+                inherited = board.style_value(name)
+                placeholder = f"From the board style: {inherited}" if inherited else ""
+                form.fields[name].widget.attrs["placeholder"] = placeholder
     return form
 
 
@@ -504,6 +508,8 @@ def _card_context(card: Card, membership, form: ShotForm, data=None, **extra) ->
         "preview_url": reverse("storyboard:card_preview", args=[slug, card.pk]),
         "settings_url": reverse("storyboard:card_settings", args=[slug, card.pk]),
         "compose_title": f"Card {card.position + 1} of {card.board.title}",
+        "target_fixed": True,  # the board's provider, model and size
+        "has_style": any(card.board.style_value(name) for name in SHOT_FIELDS),
         "submit_label": "Save card",
         **preview_context(preview_form),
         **extra,

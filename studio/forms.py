@@ -42,6 +42,9 @@ def _text(name: str, rows: int = 2) -> forms.CharField:
     )
 
 
+SEED_MAX = 2**31 - 1
+
+
 class ShotForm(forms.Form):
     """A shot and its settings, validated against the chosen model's capabilities.
 
@@ -78,7 +81,11 @@ class ShotForm(forms.Form):
         label="Seed",
         required=False,
         min_value=0,
-        max_value=2**31 - 1,
+        max_value=SEED_MAX,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            f"A seed is a whole number from 0 to {SEED_MAX:,}.",
+        ),
         help_text="Same shot and seed → same animatic. Leave empty for a new one.",
     )
 
@@ -300,12 +307,21 @@ class SignupForm(UserCreationForm):
         help_texts = {"email": "where a password reset link goes, if you ever need one"}
 
 
+RPM_MAX = 10_000
+
+
 class ProviderForm(forms.Form):
     """A provider endpoint of any kind: an OpenAI-compatible API (OpenAI as last published,
     Azure, OpenRouter, a gateway), fal's queue, or a ComfyUI server of one's own."""
 
     name = forms.SlugField(
-        max_length=40, help_text="how it appears in the composer, e.g. studio-gw"
+        max_length=40,
+        help_text="how it appears in the composer, e.g. studio-gw",
+        error_messages={
+            "required": "Give the provider a name, e.g. studio-gw.",
+            "invalid": "A name is letters, digits, - and _ only (no spaces), e.g. studio-gw.",
+            "max_length": "A name is at most %(limit_value)d characters.",
+        },
     )
     kind = forms.ChoiceField(
         choices=[(kind, f"{kind}: {help}") for kind, help in endpoints.KIND_HELP.items()],
@@ -357,8 +373,12 @@ class ProviderForm(forms.Form):
     )
     requests_per_minute = forms.IntegerField(
         min_value=0,
-        max_value=10_000,
+        max_value=RPM_MAX,
         required=False,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            f"Requests per minute is a whole number from 0 (no limit) to {RPM_MAX:,}.",
+        ),
         help_text="leave empty for the usual: 25 for paid APIs, no limit for ComfyUI (0)",
     )
 

@@ -7,18 +7,29 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from . import access
+from . import access, secretbox
 from .forms import ProviderForm
-from .models import Membership
+from .models import Membership, ProviderEndpoint
 from .providers import endpoints
 from .providers.catalogue import models_of
 
 
+def _has_key(endpoint: ProviderEndpoint) -> bool:
+    """Whether a key was given: its hint alone can't tell none from a short one."""
+    try:
+        return bool(secretbox.unseal(endpoint.api_key_encrypted))
+    except secretbox.SecretUnreadable:
+        return True  # there is one, unreadable now; Check connection says so
+
+
 def _page(request, membership: Membership, form: ProviderForm, status: int = 200):
+    found = list(membership.workspace.endpoints.order_by("name"))
+    for endpoint in found:
+        endpoint.has_key = _has_key(endpoint)
     context = {
         "workspace": membership.workspace,
         "membership": membership,
-        "endpoints": membership.workspace.endpoints.order_by("name"),
+        "endpoints": found,
         "form": form,
         "known_models": {kind: models_of(kind) for kind in endpoints.KINDS},
         "hook_base": request.build_absolute_uri("/")[:-1],
@@ -67,7 +78,7 @@ def add_provider(request, slug: str) -> HttpResponse:
 def check_provider(request, slug: str, name: str) -> HttpResponse:
     endpoint, _ = access.get_endpoint(request.user, slug, name, own=True)
     message = endpoints.check_endpoint(endpoint)
-    ok = "did not answer" not in message
+    ok = message.startswith(f"“{endpoint.name}” answers")
     return render(
         request,
         "studio/providers.html#check_result",

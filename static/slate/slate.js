@@ -55,14 +55,26 @@ htmx.defineExtension("slate-live", {
   }
 });
 
-// On a phone the composer folds, so the takes are in reach; wide screens keep it open.
+// On a phone the composer folds once there are takes, so they are in reach; with none
+// yet (a newcomer) it stays open, as it does on wide screens.
+// Panels marked data-fold-narrow (the library's folders, filters and bulk bar) do the same,
+// as the page loads and as htmx swaps them in, so the first take is near the top.
 (function () {
   var narrow = window.matchMedia("(max-width: 700px)");
+  function fold(root) {
+    root.querySelectorAll("details[data-fold-narrow]").forEach(function (panel) {
+      panel.open = !narrow.matches;
+    });
+  }
   function fit() {
     var pane = document.getElementById("composer-pane");
-    if (pane) pane.open = !narrow.matches;
+    if (pane) pane.open = !narrow.matches || !document.querySelector("#take-list .take-card");
+    fold(document);
   }
   document.addEventListener("DOMContentLoaded", fit);
+  document.addEventListener("htmx:load", function (event) {
+    if (narrow.matches && event.target.querySelectorAll) fold(event.target);
+  });
   narrow.addEventListener("change", fit);
 })();
 

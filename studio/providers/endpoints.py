@@ -400,10 +400,18 @@ def check_templates(endpoint: ProviderEndpoint) -> dict[str, list[str] | str]:
     return found
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\]")
+
+
 def check_endpoint(endpoint: ProviderEndpoint) -> str:
     """Ask the endpoint for one video: a sentence saying whether it answers."""
     try:
         said = client_for(endpoint, max_retries=0).check()
     except (ProviderError, secretbox.SecretUnreadable, EndpointInvalid) as error:
+        if getattr(error, "code", "") == "unreachable":
+            # The socket's words, e.g. "[Errno 111] Connection refused": the reason, short.
+            reason = _ERRNO.sub("", str(error).rpartition(": ")[2]).strip().lower()
+            reason = http.summary(reason or "no answer", 60)
+            return f"Nothing answers at {endpoint.base_url} ({reason})."
         return f"“{endpoint.name}” did not answer properly: {http.summary(error, 240)}"
     return f"“{endpoint.name}” answers: {http.summary(said, 240)}."

@@ -165,6 +165,24 @@ def test_editors_add_duplicate_move_and_delete_cards_through_htmx(
     assert list(board.cards.values_list("position", flat=True)) == [0, 1, 2, 3]
 
 
+def test_a_bad_card_says_so_on_its_field_and_keeps_what_was_typed(client_for, personas, board):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card_add", args=["harbour", board.pk])
+    cut = f'action="{reverse("storyboard:cut", args=["harbour", board.pk])}"'
+    for seconds in ("61", "0", "4.5"):
+        response = client.post(url, {"subject": "fog rolls in", "seconds": seconds})
+        html = response.content.decode()
+        assert response.status_code == 400 and not board.cards.exists()
+        check(html)
+        assert 'id="add_seconds_error"' in html and "Seconds: 1 to 60" in html
+        assert "Ensure this value" not in html and "board-problem" not in html
+        assert 'value="fog rolls in"' in html and f'value="{seconds}"' in html
+        assert cut not in html  # nothing to cut yet
+    added = client.post(url, {"subject": "fog rolls in", "seconds": "8"})
+    assert added.status_code == 302 and board.cards.get().seconds == 8
+    assert cut in client.get(added["Location"]).content.decode()
+
+
 def test_a_drag_and_drop_reorder_and_a_stale_one(client_for, personas, board, cards):
     client = client_for(personas["editor"])
     url = reverse("storyboard:reorder", args=["harbour", board.pk])
@@ -182,6 +200,37 @@ def test_a_drag_and_drop_reorder_and_a_stale_one(client_for, personas, board, ca
     )
     assert "Someone changed this board" in stale.content.decode()
     assert list(board.cards.values_list("pk", flat=True)) == [ids[2], ids[0], ids[1]]
+
+
+def test_a_card_shows_no_board_controls_and_no_made_up_style(client_for, personas, board, cards):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card", args=["harbour", cards[1].pk])
+    page = client.get(url).content.decode()
+    check(page)
+    assert 'id="id_provider"' not in page and 'name="size"' not in page
+    assert 'name="seconds"' in page  # the card's own length stays
+    assert "The board has no style yet" in page and "use the board style" not in page
+    lighting = page.split('name="lighting"', 1)[1].split(">", 1)[0]
+    assert 'placeholder=""' in lighting  # not the composer's sample text
+    settings = client.post(
+        reverse("storyboard:card_settings", args=["harbour", cards[1].pk]), {"subject": "a gull"}
+    ).content.decode()
+    assert 'id="id_provider"' not in settings and 'name="seconds"' in settings
+    saved = client.post(url, {"subject": "a gull", "seconds": "8", "transition": "cut"})
+    assert saved.status_code == 302
+    cards[1].refresh_from_db()
+    assert cards[1].seconds == 8 and board.size == "1280x720"
+
+
+def test_a_card_still_says_when_its_boards_size_cant_render(client_for, personas, board, cards):
+    Board.objects.filter(pk=board.pk).update(size="999x999")  # as if the model lost that size
+    page = client_for(personas["editor"]).get(
+        reverse("storyboard:card", args=["harbour", cards[0].pk])
+    )
+    html = page.content.decode()
+    assert 'name="size"' not in html
+    error = html.split('<p class="error" role="alert">', 1)[1].split("</p>", 1)[0]
+    assert "999x999" in error
 
 
 def test_editing_a_card_with_the_composer(client_for, personas, board, cards):

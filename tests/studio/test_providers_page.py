@@ -1,5 +1,7 @@
 """The providers page: owners add, check and remove endpoints; keys never come back out."""
 
+import socket
+
 import pytest
 from django.urls import reverse
 
@@ -43,6 +45,24 @@ def test_a_bad_provider_is_explained_and_not_saved(client, personas):
     html = response.content.decode()
     assert response.status_code == 400 and "not “animatic”" in html
     assert FORM["api_key"] not in html  # not even echoed back into the form
+    assert not ProviderEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change, field, says",
+    [
+        ({"name": "studio gw"}, "name", "letters, digits, - and _ only (no spaces)"),
+        ({"requests_per_minute": "-1"}, "requests_per_minute", "a whole number from 0"),
+        ({"requests_per_minute": "20000"}, "requests_per_minute", "from 0 (no limit) to 10,000"),
+    ],
+)
+def test_a_bad_field_is_explained_in_slates_words(client, personas, change, field, says):
+    client.force_login(personas["owner"])
+    response = client.post(reverse("add_provider", args=["harbour"]), {**FORM, **change})
+    html = response.content.decode()
+    error = html.split(f'id="id_{field}_error"', 1)[1].split("</", 1)[0]
+    assert response.status_code == 400 and says in error
+    assert "Ensure this value" not in html and "“slug”" not in html
     assert not ProviderEndpoint.objects.exists()
 
 
@@ -169,3 +189,31 @@ def test_a_provider_that_cant_work_is_explained_and_not_saved(client, personas, 
     error = html[html.index('id="error-form"') :].split("</div>", 1)[0]  # the form's own error
     assert response.status_code == 400 and says in error
     assert not ProviderEndpoint.objects.exists()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_fresh_workspace_lists_the_built_in_animatic(client, personas):
+    client.force_login(personas["owner"])
+    page = client.get(reverse("providers", args=["harbour"])).content.decode()
+    assert 'id="provider-animatic"' in page and "built in, free, nothing to configure" in page
+    assert "No providers yet" not in page
+
+
+def test_a_server_with_no_key_and_nothing_listening_is_said_plainly(client, personas, workspace):
+    port = closed_port()
+    endpoints.add_endpoint(
+        workspace, name="gpu", kind="comfyui", base_url=f"http://127.0.0.1:{port}", models=["smoke"]
+    )
+    client.force_login(personas["owner"])
+    page = client.get(reverse("providers", args=["harbour"])).content.decode()
+    key = page.split("<dt>Key</dt>", 1)[1].split("</div>", 1)[0]
+    assert key == "<dd>none</dd>"
+    check = client.post(reverse("check_provider", args=["harbour", "gpu"])).content.decode()
+    said = f"Nothing answers at http://127.0.0.1:{port} (connection refused)."
+    assert said in check and 'class="check bad"' in check and "Errno" not in check

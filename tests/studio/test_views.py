@@ -72,7 +72,8 @@ def test_generate_without_htmx_redirects_to_the_take(client_for, personas):
         ({"provider": "sora-2"}, "provider", "Unknown provider"),
         ({"motion": "x" * 4001}, "motion", "takes at most 4,000"),
         ({"prompt": "y" * 3900}, "prompt", "takes at most 4,000"),
-        ({"seed": "-3"}, "seed", "greater than or equal to 0"),
+        ({"seed": "-3"}, "seed", "A seed is a whole number from 0 to 2,147,483,647."),
+        ({"seed": "2147483648"}, "seed", "A seed is a whole number from 0 to 2,147,483,647."),
         (
             dict.fromkeys(("subject", "motion", "camera", "lighting", "atmosphere"), ""),
             "form",
