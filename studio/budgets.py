@@ -348,13 +348,8 @@ def _mail_alert(workspace_id: int, threshold: int, total, cap, month: Month, mem
 def amount(text, workspace=None) -> Decimal:
     """A monthly cap as typed, in the workspace's currency: units and cents, from 0 to a
     million; its symbol or code may lead ("€250", "CHF 250")."""
-    code = money.code_of(workspace)
-    cleaned = str(text).strip().replace(",", "")
-    for lead in (code, money.SYMBOLS.get(code, code)):
-        if cleaned.upper().startswith(lead.upper()):
-            cleaned = cleaned[len(lead) :].strip()
-            break
-    example = f"write {code}, e.g. 250 or 99.50"
+    cleaned = money.unmarked(text, workspace).replace(",", "")
+    example = f"write {money.code_of(workspace)}, e.g. 250 or 99.50"
     try:
         # Plain digits and cents only: Decimal would also read "1e3" (a $1,000 cap by surprise).
         if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", cleaned):

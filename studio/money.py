@@ -82,23 +82,47 @@ def to_workspace(amount_usd, workspace) -> Decimal | None:
     return (Decimal(amount_usd) * rate).quantize(PLACES, rounding=ROUND_HALF_UP)
 
 
-def format(amount, workspace) -> str:  # noqa: A001 — the module's verb, read as money.format
+def format(amount, workspace, *, fine: bool = False) -> str:  # noqa: A001 — read money.format
     """An amount already in the workspace's currency as people read it: "€0.37", "¥55",
-    "CHF 0.37"; cents, or whole units for currencies without them."""
+    "CHF 0.37"; cents, or whole units for currencies without them. ``fine`` keeps up to
+    the ledger's four decimals when a price has them ("$0.1345" a second)."""
     if amount is None:
         return ""
     code = code_of(workspace)
     step = ONE if code in WHOLE else Decimal("0.01")
     value = Decimal(amount).quantize(step, rounding=ROUND_HALF_UP)
+    if fine and value != amount:
+        value = Decimal(amount).quantize(PLACES, rounding=ROUND_HALF_UP).normalize()
+        value = value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value
     digits = f"{abs(value):,}"
     sign = "-" if value < 0 else ""
     symbol = SYMBOLS.get(code)
     return f"{sign}{symbol}{digits}" if symbol else f"{sign}{code} {digits}"
 
 
-def show(amount_usd, workspace) -> str:
+def show(amount_usd, workspace, *, fine: bool = False) -> str:
     """A ledger amount (US dollars) as the workspace reads it: converted, then formatted."""
-    return format(to_workspace(amount_usd, workspace), workspace)
+    return format(to_workspace(amount_usd, workspace), workspace, fine=fine)
+
+
+def to_usd(amount, workspace) -> Decimal | None:
+    """An amount in the workspace's currency in the ledger's US dollars (a bound to compare
+    ledger amounts with), unrounded."""
+    if amount is None:
+        return None
+    rate = rate_of(workspace)
+    return Decimal(amount) if rate == ONE else Decimal(amount) / rate
+
+
+def unmarked(text, workspace) -> str:
+    """An amount as typed without the workspace's symbol or code ("€250", "CHF 250"); another
+    currency's stays, so it is no amount."""
+    text = str(text).strip()
+    code = code_of(workspace)
+    for lead in (code, SYMBOLS.get(code, code)):
+        if text.upper().startswith(lead.upper()):
+            return text[len(lead) :].strip()
+    return text
 
 
 def name(workspace) -> str:

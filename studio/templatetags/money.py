@@ -21,6 +21,12 @@ def money(amount_usd, workspace=None) -> str:
 
 
 @register.filter
+def price(amount_usd, workspace=None) -> str:
+    """``money`` for a price per unit: sub-cent digits kept ("$0.1345")."""
+    return currency.show(amount_usd, workspace, fine=True)
+
+
+@register.filter
 def in_currency(amount, workspace=None) -> str:
     return currency.format(amount, workspace)
 
