@@ -191,7 +191,7 @@ def rename(
         ("name", workspace.name, name),
         ("slug", workspace.slug, slug),
         ("currency", workspace.currency, code),
-        ("rate", workspace.rate, per_dollar),
+        ("rate", f"{workspace.rate.normalize():f}", f"{per_dollar.normalize():f}"),
     )
     changes = [f"{field}: {old} → {new}" for field, old, new in fields if old != new]
     if changes:

@@ -65,7 +65,7 @@ def _members_page(request, membership: Membership, status: int = 200, **forms) -
                 "name": workspace.name,
                 "slug": workspace.slug,
                 "currency": workspace.currency,
-                "rate": workspace.rate.normalize(),
+                "rate": f"{workspace.rate.normalize():f}",
             }
         ),
         "invites": [(i, invites.invite_url(i, _base(request))) for i in invites.pending(workspace)]
