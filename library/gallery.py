@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from studio import card_notes
+from studio import card_notes, money
 from studio.access import EPOCH, MICROSECOND
 from studio.inputs import whole_number
 from studio.models import Status, Take, Workspace
@@ -94,8 +94,9 @@ def _rating(text: str, problems: list[str]) -> int | None:
     return number
 
 
-def _cost(text: str, label: str, problems: list[str]) -> Decimal | None:
-    text = text.strip().lstrip("$")
+def _cost(text: str, label: str, problems: list[str], workspace) -> Decimal | None:
+    """A cost bound as typed, in the workspace's currency."""
+    text = money.unmarked(text, workspace)
     if not text:
         return None
     try:
@@ -104,7 +105,8 @@ def _cost(text: str, label: str, problems: list[str]) -> Decimal | None:
         value = None
     if value is None or not value.is_finite() or not 0 <= value <= COST_LIMIT:
         problems.append(
-            f"“{text[:20]}” isn't a cost for {label} (use dollars, like 0.50); ignored."
+            f"“{text[:20]}” isn't a cost for {label} "
+            f"(use {money.code_of(workspace)}, like 0.50); ignored."
         )
         return None
     return value
@@ -128,8 +130,8 @@ def parse_filters(workspace: Workspace, user, params) -> Filters:
     if since and until and since > until:
         problems.append("“From” is after “to”: swapped them.")
         since, until = until, since
-    min_cost = _cost(params.get("min_cost", ""), "“cost from”", problems)
-    max_cost = _cost(params.get("max_cost", ""), "“cost up to”", problems)
+    min_cost = _cost(params.get("min_cost", ""), "“cost from”", problems, workspace)
+    max_cost = _cost(params.get("max_cost", ""), "“cost up to”", problems, workspace)
     if min_cost is not None and max_cost is not None and min_cost > max_cost:
         problems.append("The lowest cost is above the highest: swapped them.")
         min_cost, max_cost = max_cost, min_cost
@@ -193,11 +195,12 @@ def matching(workspace: Workspace, user, filters: Filters) -> QuerySet:
     if filters.rating is not None:
         takes = takes.alias(rated=average_rating()).filter(rated__gte=filters.rating)
     if filters.min_cost is not None or filters.max_cost is not None:
+        # Bounds are typed in the workspace's currency; the ledger is in US dollars.
         takes = takes.alias(spent=COST)
         if filters.min_cost is not None:
-            takes = takes.filter(spent__gte=filters.min_cost)
+            takes = takes.filter(spent__gte=money.to_usd(filters.min_cost, workspace))
         if filters.max_cost is not None:
-            takes = takes.filter(spent__lte=filters.max_cost)
+            takes = takes.filter(spent__lte=money.to_usd(filters.max_cost, workspace))
     if filters.lineage:
         takes = takes.filter(parent__isnull=filters.lineage == "originals")
     return search(takes, filters.q)

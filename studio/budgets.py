@@ -12,6 +12,10 @@ cancelled) — the ledger's numbers, written with the take's status in one trans
 take counts in the month it was made, in the budget's time zone. A reservation (the
 hold of a whole board render, ledger.py) counts what no take has drawn from it yet, until
 it is closed, in the month it was made.
+
+Caps are typed, stored and shown in the workspace's currency; what was spent is counted in
+the ledger's (US dollars, the price list's) and converted at the workspace's current rate
+where it meets a cap (``_check``, ``_alert``) or a page (``overview``).
 """
 
 import re
@@ -28,7 +32,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from . import live, signals
+from . import live, money, signals
 from .models import (
     ACTIVE_STATUSES,
     Budget,
@@ -44,7 +48,8 @@ from .models import (
 )
 
 ZERO = Decimal("0")
-MAX_CAP = Decimal("1000000")  # a monthly cap above a million is a typo, not a budget
+MAX_CAP = Decimal("1000000")  # US dollars: a monthly cap above a million is a typo
+MAX_STORED = Decimal("99999999.99")  # what a cap's column holds
 MONEY = DecimalField(max_digits=14, decimal_places=4)
 
 # What one take costs this month: its hold while active, its charge once ended.
@@ -148,10 +153,6 @@ def _reserved(workspace_id: int, month: Month, user_id: int | None) -> Decimal:
     return sum((amount - used for amount, used in left), ZERO)
 
 
-def money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"
-
-
 def owners_sentence(workspace_id: int) -> str:
     names = sorted(
         Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER).values_list(
@@ -174,10 +175,7 @@ def check_hold(take: Take, amount: Decimal) -> None:
         return
     month = month_of(budget, take.created_at)
     found = _check(budget, month, take.created_by_id, amount, exclude=take.pk)
-    if budget.monthly_cap:
-        _alert(budget, month, found.before + amount, budget.monthly_cap)
-    if found.member_cap:
-        _alert(budget, month, found.mine + amount, found.member_cap, member_id=take.created_by_id)
+    _alerts(budget, month, found, amount, take.created_by_id)
 
 
 def check_reservation(
@@ -190,10 +188,7 @@ def check_reservation(
         return
     month = month_of(budget)
     found = _check(budget, month, user_id, amount, what=what)
-    if budget.monthly_cap:
-        _alert(budget, month, found.before + amount, budget.monthly_cap)
-    if found.member_cap:
-        _alert(budget, month, found.mine + amount, found.member_cap, member_id=user_id)
+    _alerts(budget, month, found, amount, user_id)
 
 
 def precheck(
@@ -221,8 +216,11 @@ class Counted:
 def _check(
     budget: Budget, month: Month, user_id, amount: Decimal, exclude=None, what="this take"
 ) -> Counted:
-    """Raise OverBudget when ``amount`` more would pass a cap; returns what was counted."""
+    """Raise OverBudget when ``amount`` more would pass a cap; returns what was counted.
+    The one place spend (US dollars) meets a cap (the workspace's currency): converted at
+    the workspace's current rate."""
     workspace_id = budget.workspace_id
+    workspace = budget.workspace
     before = spent(workspace_id, month, exclude=exclude)
     left_for = []
     if budget.monthly_cap is not None:
@@ -235,14 +233,26 @@ def _check(
         mine = spent(workspace_id, month, user_id=user_id, exclude=exclude)
         left_for.append(("your own monthly cap in this workspace", cap.monthly_cap, mine))
     for name, limit, used in left_for:
-        if used + amount > limit:
-            left = max(limit - used, ZERO)
+        if money.to_workspace(used + amount, workspace) > limit:
+            left = max(limit - money.to_workspace(used, workspace), ZERO)
             raise OverBudget(
-                f"Not queued: {what} would cost {money(amount)}, and {name} of "
-                f"{money(limit)} has {money(left)} left for {month.label}. "
-                + owners_sentence(workspace_id)
+                f"Not queued: {what} would cost {money.show(amount, workspace)}, and {name} "
+                f"of {money.format(limit, workspace)} has {money.format(left, workspace)} "
+                f"left for {month.label}. " + owners_sentence(workspace_id)
             )
     return Counted(before, cap.monthly_cap if cap is not None else None, mine)
+
+
+def _alerts(budget: Budget, month: Month, found: Counted, amount: Decimal, user_id) -> None:
+    """The alerts a hold of ``amount`` (US dollars) sets off, its totals converted to the
+    workspace's currency, the caps'."""
+    workspace = budget.workspace
+    if budget.monthly_cap:
+        total = money.to_workspace(found.before + amount, workspace)
+        _alert(budget, month, total, budget.monthly_cap)
+    if found.member_cap:
+        total = money.to_workspace(found.mine + amount, workspace)
+        _alert(budget, month, total, found.member_cap, user_id)
 
 
 def _alert(
@@ -275,7 +285,9 @@ def _alert(
         return
     highest = max(new)
     if member_id is None:
-        live.workspace_notice(workspace_id, notice_html(highest, total, cap, month))
+        live.workspace_notice(
+            workspace_id, notice_html(highest, total, cap, month, budget.workspace)
+        )
     signals.announce(
         signals.budget_alert,
         Budget,
@@ -292,10 +304,12 @@ def _alert(
     )
 
 
-def notice_html(threshold: int, total: Decimal, cap: Decimal, month: Month) -> str:
+def notice_html(threshold: int, total: Decimal, cap: Decimal, month: Month, workspace) -> str:
+    """The pages' notice of an alert; ``total`` and ``cap`` in the workspace's currency."""
     return render_to_string(
         "studio/budget_notice.html",
-        {"threshold": threshold, "spent": total, "cap": cap, "month": month},
+        {"threshold": threshold, "spent": total, "cap": cap, "month": month}
+        | {"workspace": workspace},
     )
 
 
@@ -310,10 +324,11 @@ def _mail_alert(workspace_id: int, threshold: int, total, cap, month: Month, mem
     emails = sorted({address for address in to.values_list("user__email", flat=True) if address})
     if not emails:
         return
+    total, cap = money.format(total, workspace), money.format(cap, workspace)
     if member_id is None:
         subject = f"[Slate] {workspace.name} has used {threshold}% of its budget"
         body = (
-            f"{workspace.name} has spent or holds {money(total)} of its {money(cap)} "
+            f"{workspace.name} has spent or holds {total} of its {cap} "
             f"monthly cap for {month.label}."
         )
     else:
@@ -321,7 +336,7 @@ def _mail_alert(workspace_id: int, threshold: int, total, cap, month: Month, mem
         name = name.values_list("user__username", flat=True).first() or "A member"
         subject = f"[Slate] {name} has used {threshold}% of their budget in {workspace.name}"
         body = (
-            f"{name} has spent or holds {money(total)} of their own {money(cap)} monthly "
+            f"{name} has spent or holds {total} of their own {cap} monthly "
             f"cap in {workspace.name} for {month.label}."
         )
     send_mail(subject, body, None, emails)
@@ -330,24 +345,27 @@ def _mail_alert(workspace_id: int, threshold: int, total, cap, month: Month, mem
 # Settings, as owners (teams) and the shell change them.
 
 
-def amount(text) -> Decimal:
-    """A monthly cap as typed: dollars and cents, from 0 to a million."""
-    cleaned = str(text).strip().lstrip("$").replace(",", "")
+def amount(text, workspace=None) -> Decimal:
+    """A monthly cap as typed, in the workspace's currency: units and cents, from 0 to a
+    million; its symbol or code may lead ("€250", "CHF 250")."""
+    cleaned = money.unmarked(text, workspace).replace(",", "")
+    example = f"write {money.code_of(workspace)}, e.g. 250 or 99.50"
     try:
         # Plain digits and cents only: Decimal would also read "1e3" (a $1,000 cap by surprise).
         if not re.fullmatch(r"-?(?:\d+(?:\.\d*)?|\.\d+)", cleaned):
             raise InvalidOperation
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise BudgetInvalid(
-            f"“{text}” is not an amount: write dollars, e.g. 250 or 99.50."
-        ) from None
+        raise BudgetInvalid(f"“{text}” is not an amount: {example}.") from None
     if not value.is_finite():
-        raise BudgetInvalid(f"“{text}” is not an amount: write dollars, e.g. 250 or 99.50.")
+        raise BudgetInvalid(f"“{text}” is not an amount: {example}.")
     if value < 0:
         raise BudgetInvalid("A cap can't be negative (0 stops all paid takes).")
-    if value > MAX_CAP:
-        raise BudgetInvalid(f"A monthly cap above {money(MAX_CAP)} is surely a typo.")
+    limit = min(money.to_workspace(MAX_CAP, workspace), MAX_STORED).quantize(Decimal("1"))
+    if value > limit:
+        raise BudgetInvalid(
+            f"A monthly cap above {money.format(limit, workspace)} is surely a typo."
+        )
     if value != value.quantize(Decimal("0.01")):
         raise BudgetInvalid(f"“{text}” has fractions of a cent: round it to cents.")
     return value.quantize(Decimal("0.01"))
@@ -414,7 +432,7 @@ def overview(workspace: Workspace, month: Month | None = None) -> dict:
     """The month's caps, spend and alerts, for pages and the shell."""
     budget = budget_for(workspace)
     month = month or month_of(budget)
-    total = spent(workspace.pk, month)
+    total = money.to_workspace(spent(workspace.pk, month), workspace)
     cap = budget.monthly_cap if budget else None
     caps = {c.user_id: c.monthly_cap for c in budget.member_caps.all()} if budget else {}
     by_member = dict(
@@ -429,11 +447,11 @@ def overview(workspace: Workspace, month: Month | None = None) -> dict:
             "user": membership.user,
             "role": membership.role,
             "cap": caps.get(membership.user_id),
-            "spent": by_member.get(membership.user_id, ZERO),
+            "spent": money.to_workspace(by_member.get(membership.user_id, ZERO), workspace),
         }
         for membership in workspace.memberships.select_related("user").order_by("user__username")
     ]
-    return {
+    return {  # amounts in the workspace's currency
         "budget": budget,
         "month": month,
         "cap": cap,

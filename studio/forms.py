@@ -166,14 +166,6 @@ class ShotForm(forms.Form):
         return self.info.price_per_second(size, self.sound_on)
 
     @property
-    def price_label(self) -> str:
-        """The price per second as people write prices: $0.10, or $0.1345 when it has more."""
-        price = self.price_per_second
-        if price is None:
-            return ""
-        return f"{price:.2f}" if price == round(price, 2) else f"{price.normalize()}"
-
-    @property
     def estimate(self):
         size = self.data.get("size") or self.info.default_size
         seconds = str(self.data.get("seconds") or self.info.default_seconds).removesuffix("s")

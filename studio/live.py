@@ -84,7 +84,8 @@ def take_card_html(take: Take, role: str) -> str:
 def tree_html(take: Take) -> str:
     """The family tree ``take`` belongs to, as every page of that tree shows it (the path
     to each page's own take is marked by slate.js)."""
-    return render_to_string("studio/take_tree.html", {"tree": family.family_tree(take, False)})
+    context = {"tree": family.family_tree(take, False), "workspace": take.workspace}
+    return render_to_string("studio/take_tree.html", context)
 
 
 def take_live_html(take: Take, role: str) -> str:

@@ -20,6 +20,10 @@ class Workspace(models.Model):
     # The install's local workspace: where the CLI works when no --workspace
     # is given. At most one exists.
     is_default = models.BooleanField(default=False)
+    # Pages, caps and reports are in this currency (ISO 4217) at this rate (units per US
+    # dollar, the price list's and the ledger's currency): money.py converts and formats.
+    currency = models.CharField(max_length=3, default="USD")
+    rate = models.DecimalField(max_digits=16, decimal_places=6, default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="workspaces"

@@ -4,6 +4,8 @@ Spend is what budgets.py counts against the caps (a take's hold while active, it
 once ended), so the usage page and the caps always agree. One grouped query per view of
 the month (day × member × model, then status), served by the take index on
 (workspace, created_at); a chart is drawn from those few rows, never from the takes.
+Amounts are added up in the ledger's US dollars, then shown in the workspace's currency:
+a report's amounts are all in it (``report["currency"]``).
 """
 
 import csv
@@ -18,7 +20,8 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, F, Func, Sum, Value, When
 from django.db.models.functions import TruncDate
 
-from .budgets import TAKE_SPEND, ZERO, Month, money, month_of, zone_of
+from . import money
+from .budgets import TAKE_SPEND, ZERO, Month, month_of, zone_of
 from .models import Budget, Status, Workspace
 
 # Colours for the models stacked in the chart, in order of spend (the rest share the last).
@@ -44,12 +47,15 @@ def report(workspace: Workspace, month: Month | None = None) -> dict:
     for row in rows:
         row["day"] = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
         row["member"] = names.get(row["created_by_id"], "shell")
+        row["spend"] = money.to_workspace(row["spend"], workspace)
     statuses = {
-        row["status"]: row
+        row["status"]: {**row, "spend": money.to_workspace(row["spend"], workspace)}
         for row in takes.values("status").annotate(spend=Sum(TAKE_SPEND), takes=Count("id"))
     }
     by_member, by_model = _totals(rows, _member), _totals(rows, _model)
     return {
+        "workspace": workspace,
+        "currency": money.code_of(workspace),
         "month": month,
         "budget": budget,
         "rows": rows,
@@ -66,7 +72,7 @@ def report(workspace: Workspace, month: Month | None = None) -> dict:
             }
             for status in Status
         ],
-        "chart": chart(rows, month, [name for name, _, _ in by_model]),
+        "chart": chart(rows, month, [name for name, _, _ in by_model], workspace),
     }
 
 
@@ -112,7 +118,7 @@ def _totals(rows: list[dict], key) -> list[tuple[str, Decimal, int]]:
     return sorted(((k, spend[k], count[k]) for k in spend), key=lambda t: (-t[1], t[0]))
 
 
-def chart(rows: list[dict], month: Month, models: list[str]) -> dict:
+def chart(rows: list[dict], month: Month, models: list[str], workspace=None) -> dict:
     """Bars per day of the month, stacked by model, as SVG rectangles (no script)."""
     days = (month.end - month.start).days
     first = month.start.date()
@@ -139,7 +145,7 @@ def chart(rows: list[dict], month: Month, models: list[str]) -> dict:
                     "width": round(step - 2, 1),
                     "height": round(max(height, 0.5), 1),
                     "colour": colour[model],
-                    "title": f"{day:%d %b}: {model} {money(amount)}",
+                    "title": f"{day:%d %b}: {model} {money.format(amount, workspace)}",
                 }
             )
     return {
@@ -159,10 +165,15 @@ def chart(rows: list[dict], month: Month, models: list[str]) -> dict:
 CSV_HEADER = ("day", "member", "model", "takes", "spend")
 
 
+def csv_header(currency: str) -> tuple[str, ...]:
+    """The CSV's columns; the spend's names its currency ("spend EUR")."""
+    return (*CSV_HEADER[:-1], f"{CSV_HEADER[-1]} {currency}")
+
+
 def csv_text(report: dict) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_header(report["currency"]))
     for row in report["rows"]:
         member = _member(row)
         member = "'" + member if member[:1] in ("=", "+", "-", "@") else member  # no formulas
@@ -179,6 +190,7 @@ def as_json(report: dict) -> dict:
         days[row["day"].isoformat()] += row["spend"]
     return {
         "month": report["month"].key,
+        "currency": report["currency"],  # every amount's
         "total": str(report["total"]),
         "takes": report["takes"],
         "cap": None if not report["budget"] else _text(report["budget"].monthly_cap),

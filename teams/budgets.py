@@ -6,8 +6,7 @@ can't see teams); this module validates what an owner typed and records who chan
 
 from django.db import transaction
 
-from studio import budgets
-from studio.budgets import money
+from studio import budgets, money
 from studio.models import Membership, Workspace
 
 from . import audit
@@ -15,13 +14,13 @@ from .invites import require_owner
 from .models import AuditAction
 
 
-def _cap_text(value) -> str:
-    return "no cap" if value is None else money(value)
+def _cap_text(value, workspace) -> str:
+    return "no cap" if value is None else money.format(value, workspace)
 
 
-def optional_amount(text) -> object:
-    """A cap as typed: blank is no cap."""
-    return None if str(text or "").strip() == "" else budgets.amount(text)
+def optional_amount(text, workspace) -> object:
+    """A cap as typed, in the workspace's currency: blank is no cap."""
+    return None if str(text or "").strip() == "" else budgets.amount(text, workspace)
 
 
 @transaction.atomic
@@ -38,7 +37,7 @@ def change_budget(
     Raises BudgetInvalid, saving nothing, when any of them is wrong."""
     if by is not None:
         require_owner(by, "change the budget")
-    fields = {"monthly_cap": optional_amount(monthly)}
+    fields = {"monthly_cap": optional_amount(monthly, workspace)}
     if thresholds is not None:
         fields["thresholds"] = budgets.thresholds(thresholds)
     if time_zone is not None:
@@ -46,7 +45,7 @@ def change_budget(
     _, changed = budgets.set_budget(workspace, **fields)
     for name, (old, new) in changed.items():
         if name == "monthly_cap":
-            detail = f"monthly cap {_cap_text(old)} → {_cap_text(new)}"
+            detail = f"monthly cap {_cap_text(old, workspace)} → {_cap_text(new, workspace)}"
         elif name == "thresholds":
             detail = f"alerts at {', '.join(f'{t}%' for t in new) or 'no threshold'}"
         else:
@@ -74,14 +73,15 @@ def change_member_cap(
     """Set a member's own monthly cap (blank: none). Raises BudgetInvalid."""
     if by is not None:
         require_owner(by, "change the budget")
-    old, new = budgets.set_member_cap(workspace, user, optional_amount(monthly))
+    old, new = budgets.set_member_cap(workspace, user, optional_amount(monthly, workspace))
     if old != new:
         audit.record(
             workspace,
             AuditAction.BUDGET_CHANGED,
             by=by.user if by else None,
             target=user.get_username(),
-            detail=f"member's monthly cap {_cap_text(old)} → {_cap_text(new)}",
+            detail=f"member's monthly cap {_cap_text(old, workspace)} → "
+            f"{_cap_text(new, workspace)}",
             address=address,
         )
     return old, new

@@ -45,6 +45,18 @@ class WorkspaceForm(forms.Form):
         max_length=Workspace._meta.get_field("slug").max_length,
         help_text="the workspace's address: /w/SLUG/ (old links stop working)",
     )
+    # Blank keeps the current value; members.rename validates (studio/money.py).
+    currency = forms.CharField(
+        max_length=10,
+        required=False,
+        help_text="ISO 4217 code, e.g. USD, EUR, CHF: pages, caps and reports use it",
+    )
+    rate = forms.CharField(
+        max_length=30,
+        required=False,
+        help_text="how much of that currency one US dollar buys (the price list is in US "
+        "dollars); 1 for USD",
+    )
 
 
 class ChangeEmailForm(forms.Form):

@@ -8,7 +8,7 @@ one: the membership signal (studio/live.py) tells the member's open sockets at o
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from studio import workspaces
+from studio import money, workspaces
 from studio.models import Membership, Role, Take, Workspace
 
 from . import audit, notifications
@@ -162,20 +162,42 @@ def leave(membership: Membership, address: str | None = None) -> None:
 
 
 @transaction.atomic
-def rename(actor: Membership, *, name: str, slug: str, address: str | None = None) -> Workspace:
-    """An owner changes the workspace's name and slug (the slug is its address: /w/SLUG/)."""
+def rename(
+    actor: Membership,
+    *,
+    name: str,
+    slug: str,
+    currency: str = "",
+    rate: str = "",
+    address: str | None = None,
+) -> Workspace:
+    """An owner changes the workspace's name and slug (the slug is its address: /w/SLUG/),
+    and its currency and rate (blank: unchanged). Raises Refused or CurrencyInvalid,
+    saving nothing, when any of them is wrong."""
     require_owner(actor, "change the workspace's settings")
     workspace = _locked(actor.workspace_id, actor, "change the workspace's settings")
     if Workspace.objects.filter(slug=slug).exclude(pk=workspace.pk).exists():
         raise Refused(f"The address /w/{slug}/ is taken; choose another slug.")
-    changes = [
-        f"{field}: {old} → {new}"
-        for field, old, new in (("name", workspace.name, name), ("slug", workspace.slug, slug))
-        if old != new
-    ]
+    code = money.currency(currency) if str(currency).strip() else workspace.currency
+    if str(rate).strip():
+        per_dollar = money.rate(rate, code)
+    elif code == money.USD:
+        per_dollar = money.ONE
+    elif code == workspace.currency:
+        per_dollar = workspace.rate
+    else:  # a new currency's rate must be said, or caps would be read at the old one
+        raise money.CurrencyInvalid(f"Give the rate of {code}: how much one US dollar buys.")
+    fields = (
+        ("name", workspace.name, name),
+        ("slug", workspace.slug, slug),
+        ("currency", workspace.currency, code),
+        ("rate", f"{workspace.rate.normalize():f}", f"{per_dollar.normalize():f}"),
+    )
+    changes = [f"{field}: {old} → {new}" for field, old, new in fields if old != new]
     if changes:
         workspace.name, workspace.slug = name, slug
-        workspace.save(update_fields=["name", "slug"])
+        workspace.currency, workspace.rate = code, per_dollar
+        workspace.save(update_fields=["name", "slug", "currency", "rate"])
         audit.record(
             workspace,
             AuditAction.SETTINGS_CHANGED,

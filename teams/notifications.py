@@ -27,8 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from studio import live
-from studio.budgets import money
+from studio import live, money
 from studio.models import Membership, Role, Status, Take, Workspace
 
 from .models import Notification, NotificationKind, NotificationPreference
@@ -219,15 +218,15 @@ def budget_alert(
 ) -> None:
     """Owners hear when a threshold of the workspace's monthly cap is passed; a member's own
     cap tells that member and the owners (the alert's email: studio/budgets.py)."""
-    workspace = Workspace.objects.only("name", "slug").get(pk=workspace_id)
+    workspace = Workspace.objects.only("name", "slug", "currency", "rate").get(pk=workspace_id)
     link = reverse("teams:budget", args=[workspace.slug])
     owners = list(
         Membership.objects.filter(workspace_id=workspace_id, role=Role.OWNER).values_list(
             "user_id", flat=True
         )
     )
-    of_cap = f"{threshold}% of {{whose}} {money(cap)} monthly cap"
-    so_far = f"for {month_label} ({money(spent)} spent or held)."
+    of_cap = f"{threshold}% of {{whose}} {money.format(cap, workspace)} monthly cap"
+    so_far = f"for {month_label} ({money.format(spent, workspace)} spent or held)."
     kind = NotificationKind.BUDGET_ALERT
     if member_id is None:
         text = f"{workspace.name} has used {of_cap.format(whose='its')} {so_far}"

@@ -17,6 +17,7 @@ from studio import budgets as caps
 from studio.budgets import BudgetInvalid
 from studio.forms import SignupForm
 from studio.models import Membership, Role
+from studio.money import CurrencyInvalid
 
 from . import accounts, audit, budgets, invites, members, notifications
 from .forms import (
@@ -59,7 +60,14 @@ def _members_page(request, membership: Membership, status: int = 200, **forms) -
         "link_form": forms.get("link_form") or InviteLinkForm(),
         "email_form": forms.get("email_form") or InviteEmailForm(),
         "settings_form": forms.get("settings_form")
-        or WorkspaceForm(initial={"name": workspace.name, "slug": workspace.slug}),
+        or WorkspaceForm(
+            initial={
+                "name": workspace.name,
+                "slug": workspace.slug,
+                "currency": workspace.currency,
+                "rate": f"{workspace.rate.normalize():f}",
+            }
+        ),
         "invites": [(i, invites.invite_url(i, _base(request))) for i in invites.pending(workspace)]
         if is_owner
         else [],
@@ -268,8 +276,12 @@ def workspace_settings(request, slug: str) -> HttpResponse:
                 membership,
                 name=form.cleaned_data["name"],
                 slug=form.cleaned_data["slug"],
+                currency=form.cleaned_data["currency"],
+                rate=form.cleaned_data["rate"],
                 address=_address(request),
             )
+        except CurrencyInvalid as error:
+            form.add_error(error.field, str(error))
         except Refused as error:
             form.add_error("slug", str(error))
         else:

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from studio import money
 from studio.models import Method, Operation, Status, Take
 from studio.progress import Progress, progress_of
 
@@ -62,16 +63,16 @@ _LABELS = {
 }
 
 
-def _node(node, take_url, poster_url, compare_url) -> str:
+def _node(node, take_url, poster_url, compare_url, workspace) -> str:
     t = node.take
     label = _LABELS.get((t.operation, t.method)) or escape(
         f"{t.get_operation_display()} · {t.get_method_display()}"
     )
     status = escape(t.status_label)
     if t.charged is not None:
-        cost = f"${t.charged:.2f}"
+        cost = escape(money.show(t.charged, workspace))
     elif t.estimate is not None:
-        cost = f"~${t.estimate:.2f}"
+        cost = "~" + escape(money.show(t.estimate, workspace))
     else:
         cost = "cost unknown"
     thumb = (
@@ -100,8 +101,9 @@ def _node(node, take_url, poster_url, compare_url) -> str:
 
 
 @register.simple_tag
-def tree_items(tree) -> str:
-    """The nested list items of a family tree (family.Node.rows), path marked."""
+def tree_items(tree, workspace=None) -> str:
+    """The nested list items of a family tree (family.Node.rows), path marked; costs in
+    ``workspace``'s currency."""
     urls = (
         _url_maker("take"),
         _url_maker("take_media", "poster"),
@@ -110,7 +112,7 @@ def tree_items(tree) -> str:
     parts = []
     for kind, node in tree.rows():
         if kind == "node":
-            parts.append(_node(node, *urls))
+            parts.append(_node(node, *urls, workspace))
         elif kind == "down":
             parts.append("<ul>")
         elif kind == "up":

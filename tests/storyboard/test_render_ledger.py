@@ -290,3 +290,22 @@ def test_a_free_preview_does_not_hide_the_paid_renders_account(
     assert "Held $1.20 for this render (3 cards) · spent $0.00 · released $0.40" in (
         page.content.decode()
     )
+
+
+def test_a_eur_workspace_sees_the_render_and_its_quote_in_euros(
+    client_for, personas, priced, cards, editor
+):
+    workspace = priced.workspace
+    workspace.currency, workspace.rate = "EUR", Decimal("0.9")
+    workspace.save()
+    client = client_for(personas["viewer"])
+    quote = client.get(reverse("storyboard:render", args=["harbour", priced.pk])).content.decode()
+    assert "€1.08" in quote and "$" not in quote.split('id="quote-total"')[1].split("</td>")[0]
+    first, *_ = renders.render_board(priced, user=editor)
+    assert LedgerEntry.objects.get(take=None).amount == Decimal("1.2")  # the ledger: dollars
+    ended(first, Status.FAILED)
+    page = client.get(reverse("storyboard:board", args=["harbour", priced.pk])).content.decode()
+    assert (
+        "Held €1.08 for this render (3 cards) · spent €0.00 · released €0.36 · "
+        "€0.72 still held." in page
+    )

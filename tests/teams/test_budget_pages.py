@@ -137,7 +137,7 @@ def test_usage_csv_and_month_picker(client_for, personas, workspace, priced):
     month = budgets.month_of(None).key
     csv = client.get(reverse("teams:usage_csv", args=["harbour"]), {"month": month})
     lines = csv.content.decode().splitlines()
-    assert lines[0] == "day,member,model,takes,spend"
+    assert lines[0] == "day,member,model,takes,spend USD"
     assert lines[1].endswith(",editor,sora-2,1,0.4000")
     empty = client.get(reverse("teams:usage", args=["harbour"]), {"month": "2020-01"})
     assert "January 2020" in empty.content.decode() and "$0.00" in empty.content.decode()

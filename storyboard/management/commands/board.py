@@ -7,6 +7,7 @@
 import json
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from storyboard import assemble, boards, export, renders, shotlist
 from storyboard.models import MAX_CARD_SECONDS, Board, BoardRender, Card, CardTake
-from studio import workspaces
+from studio import money, workspaces
 from studio.engine import sweep
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments
 from studio.models import ACTIVE_STATUSES, Take, Workspace
@@ -227,6 +228,10 @@ class Command(OneLineErrorsCommand):
         # Each render's reservation: one for the board, one per card a chain round added.
         made = BoardRender.objects.filter(card_takes__take__in=queued).distinct()
         held = [renders.account_of(r).as_json() for r in made.select_related("reservation")]
+
+        def shown(usd: str) -> str:  # --json keeps the ledger's US dollars
+            return money.show(Decimal(usd), workspace)
+
         found = {
             "takes": [{"card": by_take[t.pk], "take": t.pk, "status": t.status} for t in takes],
             "renders": sorted(held, key=lambda r: r["id"]),
@@ -234,8 +239,8 @@ class Command(OneLineErrorsCommand):
         return found, "\n".join(
             [f"card {r['card']}: take {r['take']} {r['status']}" for r in found["takes"]]
             + [
-                f"render {r['id']}: held ${r['held']} · spent ${r['spent']} · "
-                f"released ${r['released']}"
+                f"render {r['id']}: held {shown(r['held'])} · spent {shown(r['spent'])} · "
+                f"released {shown(r['released'])}"
                 for r in found["renders"]
             ]
         )

@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from studio import budgets, images, takes, workspaces
+from studio import budgets, images, money, takes, workspaces
 from studio.forms import ShotForm
 from studio.management.cli import OneLineErrorsCommand, add_shot_arguments, see_through
 from studio.models import Take
@@ -92,9 +92,7 @@ class Command(OneLineErrorsCommand):
         except budgets.OverBudget as error:
             self.invalid(str(error))
         if not options["json"]:
-            cost = (
-                "unknown (no price on record)" if take.estimate is None else f"${take.estimate:.2f}"
-            )
+            cost = money.show(take.estimate, take.workspace) or "unknown (no price on record)"
             self.stdout.write(f"Estimated cost: {cost}")
         if not options["wait"]:
             self._report(take, options["json"], queued=True)
@@ -142,7 +140,7 @@ class Command(OneLineErrorsCommand):
             self.stdout.write(
                 f"Take {take.pk} completed: {path} "
                 f"({take.probe.get('duration')} s, {take.size}, charged "
-                f"${take.charged or 0:.2f})"
+                f"{money.show(take.charged or 0, take.workspace)})"
             )
         else:
             self.stdout.write(f"Take {take.pk} {take.status}: {take.error_message}")

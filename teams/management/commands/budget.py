@@ -13,6 +13,7 @@ import json
 from django.contrib.auth import get_user_model
 
 from studio import budgets as caps
+from studio import money
 from studio.budgets import BudgetInvalid
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import Workspace
@@ -38,7 +39,7 @@ class Command(OneLineErrorsCommand):
             "--monthly",
             action="append",
             default=[],
-            help="a monthly cap in dollars (none: no cap); see --member",
+            help="a monthly cap in the workspace's currency (none: no cap); see --member",
         )
         setting.add_argument("--member", default="", help="a member's username")
         setting.add_argument("--thresholds", default=None, help="alert percents, e.g. 50,80,100")
@@ -62,11 +63,18 @@ class Command(OneLineErrorsCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
-        cap = f"${result['cap']}" if result["cap"] is not None else "no cap"
-        lines = [f"{workspace.name}, {result['month']}: ${result['spent']} spent or held; {cap}"]
+        found = caps.overview(workspace)
+
+        def shown(amount) -> str:
+            return money.format(amount, workspace)
+
+        cap = f"cap {shown(found['cap'])}" if found["cap"] is not None else "no cap"
+        spent = shown(found["spent"])
+        lines = [f"{workspace.name}, {result['month']}: {spent} spent or held; {cap}"]
         lines += [
-            f"  {name}: ${m['spent']}; cap {'$' + m['cap'] if m['cap'] else 'none'}"
-            for name, m in result["members"].items()
+            f"  {m['user'].get_username()}: {shown(m['spent'])}; "
+            f"cap {shown(m['cap']) if m['cap'] is not None else 'none'}"
+            for m in found["members"]
         ]
         self.stdout.write("\n".join(lines))
 
@@ -85,7 +93,7 @@ class Command(OneLineErrorsCommand):
                 self.invalid(f"“{member}” is not a member of {workspace.slug}")
         # Check every value before saving any, so a bad one stores nothing.
         for text in monthly:
-            budgets.optional_amount(_typed(text))
+            budgets.optional_amount(_typed(text), workspace)
         workspace_cap = monthly[0] if monthly and (not member or len(monthly) == 2) else None
         if (
             workspace_cap is not None
@@ -108,6 +116,7 @@ def summary(workspace: Workspace) -> dict:
     found = caps.overview(workspace)
     return {
         "workspace": workspace.slug,
+        "currency": workspace.currency,  # every amount's
         "month": found["month"].key,
         "cap": _money(found["cap"]),
         "spent": str(found["spent"]),

@@ -4,8 +4,9 @@ manage.py usage SLUG [--month YYYY-MM] [--json]
 """
 
 import json
+from decimal import Decimal
 
-from studio import budgets, usage
+from studio import budgets, money, usage
 from studio.budgets import BudgetInvalid
 from studio.management.cli import OneLineErrorsCommand
 from studio.models import Workspace
@@ -31,9 +32,12 @@ class Command(OneLineErrorsCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
-        lines = [
-            f"{workspace.name}, {result['month']}: ${result['total']} on {result['takes']} takes"
-        ]
+
+        def shown(amount: str) -> str:
+            return money.format(Decimal(amount), workspace)
+
+        total = shown(result["total"])
+        lines = [f"{workspace.name}, {result['month']}: {total} on {result['takes']} takes"]
         for title in ("days", "members", "models"):
-            lines += [f"  {title}:"] + [f"    {k}: ${v}" for k, v in result[title].items()]
+            lines += [f"  {title}:"] + [f"    {k}: {shown(v)}" for k, v in result[title].items()]
         self.stdout.write("\n".join(lines))
