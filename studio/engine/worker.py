@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from . import local, sweep
+from .watcher import watcher
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class BackgroundWorker:
         self.stop_event.set()
         for worker in self.workers:
             worker.running = False
+        watcher.stop()  # the takes it follows go back to the queue, for a restart to pick up
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(deadline - time.monotonic(), 0))

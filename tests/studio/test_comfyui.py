@@ -27,6 +27,12 @@ from tests.support.engine import connect_comfy, drive, offline_take, refreshed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _watcher():
+    with engine.watcher_beside_the_test():
+        yield
+
+
 @pytest.fixture
 def comfy():
     sim = ComfySimulator(ComfyFaults(render_seconds=0.3))
