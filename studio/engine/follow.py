@@ -66,6 +66,8 @@ def check(take: Take) -> None:
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place (and
         # looked at again as soon as the prompt ahead of it ends: queue_moved).
         waiting = take.remote_status == "pending" and take.queue_position is not None
+        # Ended, as the watcher heard it (webhook_hint): one look by HTTP says how.
+        watchable = watchable and not take.webhook_hint
         # Otherwise live events first: the watch's own first look (once subscribed) is the
         # check, so a slice costs no more calls than a poll.
         video = _watch(take, owner, client, known) if watchable and not waiting else None

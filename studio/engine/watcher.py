@@ -225,12 +225,15 @@ class Watcher:
                     await self._io(_release_cancelling, watch.take_id, watch.owner)
                     break
                 if ended:
-                    # History is written just after the end event: wait for it here, so the
-                    # task thread woken next finds the job ended (one look, the download).
+                    # History is written just after the end event: read it here, so the task
+                    # thread woken next acts on it at once (a finished video: the download).
+                    final = None
                     try:
-                        await self._io(watch.client.settled, watch.video)
+                        final = await self._io(watch.client.settled, watch.video)
                     except (Retryable, OutcomeUnknown) as error:
                         log.info("Take %s: %s; its check will look", watch.take_id, error)
+                    let_go_now = False
+                    await self._io(_ended, watch.take_id, watch.owner, final)
                     break
         except asyncio.CancelledError:
             let_go_now = False  # the heartbeat or the shutdown decides what becomes of it
@@ -289,6 +292,23 @@ def _keep(watched: list[tuple[int, str]], renew: bool) -> set[int]:
             pk__in=ours, lease_owner__in=[owners[pk] for pk in ours], status__in=ACTIVE_STATUSES
         ).update(lease_expires_at=lease_deadline())
     return ours
+
+
+def _ended(take_id: int, owner: str, final: RemoteVideo | None) -> None:
+    """Let go of a take whose job ended and wake it now. What history said is kept as a
+    trusted word on the job, as a signed webhook's is: a finished video is downloaded
+    without asking again, any other end is looked at once, without a websocket."""
+    if final is None:
+        let_go(take_id, owner, 0)
+        return
+    let_go(
+        take_id,
+        owner,
+        0,
+        webhook_hint="completed" if final.status == "completed" else "failed",
+        remote_status=final.raw_status,
+        remote_data=final.data,
+    )
 
 
 def _release_cancelling(take_id: int, owner: str) -> None:
