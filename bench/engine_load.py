@@ -332,7 +332,7 @@ def run_many(takes: int, spread: tuple[float, float], watcher: bool, threads: in
 def worker_watching() -> int:
     from studio.engine.watcher import watcher
 
-    return watcher.watching()
+    return len(watcher.watched())
 
 
 def many(args) -> None:

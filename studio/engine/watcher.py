@@ -115,8 +115,17 @@ class Watcher:
         watch = _Watch(take_id, owner, client, events, video)
         self._running().call_soon_threadsafe(self._start, watch)
 
-    def watching(self) -> int:
-        return len(self._watched)
+    def watched(self) -> set[int]:
+        """The takes this process's watcher follows now."""
+        with self._lock:
+            loop = self._loop
+        if loop is None:
+            return set()
+
+        async def snapshot() -> set[int]:
+            return set(self._watched)
+
+        return asyncio.run_coroutine_threadsafe(snapshot(), loop).result(30)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Hand every take watched back to the queue (a restart picks them up at once)."""
@@ -222,6 +231,7 @@ class Watcher:
                             break
                 if lost:
                     let_go_now = False  # cancelled or taken over
+                    self._forget(watch)
                     await self._io(_release_cancelling, watch.take_id, watch.owner)
                     break
                 if ended:
@@ -233,6 +243,7 @@ class Watcher:
                     except (Retryable, OutcomeUnknown) as error:
                         log.info("Take %s: %s; its check will look", watch.take_id, error)
                     let_go_now = False
+                    self._forget(watch)
                     await self._io(_ended, watch.take_id, watch.owner, final)
                     break
         except asyncio.CancelledError:
@@ -241,11 +252,14 @@ class Watcher:
         except Exception:
             log.exception("Take %s: watching failed; its check will look", watch.take_id)
         finally:
-            if self._watched.get(watch.take_id) is watch:
-                del self._watched[watch.take_id]
+            self._forget(watch)
             await watch.events.close()
             if let_go_now:
                 await self._io(let_go, watch.take_id, watch.owner, 0)
+
+    def _forget(self, watch: _Watch) -> None:
+        if self._watched.get(watch.take_id) is watch:
+            del self._watched[watch.take_id]
 
     async def _heartbeat(self) -> None:
         """Every second: stop following takes that are no longer ours (a cancelled one is
@@ -266,6 +280,7 @@ class Watcher:
                 renewed = time.monotonic()
             for watch in watches:
                 if watch.take_id not in ours and watch.task:
+                    self._forget(watch)
                     watch.task.cancel()
                     # A cancelled take still leased to us: hand it to its stop step now.
                     await self._io(_release_cancelling, watch.take_id, watch.owner)
