@@ -410,41 +410,52 @@ def remote(args) -> None:
 
     from studio.engine import pacing
     from studio.models import Take, Workspace
-    from tests.support.engine import connect, simulator
+    from tests.support.engine import connect, connect_fal, fal_simulator, simulator
 
     takes, scale = args.takes or 50, args.scale
     low, high = args.spread
+    fal = args.provider == "fal"
+    what = "fal queue API simulator" if fal else "/v1/videos simulator"
     print(
-        f"## {takes} remote takes at once without webhooks (/v1/videos simulator), "
+        f"## {takes} remote takes at once without webhooks ({what}), "
         f"run times {low:g}-{high:g} s, one embedded worker"
         + (f", time scaled by {scale:g}" if scale != 1 else "")
         + "\n"
     )
     print(f"({load()} at start)")
     workspace = Workspace.objects.create(name="remote", slug="remote")
-    sim = simulator(render_seconds=(low * scale, high * scale), asset_size="320x180")
+    make = fal_simulator if fal else simulator
+    sim = make(render_seconds=(low * scale, high * scale), asset_size="320x180")
+    model = "fal-ai/veo3.1" if fal else "sora-2"
+    typical = {model: {"typical_render": {"base": 30 * scale, "per_second": 5 * scale}}}
     with Patches() as patch:
-        endpoint = connect(patch, workspace, sim, webhooks=False, models=("sora-2",))
-        endpoint.model_overrides = {
-            "sora-2": {"typical_render": {"base": 30 * scale, "per_second": 5 * scale}}
-        }
+        if fal:
+            endpoint = connect_fal(patch, workspace, sim, webhooks=False, models=(model,))
+        else:
+            endpoint = connect(patch, workspace, sim, webhooks=False, models=(model,))
+        endpoint.model_overrides = typical
         endpoint.save()
         patch.setattr(pacing, "FLOOR", FLOOR * scale)
+        patch.setattr(pacing, "LAG_FLOOR", pacing.LAG_FLOOR * scale)
         patch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", 30.0)
         worker = embedded_worker()
         try:
             started = time.monotonic()
-            batch = queue_batch(workspace, endpoint, takes, "remote take", "sora-2", "1280x720", 4)
+            batch = queue_batch(workspace, endpoint, takes, "remote take", model, "1280x720", 4)
             wait_until(lambda: all_ended(batch), 20 * high * scale + 120, "remote takes")
             elapsed = time.monotonic() - started
         finally:
             stop_worker(worker)
     done = list(Take.objects.filter(pk__in=[t.pk for t in batch]))
-    per_video = Counter(call.path.split("/")[3] for call in sim.calls if call.path.count("/") >= 3)
+
+    def video_of(path: str) -> str | None:
+        return next((part for part in path.split("/") if part in sim.videos), None)
+
+    per_video = Counter(video_of(call.path) for call in sim.calls)
     first_download = {}
     for call in sim.calls:
-        if call.path.endswith("/content"):
-            first_download.setdefault(call.path.split("/")[3], call.at)
+        if call.path.endswith(("/content", "/output.mp4")):
+            first_download.setdefault(video_of(call.path), call.at)
     records = []
     for take in done:
         video = sim.videos[take.remote_id]
@@ -670,6 +681,7 @@ def main() -> None:
     parser.add_argument("--spread", type=float, nargs=2, default=(5.0, 120.0))
     parser.add_argument("--comfy-spread", type=float, nargs=2, default=(5.0, 60.0))
     parser.add_argument("--no-baseline", action="store_true", help="many: skip the slices")
+    parser.add_argument("--provider", choices=("openai", "fal"), default="openai")
     parser.add_argument("--scale", type=float, default=1.0, help="remote: time scale")
     parser.add_argument("--rpm", type=int, default=25, help="scale: the endpoint's limit")
     parser.add_argument("--workers", type=int, default=4, help="scale: worker processes")
