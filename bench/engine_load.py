@@ -1,14 +1,21 @@
 """The engine under load (issue 10): a ComfyUI burst, many remote takes without webhooks,
-and worker processes sharing a rate-limited endpoint. Three parts, each in a process of its
-own (``--only`` runs one):
+50 ComfyUI takes followed at once, and worker processes sharing a rate-limited endpoint. Four
+parts, each in a process of its own (``--only`` runs one):
 
 - ``burst``: 10 one-second takes queued at once against the fake ComfyUI server on loopback
   (tests/fakes/comfyui.py; each prompt renders for 1 s in 10 sampler steps, one at a time),
   followed by one embedded worker (studio.engine.worker.BackgroundWorker, one task thread,
-  the default 20 s watch slice, ComfyUI's default of no request limiter). Lag is from the
+  the watcher with its default 60 s between HTTP checks, ComfyUI's default of no request
+  limiter). Lag is from the
   server's ``execution_success`` to the take's ``finished_at`` (the video saved in Slate).
   Baseline, same run: the same burst with the websocket refused (the simulator's
   ``no_websocket``), so Slate polls. Goal: p95 <= 2 s.
+- ``many``: 50 ComfyUI takes at once, each on a fake server of its own (one ComfyUI renders
+  one prompt at a time: 50 running at once are a farm of 50), renders drawn from 5-60 s
+  (``--comfy-spread``), one worker process (BackgroundWorker) with the watcher (one and four
+  task threads) and, as the baseline in the same run, the blocking 20 s slices of before
+  (SLATE_WATCHER=false, one task thread: the old embedded default). Lag: ComfyUI's
+  ``execution_success`` to the take's ``finished_at``; bound max(5 s, 25 % of the render).
 - ``remote``: 50 takes at once on the OpenAI-compatible /v1/videos simulator without
   webhooks, run times spread uniformly over 5-120 s, ``sora-2`` with its catalogue typical
   render (30 s + 5 s per clip second, 4 s clips), one embedded worker (one task thread) in
@@ -17,6 +24,8 @@ own (``--only`` runs one):
   ``/content`` request); the bound is max(5 s, 25 % of the job's run time). ``--scale``
   shrinks every time (renders, typical render, the engine's 0.2 s floor) alike; figures are
   given in real-time seconds. Goals: every finish within its bound, <= 8 calls per take.
+  ``--provider fal``: the same on fal's queue API simulator (``fal-ai/veo3.1`` with the
+  same typical render), which reports a queue position but never a percentage.
 - ``scale``: 4 ``manage.py worker`` processes on PostgreSQL + Redis (a fresh database,
   dropped afterwards), 40 takes on the /v1/videos simulator served on loopback, which
   refuses (429) more than 25 calls in any 60 s; the endpoint's limit is 25/minute; renders
@@ -28,7 +37,7 @@ own (``--only`` runs one):
 Calls are counted twice: by Slate (``take.provider_calls``) and by the simulator (every
 request it received). The load average (2 shared cores) is printed with each part.
 
-    .venv/bin/python bench/engine_load.py [--only burst|remote|scale] [--takes N] ...
+    .venv/bin/python bench/engine_load.py [--only burst|many|remote|scale] [--takes N] ...
 """
 
 import argparse
@@ -136,8 +145,8 @@ def run_burst(takes: int, render: float, websocket: bool) -> dict:
     recorder = sim.app = Recorder(sim.app)
     with Patches() as patch, serve(sim) as running:
         endpoint = connect_comfy(patch, workspace, running.base_url)
-        # connect_comfy shortens the watch slice and lifts the limit for tests: the defaults.
-        patch.setattr(settings, "SLATE_WATCH_SECONDS", 20.0)
+        # connect_comfy shortens the watch and lifts the limit for tests: the defaults.
+        patch.setattr(settings, "SLATE_WATCH_SECONDS", 60.0)
         endpoint.requests_per_minute = endpoints.DEFAULT_RPM["comfyui"]
         endpoint.model_overrides = {}  # the smoke template's catalogue time
         endpoint.save()

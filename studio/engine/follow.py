@@ -1,9 +1,9 @@
 """Following a remote job: live events, polls and webhooks, and what each answer means.
 
 A verified webhook wakes the take at once; otherwise, and as a safety net, it
-is looked at on the pace pacing.py sets. Providers with a live event stream
-(ComfyUI's websocket) are watched in slices, each change saved and pushed; a
-refused websocket is tried again at the next look. A job the provider forgot is
+is looked at on the pace pacing.py sets. A job with a live event stream (ComfyUI's
+websocket) is handed to the process's watcher (watcher.py) once a look says it runs;
+a refused websocket is tried again at the next look. A job the provider forgot is
 submitted again once where its id is Slate's own (submit.submit_again), else the
 take fails in the provider's words. A cancelled take whose job is running is
 asked to stop here too.
@@ -57,7 +57,9 @@ def check(take: Take) -> None:
     take.refresh_from_db()
     known = calls.known(take)
     if take.webhook_hint == "completed":
-        # A signed "completed": no need to ask again, fetch the video.
+        # A signed "completed" (or the watcher's, from ComfyUI's history): no need to ask
+        # again, fetch the video; a prompt waiting behind it on its GPU starts now.
+        queue_moved(take)
         download(take, owner, known)
         return
     try:
