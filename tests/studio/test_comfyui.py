@@ -603,3 +603,15 @@ def test_a_stopping_worker_hands_its_watched_takes_back_to_the_queue(workspace, 
     take = refreshed(take)
     assert take.status == Status.COMPLETED and comfy.submitted == [str(take.client_key)]
     assert comfy.accepted_sockets >= 2 and take.charged == 0  # watched again after the stop
+
+
+def test_with_the_watcher_off_a_take_is_followed_in_blocking_slices(workspace, monkeypatch, comfy):
+    """SLATE_WATCHER=false, the benches' baseline: the task thread watches, nothing is handed."""
+    comfy.faults.steps, comfy.faults.render_seconds = 6, 1.2
+    monkeypatch.setattr(settings, "SLATE_WATCHER", False)
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage or refreshed(take).is_terminal)
+    assert watched_now() == set()
+    drive(comfy)
+    assert refreshed(take).status == Status.COMPLETED and comfy.accepted_sockets >= 1
