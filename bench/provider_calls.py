@@ -20,11 +20,11 @@ time (``endpoint.model_overrides``) and, for ComfyUI, the watcher's HTTP check i
 (SLATE_WATCH_SECONDS, 60 s) are all scaled alike, so the number of checks is what it would be
 in real time. The cloud kinds render in parallel and are scaled by 1/20. The ComfyUI server
 runs one prompt at a time, as the real one does, so 120 renders in a row are scaled by 1/200,
-and its takes are queued in waves of 4 (a creator queueing a few shots, waiting, queueing
-more) rather than 120 deep; for those rows the engine's 0.2 s floor between checks is scaled
-to 0.02 s, so it is 4 s of real time in every row (elsewhere it is left alone: it can only reduce calls). Its
-renders report 10 sampler steps over the websocket; encoding the MP4 (up to 0.2 s, 40 s at
-that scale) is done once per clip size and length, so it doesn't lengthen the renders.
+and its takes are queued in waves of 4 (a creator queueing a few shots, waiting, queueing more)
+rather than 120 deep; for those rows the engine's 0.2 s floor between checks is scaled to 0.02
+s, so it is 4 s of real time in every row (elsewhere it is left alone: it can only reduce
+calls). Its renders report 10 sampler steps over the websocket; encoding the MP4 (up to 0.2 s,
+40 s at that scale) is done once per clip size and length, so it doesn't lengthen the renders.
 
 Calls per take are ``take.provider_calls`` (every HTTP request the engine sent for the take,
 retries included). The breakdown comes from a record of every request reaching the simulator
