@@ -1,4 +1,5 @@
-"""The task worker and the sweep, run in threads of whichever process hosts them.
+"""The task worker and the sweep, run in threads of whichever process hosts them (beside
+the watcher's thread, watcher.py, started on first use and stopped with them).
 
 `manage.py serve` runs them inside the web server (the embedded default);
 `manage.py worker` runs them in a process of their own (scale-out).
