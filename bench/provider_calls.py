@@ -157,7 +157,6 @@ def cloud_simulator(kind: str, render: tuple[float, float]):
 
 def run_cloud(kind: str, mode: str) -> dict:
     from studio import takes
-    from studio.engine import pacing
     from studio.models import TERMINAL_STATUSES, Take, Workspace
     from studio.prompts import Shot
     from tests.support.engine import connect, connect_fal
@@ -170,8 +169,6 @@ def run_cloud(kind: str, mode: str) -> dict:
     typical = {model: {"typical_render": {"base": base * SCALE, "per_second": per_second * SCALE}}}
     hooks = mode == "webhooks"
     with Patches() as patch:
-        # The lag floor is a time like any other: scaled, or the looks come 20 times too late.
-        patch.setattr(pacing, "LAG_FLOOR", pacing.LAG_FLOOR * SCALE)
         if kind == "fal":
             endpoint = connect_fal(
                 patch, workspace, sim, webhooks=hooks, timeout=5, models=(model,), overrides=typical
@@ -277,7 +274,6 @@ def run_comfy(mode: str) -> dict:
         endpoint = connect_comfy(patch, workspace, running.base_url)
         patch.setattr(settings, "SLATE_WATCH_SECONDS", WATCH * COMFY_SCALE)
         patch.setattr(pacing, "FLOOR", FLOOR * COMFY_SCALE / SCALE)
-        patch.setattr(pacing, "LAG_FLOOR", pacing.LAG_FLOOR * COMFY_SCALE)
         base, per_second = COMFY_TYPICAL
         endpoint.model_overrides = {
             "smoke": {
