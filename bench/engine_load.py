@@ -1,14 +1,21 @@
 """The engine under load (issue 10): a ComfyUI burst, many remote takes without webhooks,
-and worker processes sharing a rate-limited endpoint. Three parts, each in a process of its
-own (``--only`` runs one):
+50 ComfyUI takes followed at once, and worker processes sharing a rate-limited endpoint. Four
+parts, each in a process of its own (``--only`` runs one):
 
 - ``burst``: 10 one-second takes queued at once against the fake ComfyUI server on loopback
   (tests/fakes/comfyui.py; each prompt renders for 1 s in 10 sampler steps, one at a time),
   followed by one embedded worker (studio.engine.worker.BackgroundWorker, one task thread,
-  the default 20 s watch slice, ComfyUI's default of no request limiter). Lag is from the
+  the watcher with its default 60 s between HTTP checks, ComfyUI's default of no request
+  limiter). Lag is from the
   server's ``execution_success`` to the take's ``finished_at`` (the video saved in Slate).
   Baseline, same run: the same burst with the websocket refused (the simulator's
   ``no_websocket``), so Slate polls. Goal: p95 <= 2 s.
+- ``many``: 50 ComfyUI takes at once, each on a fake server of its own (one ComfyUI renders
+  one prompt at a time: 50 running at once are a farm of 50), renders drawn from 5-60 s
+  (``--comfy-spread``), one worker process (BackgroundWorker) with the watcher (one and four
+  task threads) and, as the baseline in the same run, the blocking 20 s slices of before
+  (SLATE_WATCHER=false, one task thread: the old embedded default). Lag: ComfyUI's
+  ``execution_success`` to the take's ``finished_at``; bound max(5 s, 25 % of the render).
 - ``remote``: 50 takes at once on the OpenAI-compatible /v1/videos simulator without
   webhooks, run times spread uniformly over 5-120 s, ``sora-2`` with its catalogue typical
   render (30 s + 5 s per clip second, 4 s clips), one embedded worker (one task thread) in
@@ -17,6 +24,8 @@ own (``--only`` runs one):
   ``/content`` request); the bound is max(5 s, 25 % of the job's run time). ``--scale``
   shrinks every time (renders, typical render, the engine's 0.2 s floor) alike; figures are
   given in real-time seconds. Goals: every finish within its bound, <= 8 calls per take.
+  ``--provider fal``: the same on fal's queue API simulator (``fal-ai/veo3.1`` with the
+  same typical render), which reports a queue position but never a percentage.
 - ``scale``: 4 ``manage.py worker`` processes on PostgreSQL + Redis (a fresh database,
   dropped afterwards), 40 takes on the /v1/videos simulator served on loopback, which
   refuses (429) more than 25 calls in any 60 s; the endpoint's limit is 25/minute; renders
@@ -28,7 +37,7 @@ own (``--only`` runs one):
 Calls are counted twice: by Slate (``take.provider_calls``) and by the simulator (every
 request it received). The load average (2 shared cores) is printed with each part.
 
-    .venv/bin/python bench/engine_load.py [--only burst|remote|scale] [--takes N] ...
+    .venv/bin/python bench/engine_load.py [--only burst|many|remote|scale] [--takes N] ...
 """
 
 import argparse
@@ -136,8 +145,8 @@ def run_burst(takes: int, render: float, websocket: bool) -> dict:
     recorder = sim.app = Recorder(sim.app)
     with Patches() as patch, serve(sim) as running:
         endpoint = connect_comfy(patch, workspace, running.base_url)
-        # connect_comfy shortens the watch slice and lifts the limit for tests: the defaults.
-        patch.setattr(settings, "SLATE_WATCH_SECONDS", 20.0)
+        # connect_comfy shortens the watch and lifts the limit for tests: the defaults.
+        patch.setattr(settings, "SLATE_WATCH_SECONDS", 60.0)
         endpoint.requests_per_minute = endpoints.DEFAULT_RPM["comfyui"]
         endpoint.model_overrides = {}  # the smoke template's catalogue time
         endpoint.save()
@@ -226,6 +235,181 @@ def burst(args) -> None:
     print(f"({load()} at end)")
 
 
+# --- many ComfyUI takes followed at once ---------------------------------------------------
+
+
+def run_many(takes: int, spread: tuple[float, float], watcher: bool, threads: int) -> dict:
+    """``takes`` ComfyUI takes at once, each on a server of its own (a farm: ComfyUI renders
+    one prompt at a time per server, so this is how that many run at once), render times
+    drawn from ``spread``, followed by one worker of ``threads`` task threads."""
+    from contextlib import ExitStack
+
+    from django.conf import settings
+
+    from bench.provider_calls import Recorder
+    from studio import takes as take_actions
+    from studio.models import Take, Workspace
+    from studio.prompts import Shot
+    from studio.providers import endpoints
+    from tests.fakes.comfyui import ComfyFaults, ComfySimulator
+    from tests.fakes.videos_api import serve
+    from tests.support.engine import connect_comfy
+
+    class Stamped(ComfySimulator):
+        def __post_init__(self):
+            super().__post_init__()
+            self.succeeded: dict[str, float] = {}
+
+        async def send(self, client_id, kind, data):
+            if kind == "execution_success":
+                self.succeeded[data["prompt_id"]] = time.time()
+            await super().send(client_id, kind, data)
+
+    mode = (
+        f"watcher, {threads} task thread(s)"
+        if watcher
+        else f"blocking 20 s slices, {threads} task thread(s)"
+    )
+    slug = f"many-{'w' if watcher else 's'}-{threads}"
+    workspace = Workspace.objects.create(name=slug, slug=slug)
+    rng = random.Random(3)
+    renders = [rng.uniform(*spread) for _ in range(takes)]
+    sims = [Stamped(ComfyFaults(render_seconds=r, steps=max(int(r), 1))) for r in renders]
+    recorders = []
+    with Patches() as patch, ExitStack() as stack:
+        batch = []
+        for n, sim in enumerate(sims):
+            recorders.append(Recorder(sim.app))
+            sim.app = recorders[-1]
+            running = stack.enter_context(serve(sim))
+            endpoint = connect_comfy(patch, workspace, running.base_url, name=f"gpu{n}")
+            endpoint.requests_per_minute = endpoints.DEFAULT_RPM["comfyui"]
+            endpoint.model_overrides = {}
+            endpoint.save()
+        patch.setattr(settings, "SLATE_WATCHER", watcher)
+        # connect_comfy shortens the watch for tests: the previous default slice (baseline)
+        # or the watcher's default.
+        patch.setattr(settings, "SLATE_WATCH_SECONDS", 60.0 if watcher else 20.0)
+        from studio.engine.worker import BackgroundWorker
+
+        worker = BackgroundWorker(threads=threads).start()
+        try:
+            started = time.monotonic()
+            batch = [
+                take_actions.queue_take(
+                    workspace,
+                    Shot(subject=f"{slug} take {n}"),
+                    provider=f"gpu{n}",
+                    model="smoke",
+                    size="640x360",
+                    seconds=1,
+                )
+                for n in range(takes)
+            ]
+            peak = 0
+            deadline = time.monotonic() + 30 * spread[1] + 600
+            while not all_ended(batch):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{slug}: takes still not done")
+                peak = max(peak, worker_watching())
+                time.sleep(0.25)
+            elapsed = time.monotonic() - started
+        finally:
+            stop_worker(worker)
+    done = {take.pk: take for take in Take.objects.filter(pk__in=[t.pk for t in batch])}
+    records = []
+    for take, sim, render, recorder in zip(batch, sims, renders, recorders, strict=True):
+        take = done[take.pk]
+        if take.status != "completed":
+            records.append({"take": take, "render": render})
+            continue
+        lag = take.finished_at.timestamp() - sim.succeeded[take.remote_id]
+        records.append(
+            {
+                "take": take,
+                "render": render,
+                "lag": lag,
+                "ratio": lag / max(5.0, 0.25 * render),
+                "calls": take.provider_calls,
+                "received": sum(1 for channel, _, _ in recorder.calls if channel == "http"),
+                "sockets": sum(1 for channel, _, _ in recorder.calls if channel == "ws"),
+            }
+        )
+    return {"mode": mode, "records": records, "seconds": elapsed, "peak": peak}
+
+
+def worker_watching() -> int:
+    from studio.engine.watcher import watcher
+
+    return len(watcher.watched())
+
+
+def many(args) -> None:
+    django_on_scratch_data()
+    takes, (low, high) = args.takes or 50, args.comfy_spread
+    print(
+        f"## {takes} ComfyUI takes at once, each on its own (fake) server, renders "
+        f"{low:g}-{high:g} s, one worker process\n"
+    )
+    print(f"({load()} at start)")
+    rows, results = [], []
+    modes = [(True, 1), (True, 4), (False, 1)]
+    if args.no_baseline:
+        modes = modes[:2]
+    for watcher, threads in modes:
+        result = run_many(takes, (low, high), watcher, threads)
+        results.append(result)
+        done = [r for r in result["records"] if "lag" in r]
+        lag = [r["lag"] for r in done]
+        rows.append(
+            [
+                result["mode"],
+                f"{len(done)} of {len(result['records'])}",
+                result["peak"] if watcher else "-",
+                f"{percentile(lag, 50):.2f} s",
+                f"{percentile(lag, 95):.2f} s",
+                f"{max(lag):.2f} s",
+                f"{max(r['ratio'] for r in done):.2f}",
+                sum(r["ratio"] > 1 for r in done),
+                f"{statistics.mean(r['calls'] for r in done):.2f}",
+                f"{statistics.mean(r['received'] for r in done):.2f}",
+                f"{statistics.mean(r['sockets'] for r in done):.2f}",
+                f"{result['seconds']:.0f} s",
+            ]
+        )
+        print(f"({result['mode']} done, {load()})")
+    print(
+        table(
+            [
+                "mode",
+                "completed",
+                "most watched at once",
+                "p50 lag",
+                "p95 lag",
+                "max lag",
+                "max lag/bound",
+                "over bound",
+                "calls/take (Slate)",
+                "requests/take (server)",
+                "websockets/take",
+                "wall time",
+            ],
+            rows,
+        )
+    )
+    if len(results) == 3:
+        new, old = (
+            percentile([r["lag"] for r in x["records"] if "lag" in r], 95)
+            for x in (results[0], results[2])
+        )
+        print(f"\np95 lag, blocking slices / watcher (1 thread): {old / new:.0f}x")
+    print(
+        "Lag: ComfyUI's execution_success to the take's finished_at (video saved in Slate); "
+        "bound: max(5 s, 25 % of the render)."
+    )
+    print(f"({load()} at end)")
+
+
 # --- remote, no webhooks -------------------------------------------------------------------
 
 
@@ -235,41 +419,52 @@ def remote(args) -> None:
 
     from studio.engine import pacing
     from studio.models import Take, Workspace
-    from tests.support.engine import connect, simulator
+    from tests.support.engine import connect, connect_fal, fal_simulator, simulator
 
     takes, scale = args.takes or 50, args.scale
     low, high = args.spread
+    fal = args.provider == "fal"
+    what = "fal queue API simulator" if fal else "/v1/videos simulator"
     print(
-        f"## {takes} remote takes at once without webhooks (/v1/videos simulator), "
+        f"## {takes} remote takes at once without webhooks ({what}), "
         f"run times {low:g}-{high:g} s, one embedded worker"
         + (f", time scaled by {scale:g}" if scale != 1 else "")
         + "\n"
     )
     print(f"({load()} at start)")
     workspace = Workspace.objects.create(name="remote", slug="remote")
-    sim = simulator(render_seconds=(low * scale, high * scale), asset_size="320x180")
+    make = fal_simulator if fal else simulator
+    sim = make(render_seconds=(low * scale, high * scale), asset_size="320x180")
+    model = "fal-ai/veo3.1" if fal else "sora-2"
+    typical = {model: {"typical_render": {"base": 30 * scale, "per_second": 5 * scale}}}
     with Patches() as patch:
-        endpoint = connect(patch, workspace, sim, webhooks=False, models=("sora-2",))
-        endpoint.model_overrides = {
-            "sora-2": {"typical_render": {"base": 30 * scale, "per_second": 5 * scale}}
-        }
+        if fal:
+            endpoint = connect_fal(patch, workspace, sim, webhooks=False, models=(model,))
+        else:
+            endpoint = connect(patch, workspace, sim, webhooks=False, models=(model,))
+        endpoint.model_overrides = typical
         endpoint.save()
         patch.setattr(pacing, "FLOOR", FLOOR * scale)
+        patch.setattr(pacing, "LAG_FLOOR", pacing.LAG_FLOOR * scale)
         patch.setattr(settings, "SLATE_PROVIDER_TIMEOUT", 30.0)
         worker = embedded_worker()
         try:
             started = time.monotonic()
-            batch = queue_batch(workspace, endpoint, takes, "remote take", "sora-2", "1280x720", 4)
+            batch = queue_batch(workspace, endpoint, takes, "remote take", model, "1280x720", 4)
             wait_until(lambda: all_ended(batch), 20 * high * scale + 120, "remote takes")
             elapsed = time.monotonic() - started
         finally:
             stop_worker(worker)
     done = list(Take.objects.filter(pk__in=[t.pk for t in batch]))
-    per_video = Counter(call.path.split("/")[3] for call in sim.calls if call.path.count("/") >= 3)
+
+    def video_of(path: str) -> str | None:
+        return next((part for part in path.split("/") if part in sim.videos), None)
+
+    per_video = Counter(video_of(call.path) for call in sim.calls)
     first_download = {}
     for call in sim.calls:
-        if call.path.endswith("/content"):
-            first_download.setdefault(call.path.split("/")[3], call.at)
+        if call.path.endswith(("/content", "/output.mp4")):
+            first_download.setdefault(video_of(call.path), call.at)
     records = []
     for take in done:
         video = sim.videos[take.remote_id]
@@ -489,18 +684,21 @@ def scale_run(var: Path, takes: int, rpm: int, workers: int) -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("burst", "remote", "scale"))
+    parser.add_argument("--only", choices=("burst", "many", "remote", "scale"))
     parser.add_argument("--takes", type=int, help="default: 10 burst, 50 remote, 40 scale")
     parser.add_argument("--render", type=float, default=1.0, help="burst: ComfyUI render, s")
     parser.add_argument("--spread", type=float, nargs=2, default=(5.0, 120.0))
+    parser.add_argument("--comfy-spread", type=float, nargs=2, default=(5.0, 60.0))
+    parser.add_argument("--no-baseline", action="store_true", help="many: skip the slices")
+    parser.add_argument("--provider", choices=("openai", "fal"), default="openai")
     parser.add_argument("--scale", type=float, default=1.0, help="remote: time scale")
     parser.add_argument("--rpm", type=int, default=25, help="scale: the endpoint's limit")
     parser.add_argument("--workers", type=int, default=4, help="scale: worker processes")
     args = parser.parse_args()
     if args.only:
-        {"burst": burst, "remote": remote, "scale": scale}[args.only](args)
+        {"burst": burst, "many": many, "remote": remote, "scale": scale}[args.only](args)
         return
-    for part in ("burst", "remote", "scale"):
+    for part in ("burst", "many", "remote", "scale"):
         subprocess.run([sys.executable, __file__, "--only", part, *sys.argv[1:]], check=True)
         print()
 

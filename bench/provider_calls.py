@@ -16,15 +16,15 @@ The whole engine runs in this process against each kind's simulator, 120 takes p
   would). ComfyUI has no webhooks.
 
 Time is scaled so the run takes minutes, not hours: render times, the model's typical render
-time (``endpoint.model_overrides``) and, for ComfyUI, the watch slice (SLATE_WATCH_SECONDS,
-20 s) are all scaled alike, so the number of checks is what it would be in real time. The
-cloud kinds render in parallel and are scaled by 1/20. The ComfyUI server runs one prompt at
-a time, as the real one does, so 120 renders in a row are scaled by 1/200, and its takes are
-queued in waves of 4 (a creator queueing a few shots, waiting, queueing more) rather than
-120 deep; for those rows the engine's 0.2 s floor between checks is scaled to 0.02 s, so it is
-4 s of real time in every row (elsewhere it is left alone: it can only reduce calls). Its
-renders report 10 sampler steps over the websocket; encoding the MP4 (up to 0.2 s, 40 s at
-that scale) is done once per clip size and length, so it doesn't lengthen the renders.
+time (``endpoint.model_overrides``) and, for ComfyUI, the watcher's HTTP check interval
+(SLATE_WATCH_SECONDS, 60 s) are all scaled alike, so the number of checks is what it would be
+in real time. The cloud kinds render in parallel and are scaled by 1/20. The ComfyUI server
+runs one prompt at a time, as the real one does, so 120 renders in a row are scaled by 1/200,
+and its takes are queued in waves of 4 (a creator queueing a few shots, waiting, queueing more)
+rather than 120 deep; for those rows the engine's 0.2 s floor between checks is scaled to 0.02
+s, so it is 4 s of real time in every row (elsewhere it is left alone: it can only reduce
+calls). Its renders report 10 sampler steps over the websocket; encoding the MP4 (up to 0.2 s,
+40 s at that scale) is done once per clip size and length, so it doesn't lengthen the renders.
 
 Calls per take are ``take.provider_calls`` (every HTTP request the engine sent for the take,
 retries included). The breakdown comes from a record of every request reaching the simulator
@@ -60,7 +60,7 @@ SCALE = 1 / 20  # seconds here per real-world second (cloud kinds: renders in pa
 COMFY_SCALE = 1 / 200  # ComfyUI renders one prompt at a time: 120 in a row
 COMFY_WAVE = 4  # ComfyUI takes queued at once; the next wave when these are done
 RENDER = (45, 180)  # real-world render seconds, spread uniformly
-WATCH = 20.0  # SLATE_WATCH_SECONDS' default: one websocket watch slice, real seconds
+WATCH = 60.0  # SLATE_WATCH_SECONDS' default: the watcher's HTTP check interval, real seconds
 FLOOR = 0.2  # studio.engine.pacing.FLOOR
 
 CLOUD = {

@@ -222,9 +222,12 @@ SLATE_WORKER_POLL_SECONDS = env_float("SLATE_WORKER_POLL_SECONDS", 0.25)
 # This studio's address as providers see it (https://studio.example.com): needed for
 # providers that take a webhook URL with each job (fal, OpenRouter).
 SLATE_PUBLIC_URL = env_str("SLATE_PUBLIC_URL")
-# How long a worker follows one take's live events (ComfyUI's websocket) before it lets
-# other takes have a turn.
-SLATE_WATCH_SECONDS = env_float("SLATE_WATCH_SECONDS", 20.0)
+# Takes with live events (ComfyUI's websocket) are followed by one watcher thread per
+# worker process, however many (false: each in blocking slices of a task thread, as before).
+SLATE_WATCHER = env_bool("SLATE_WATCHER", True)
+# How long a take is followed on live events alone before one look over HTTP confirms it
+# (a missed event costs at most this); with SLATE_WATCHER=false, the length of a slice.
+SLATE_WATCH_SECONDS = env_float("SLATE_WATCH_SECONDS", 60.0)
 # fal signs webhooks with the keys it publishes here (cached for at most a day).
 SLATE_FAL_JWKS_URL = env_str("SLATE_FAL_JWKS_URL", "https://rest.fal.ai/.well-known/jwks.json")
 SLATE_FAL_JWKS_TTL = env_float("SLATE_FAL_JWKS_TTL", 24 * 3600.0)

@@ -10,6 +10,8 @@ saving what it learned, and schedules the next wake-up; tasks carry only ids):
 - ``submit``   — remote providers: create the job exactly once, reconcile a
   create whose answer was lost.
 - ``follow``   — watch (live events), poll or trust a webhook; act on the job's state.
+- ``watcher``  — one thread per process that follows every live take (ComfyUI's
+  websockets) at once, under their leases, and wakes a take the moment its job ends.
 - ``pacing``   — when to look next, back-off, letting go of a lease.
 - ``download`` — copy the provider's bytes unchanged into storage, then complete.
 - ``leases``   — who works on a take until when; ``sweep`` heals what dead

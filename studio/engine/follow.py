@@ -1,9 +1,9 @@
 """Following a remote job: live events, polls and webhooks, and what each answer means.
 
 A verified webhook wakes the take at once; otherwise, and as a safety net, it
-is looked at on the pace pacing.py sets. Providers with a live event stream
-(ComfyUI's websocket) are watched in slices, each change saved and pushed; a
-refused websocket is tried again at the next look. A job the provider forgot is
+is looked at on the pace pacing.py sets. A job with a live event stream (ComfyUI's
+websocket) is handed to the process's watcher (watcher.py) once a look says it runs;
+a refused websocket is tried again at the next look. A job the provider forgot is
 submitted again once where its id is Slate's own (submit.submit_again), else the
 take fails in the provider's words. A cancelled take whose job is running is
 asked to stop here too.
@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from studio import crashpoints, live
@@ -37,6 +37,7 @@ from .errors import FAILED_MESSAGE, expire, fail, refuse
 from .leases import LeaseKeeper, TakeLost, claim, lease_deadline, lease_is_free, new_lease_owner
 from .pacing import EVENT_HINTS, MIN_RENDER_WAIT, let_go, next_check_delay, retry_later
 from .submit import submit_again
+from .watcher import save_update, watcher
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,9 @@ def check(take: Take) -> None:
     take.refresh_from_db()
     known = calls.known(take)
     if take.webhook_hint == "completed":
-        # A signed "completed": no need to ask again, fetch the video.
+        # A signed "completed" (or the watcher's, from ComfyUI's history): no need to ask
+        # again, fetch the video; a prompt waiting behind it on its GPU starts now.
+        queue_moved(take)
         download(take, owner, known)
         return
     try:
@@ -65,12 +68,16 @@ def check(take: Take) -> None:
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place (and
         # looked at again as soon as the prompt ahead of it ends: queue_moved).
         waiting = take.remote_status == "pending" and take.queue_position is not None
+        # Ended, as the watcher heard it (webhook_hint): one look by HTTP says how.
+        watchable = watchable and not take.webhook_hint
         # Otherwise live events first: the watch's own first look (once subscribed) is the
         # check, so a slice costs no more calls than a poll.
         video = _watch(take, owner, client, known) if watchable and not waiting else None
         video = video or client.retrieve(known)
         if watchable and waiting and video.status == "in_progress":
             video = _watch(take, owner, client, video) or video  # its turn came: watch it
+        if video is HANDED:
+            return  # the watcher has it, lease and all
         if video is WATCHED:
             let_go(take.pk, owner, pacing.FLOOR)  # a slice watched: let other takes have a turn
             return
@@ -100,30 +107,51 @@ def check(take: Take) -> None:
 
 
 WATCHED = object()  # a watch slice ended with the job still running
+HANDED = object()  # the watcher follows the job now
 
 
 def _watch(take: Take, owner: str, client, video: RemoteVideo):
-    """Follow a provider's live events (ComfyUI's websocket) for a while, saving and pushing
-    each change. The job's end state, WATCHED, or None when live events aren't available."""
+    """Follow a provider's live events (ComfyUI's websocket): handed to the process's
+    watcher once one look (made after subscribing, so no event falls between) says the
+    job runs. The job's state when it needn't be watched (ended, or waiting behind
+    others), HANDED, or None when live events aren't available (this look polls)."""
+    if not settings.SLATE_WATCHER:
+        return _watch_slice(take, owner, client, video)
+    try:
+        events = watcher.open(client, video)
+    except LiveUnavailable as error:
+        # This look polls; the next one knocks again (a proxy or a restarting server may
+        # refuse one handshake, and a take shouldn't be polled blind for the rest of its life).
+        log.info("Take %s: %s; polling this time", take.pk, error.message)
+        return None
+    except TimeoutError:
+        log.info("Take %s: ComfyUI's websocket didn't open in time; polling this time", take.pk)
+        return None
+    handed = False
+    try:
+        current = client.retrieve(video)
+        if current.status != "in_progress" or _overdue(take):
+            return current  # follow() acts on it (a job running far too long ends failed)
+        if not save_update(take.pk, owner, current):
+            raise TakeLost(take.pk)
+        watcher.follow(take.pk, owner, client, events, current)
+        handed = True
+        return HANDED
+    finally:
+        if not handed:
+            watcher.close(events)
+
+
+def _watch_slice(take: Take, owner: str, client, video: RemoteVideo):
+    """The blocking slice (SLATE_WATCHER=false, the benches' baseline): follow live events
+    in this task thread for SLATE_WATCH_SECONDS. The job's end state, WATCHED, or None
+    when live events aren't available."""
     keeper = LeaseKeeper(take.pk, owner)
     started = timezone.now()
 
     def on_update(update: RemoteVideo) -> bool:
         keeper.touch()
-        known = update.progress is not None
-        still = Take.objects.filter(
-            pk=take.pk, lease_owner=owner, status=Status.IN_PROGRESS
-        ).update(
-            remote_status=update.raw_status,
-            progress=min(update.progress, 99) if known else F("progress"),
-            progress_known=known,
-            stage=update.stage,
-            queue_position=update.queue_position,
-            updated_at=timezone.now(),
-        )
-        if still:
-            live.progress_changed(take.pk)
-        return bool(still)  # cancelled or taken over: stop watching
+        return save_update(take.pk, owner, update)  # False: cancelled or taken over
 
     def heartbeat() -> bool:
         keeper.touch()
@@ -133,8 +161,6 @@ def _watch(take: Take, owner: str, client, video: RemoteVideo):
     try:
         ended = client.watch(video, on_update, settings.SLATE_WATCH_SECONDS, heartbeat)
     except LiveUnavailable as error:
-        # This look polls; the next one knocks again (a proxy or a restarting server may
-        # refuse one handshake, and a take shouldn't be polled blind for the rest of its life).
         log.info("Take %s: %s; polling this time", take.pk, error.message)
         return None
     except TakeLost:
@@ -172,10 +198,7 @@ def follow(take: Take, owner: str, video: RemoteVideo) -> None:
             )
         case _:  # queued, in_progress, or a status the contract doesn't name
             info = endpoints.info_for(take)
-            started = take.submitted_at or take.created_at
-            age = (timezone.now() - started).total_seconds()
-            limit = max(info.typical_render_seconds(take.seconds) * 20, MIN_RENDER_WAIT)
-            if age > limit:
+            if age := _overdue(take):
                 end(
                     take.pk,
                     Status.FAILED,
@@ -207,6 +230,14 @@ def follow(take: Take, owner: str, video: RemoteVideo) -> None:
                 expires_at=video.expires_at or take.expires_at,
             )
             live.progress_changed(take.pk)
+
+
+def _overdue(take: Take) -> float:
+    """How long ago the take was sent, if that is long past any render (else 0)."""
+    info = endpoints.info_for(take)
+    age = (timezone.now() - (take.submitted_at or take.created_at)).total_seconds()
+    limit = max(info.typical_render_seconds(take.seconds) * 20, MIN_RENDER_WAIT)
+    return age if age > limit else 0.0
 
 
 def queue_moved(take: Take) -> None:

@@ -1,4 +1,5 @@
-"""The task worker and the sweep, run in threads of whichever process hosts them.
+"""The task worker and the sweep, run in threads of whichever process hosts them (beside
+the watcher's thread, watcher.py, started on first use and stopped with them).
 
 `manage.py serve` runs them inside the web server (the embedded default);
 `manage.py worker` runs them in a process of their own (scale-out).
@@ -16,6 +17,7 @@ from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 from . import local, sweep
+from .watcher import watcher
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class BackgroundWorker:
         self.stop_event.set()
         for worker in self.workers:
             worker.running = False
+        watcher.stop()  # the takes it follows go back to the queue, for a restart to pick up
         deadline = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(deadline - time.monotonic(), 0))

@@ -16,6 +16,7 @@ take shows "cancelling" until it has).
 Reference: docs/backends.md §7.
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from websockets.asyncio.client import connect as aconnect
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
@@ -238,20 +240,35 @@ class ComfyUI(HttpProvider):
 
     # --- live progress -------------------------------------------------------------
 
-    def watch(
-        self,
-        video: RemoteVideo,
-        on_update: Callable[[RemoteVideo], bool],
-        seconds: float,
-        heartbeat: Callable[[], bool] = lambda: True,
-    ) -> RemoteVideo | None:
-        """Follow the prompt's websocket events for up to ``seconds``, calling ``on_update``
-        with each change and ``heartbeat`` every second (either returns False to stop
-        watching). Returns the prompt's end state when an end event arrived, its state
-        when it waits behind others in the queue (nothing to watch until its turn; the
-        caller looks again when the queue moves), else None (the caller checks history)."""
+    def live(self, video: RemoteVideo) -> "LiveEvents":
+        """The prompt's websocket, connected (to an address checked like every HTTP call)
+        but not yet opened: the caller opens it in its own event loop (LiveEvents.open).
+        Raises LiveUnavailable when the server can't be reached."""
+        where = urlsplit(self.base)
+        port = where.port or (443 if where.scheme == "https" else 80)
+        try:
+            sock = addresses.open_socket(
+                where.hostname or "", port, private=self.private, timeout=5
+            )
+        except (OSError, addresses.AddressRefused) as error:
+            raise LiveUnavailable(f"ComfyUI's websocket can't be opened ({error})") from error
+        return LiveEvents(self._live_url(video), sock, self.auth)
+
+    def read(self, video: RemoteVideo, frame: str | bytes) -> tuple[bool, RemoteVideo]:
+        """One websocket frame read for ``video``: (whether the prompt ended, the job as
+        now known). Frames about other prompts and preview images change nothing."""
+        event = _event(frame) if isinstance(frame, str) else None
+        if not event or event[1].get("prompt_id") not in (None, video.id):
+            return False, video
+        return self._apply(video, *event)
+
+    def settled(self, video: RemoteVideo) -> RemoteVideo | None:
+        """The end state once history has it (it is written just after the end event)."""
+        return self._settled(video)
+
+    def _live_url(self, video: RemoteVideo) -> str:
         scheme, netloc, path, _, _ = urlsplit(self.base)
-        url = urlunsplit(
+        return urlunsplit(
             (
                 "wss" if scheme == "https" else "ws",
                 netloc,
@@ -260,6 +277,22 @@ class ComfyUI(HttpProvider):
                 "",
             )
         )
+
+    def watch(
+        self,
+        video: RemoteVideo,
+        on_update: Callable[[RemoteVideo], bool],
+        seconds: float,
+        heartbeat: Callable[[], bool] = lambda: True,
+    ) -> RemoteVideo | None:
+        """Follow the prompt's websocket events for up to ``seconds`` in the calling thread
+        (the engine's watcher follows many at once instead; this blocking slice is kept for
+        SLATE_WATCHER=false), calling ``on_update`` with each change and ``heartbeat``
+        every second (either returns False to stop watching). Returns the prompt's end
+        state when an end event arrived, its state when it waits behind others in the queue
+        (nothing to watch until its turn; the caller looks again when the queue moves), else
+        None (the caller checks history)."""
+        url = self._live_url(video)
         deadline = time.monotonic() + seconds
         current = video
         opened = False
@@ -288,15 +321,11 @@ class ComfyUI(HttpProvider):
                         frame = ws.recv(timeout=min(left, 1.0))
                     except TimeoutError:
                         continue
-                    if isinstance(frame, bytes):
-                        continue  # preview images
-                    event = _event(frame)
-                    if not event or (event[1].get("prompt_id") not in (None, video.id)):
-                        continue
-                    ended, current = self._apply(current, *event)
+                    before = current
+                    ended, current = self.read(current, frame)
                     if ended:
                         return self._settled(current)
-                    if not on_update(current):
+                    if current is not before and not on_update(current):
                         return None
         except (OSError, WebSocketException, TimeoutError, addresses.AddressRefused) as error:
             if not opened:
@@ -442,6 +471,54 @@ class ComfyUI(HttpProvider):
                 summary(f"ComfyUI refused the workflow: {'. '.join(said)}", 600), "bad_workflow"
             )
         return super()._failure(response, idempotent)
+
+
+class LiveEvents:
+    """One prompt's websocket, read from an asyncio event loop: many are followed at once
+    in one thread (ComfyUI sends a prompt's events only to the socket of the client id it
+    was submitted with, and a second socket with that id replaces the first, so each
+    prompt has its own)."""
+
+    def __init__(self, url: str, sock, headers: dict):
+        self.url, self.sock, self.headers = url, sock, headers
+        self.connection = None
+
+    async def open(self) -> None:
+        """The handshake; raises LiveUnavailable when the server refuses it."""
+        try:
+            self.connection = await aconnect(
+                self.url,
+                sock=self.sock,
+                open_timeout=5,
+                additional_headers=self.headers,
+                max_size=2**24,
+            )
+        except (OSError, WebSocketException, TimeoutError) as error:
+            self.sock.close()
+            raise LiveUnavailable(f"ComfyUI's websocket can't be opened ({error})") from error
+
+    async def frames(self, timeout: float) -> list[str | bytes] | None:
+        """What has arrived: waits up to ``timeout`` for a first frame, then takes every
+        frame already there. An empty list: nothing came; None: the socket closed."""
+        assert self.connection is not None
+        arrived = []
+        try:
+            async with asyncio.timeout(timeout):
+                arrived.append(await self.connection.recv())
+            while True:  # recv is cancellation-safe: a frame not yet whole stays queued
+                async with asyncio.timeout(0):
+                    arrived.append(await self.connection.recv())
+        except TimeoutError:
+            return arrived
+        except (OSError, WebSocketException) as error:
+            log.info("ComfyUI websocket dropped (%s); checking by polling", error)
+            return arrived or None
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+        else:
+            self.sock.close()
 
 
 def _event(frame: str) -> tuple[str, dict] | None:

@@ -4,6 +4,7 @@ filled slot by slot, progress from the websocket, cancel, and every bad input re
 import html
 import re
 from collections import defaultdict
+from datetime import timedelta
 from functools import partial
 
 import av
@@ -16,6 +17,7 @@ from django.utils import timezone
 from studio import ledger, live, takes
 from studio.engine import calls
 from studio.engine.submit import submit
+from studio.engine.watcher import watcher
 from studio.models import LedgerEntry, Status, Take
 from studio.progress import progress_of
 from studio.providers import endpoints, workflows
@@ -25,6 +27,12 @@ from tests.support import engine
 from tests.support.engine import connect_comfy, drive, offline_take, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _watcher():
+    with engine.watcher_beside_the_test():
+        yield
 
 
 @pytest.fixture
@@ -516,3 +524,94 @@ def test_a_prompt_waiting_behind_others_is_looked_at_by_its_place_not_watched(wo
     assert next_check_delay(info, take, next_up, webhooks=False) == 15
     far = RemoteVideo(id="p", status="queued", queue_position=30)
     assert next_check_delay(info, take, far, webhooks=False) == CAP
+
+
+# --- many takes followed at once (the watcher) ------------------------------------------------
+
+
+@pytest.fixture
+def second_gpu():
+    """Another ComfyUI server (each renders one prompt at a time: two takes run at once only
+    on two servers)."""
+    sim = ComfySimulator(ComfyFaults(render_seconds=0.3))
+    with serve(sim) as running:
+        sim.base_url = running.base_url
+        yield sim
+
+
+def watched_now() -> set[int]:
+    return watcher.watched()
+
+
+def test_a_take_that_finishes_is_completed_while_a_long_one_is_still_watched(
+    workspace, monkeypatch, comfy, second_gpu
+):
+    """One task thread (the test's) and a ten-minute watch: a blocking slice would hold the
+    thread on the long take for ten minutes, and the short take would wait behind it."""
+    comfy.faults.steps, comfy.faults.render_seconds = 600, 600.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    connect_comfy(monkeypatch, workspace, second_gpu.base_url, name="gpu2")
+    monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 600.0)
+    long = queue(workspace, subject="long")
+    drive(comfy, until=lambda: "step" in refreshed(long).stage)
+    assert watched_now() == {long.pk}  # handed over: no task waits on it
+    short = queue(workspace, subject="short", provider="gpu2")
+    drive(comfy, until=lambda: refreshed(short).is_terminal)
+    assert refreshed(short).status == Status.COMPLETED, refreshed(short).error_message
+    long = refreshed(long)
+    assert long.status == Status.IN_PROGRESS and long.lease_owner  # still watched, leased
+    assert watched_now() == {long.pk}
+    takes.cancel(long.pk)
+    drive(comfy)
+    assert refreshed(long).status == Status.CANCELLED and watched_now() == set()
+
+
+def test_a_watched_take_keeps_its_lease_and_the_sweep_leaves_it(workspace, monkeypatch, comfy):
+    from studio.engine import sweep
+
+    comfy.faults.steps, comfy.faults.render_seconds = 600, 600.0
+    monkeypatch.setattr(settings, "SLATE_LEASE_SECONDS", 3.0)  # renewed every second
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 600.0)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage)
+    first = refreshed(take).lease_expires_at
+    owner = take.lease_owner
+    # Past the lease it was handed with: renewed, never run out (a generous bound only).
+    drive(comfy, until=lambda: refreshed(take).lease_expires_at > first + timedelta(seconds=3))
+    sweep.sweep()
+    take = refreshed(take)
+    assert take.lease_owner == owner and take.lease_losses == 0 and take.attempts <= 1
+    assert take.status == Status.IN_PROGRESS and watched_now() == {take.pk}
+    takes.cancel(take.pk)
+    drive(comfy)
+    assert refreshed(take).status == Status.CANCELLED and comfy.interrupts == 1
+
+
+def test_a_stopping_worker_hands_its_watched_takes_back_to_the_queue(workspace, monkeypatch, comfy):
+    comfy.faults.steps, comfy.faults.render_seconds = 600, 600.0
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    monkeypatch.setattr(settings, "SLATE_WATCH_SECONDS", 600.0)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage)
+    watcher.stop()  # as BackgroundWorker.stop does
+    take = refreshed(take)
+    assert take.status == Status.IN_PROGRESS and not take.lease_owner  # free for a restart
+    assert take.next_check_at <= timezone.now()
+    comfy.faults.render_seconds = 0.3  # the rest of its steps at once
+    drive(comfy)  # picked up again: watched by a new watcher to the end
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED and comfy.submitted == [str(take.client_key)]
+    assert comfy.accepted_sockets >= 2 and take.charged == 0  # watched again after the stop
+
+
+def test_with_the_watcher_off_a_take_is_followed_in_blocking_slices(workspace, monkeypatch, comfy):
+    """SLATE_WATCHER=false, the benches' baseline: the task thread watches, nothing is handed."""
+    comfy.faults.steps, comfy.faults.render_seconds = 6, 1.2
+    monkeypatch.setattr(settings, "SLATE_WATCHER", False)
+    connect_comfy(monkeypatch, workspace, comfy.base_url)
+    take = queue(workspace)
+    drive(comfy, until=lambda: "step" in refreshed(take).stage or refreshed(take).is_terminal)
+    assert watched_now() == set()
+    drive(comfy)
+    assert refreshed(take).status == Status.COMPLETED and comfy.accepted_sockets >= 1

@@ -34,9 +34,22 @@ from studio.prompts import Shot
 from tests.fakes.comfyui import ComfyFaults, ComfySimulator
 from tests.fakes.openrouter_api import OpenRouterSimulator
 from tests.fakes.videos_api import Faults, serve
-from tests.support.engine import connect, connect_comfy, connect_fal, fal_simulator, simulator
+from tests.support.engine import (
+    connect,
+    connect_comfy,
+    connect_fal,
+    fal_simulator,
+    simulator,
+    watcher_beside_the_test,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _watcher():
+    with watcher_beside_the_test():  # ComfyUI takes are followed by the watcher thread
+        yield
 
 
 class Crash(BaseException):

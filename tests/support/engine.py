@@ -1,12 +1,16 @@
 """Helpers for driving the job engine against the simulator, in process."""
 
+import contextlib
+import threading
 import time
 
 import httpx
+from django.db import connection
 from django.test import Client
 from django_tasks_db.management.commands.db_worker import Worker
 
 from studio import takes
+from studio.engine.watcher import watcher
 from studio.models import TERMINAL_STATUSES, Take
 from studio.prompts import Shot
 from studio.providers import endpoints, http
@@ -26,6 +30,28 @@ ROOMY = 10.0
 # come): short, as the engine waits twice it before reconciling, yet seconds, so the test's
 # other requests never come near it.
 LOST = 2.0
+
+
+@contextlib.contextmanager
+def watcher_beside_the_test():
+    """The engine's watcher thread works beside a test's own thread: on the in-memory
+    SQLite test database, whose table locks wait for nobody, their queries take turns
+    (one lock, held by the test's thread for each query and by the watcher for each piece
+    of its database work). Stopped at the end, so nothing writes while the test tears
+    down."""
+    lock = threading.RLock()
+
+    def in_turn(execute, sql, params, many, context):
+        with lock:
+            return execute(sql, params, many, context)
+
+    watcher.io_guard = lock
+    try:
+        with connection.execute_wrapper(in_turn):
+            yield
+    finally:
+        watcher.stop()
+        watcher.io_guard = contextlib.nullcontext()
 
 
 def queue(
