@@ -1,15 +1,25 @@
-"""daphne's server, refusing a request body over the limit before it is buffered.
+"""daphne's server, refusing a request body over the limit before it is buffered, and
+sending a streamed response no faster than the client reads it.
 
 daphne (through Twisted) reads a whole request body into a file or memory, then queues all of
 it for the application at once: an ASGI middleware only runs after that. Here the request
 checks its Content-Length as soon as the headers are in, and counts a chunked body as it
 arrives; past the limit it answers 413 and drops the rest of the body unread.
+
+The other way, daphne writes each piece of a streamed response (a video, a zip of takes) into
+Twisted's send buffer and takes the next at once: a client slower than the disk made the
+server hold the difference (hundreds of MB for a 2 GB zip). Here a streamed response's request
+registers as Twisted's producer, and the application's next ``send`` waits while Twisted says
+the socket's buffer is full.
 """
 
+import asyncio
 import logging
 
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
+from twisted.internet.interfaces import IPushProducer
+from zope.interface import implementer
 
 from studio.bodylimit import too_large
 
@@ -24,10 +34,49 @@ def _drop(data: bytes) -> None:
     pass
 
 
+@implementer(IPushProducer)
+class Pace:
+    """What Twisted says of a response's socket: full (pause) or drained (resume)."""
+
+    def __init__(self, paused: bool):
+        self.flowing = asyncio.Event()
+        if not paused:
+            self.flowing.set()
+
+    def pauseProducing(self):
+        self.flowing.clear()
+
+    def resumeProducing(self):
+        self.flowing.set()
+
+    def stopProducing(self):
+        self.flowing.set()  # the connection is going: nothing left to wait for
+
+
 class LimitedRequest(WebRequest):
     refused = False
     received = 0
     linger = None
+    pace = None
+
+    async def drained(self) -> None:
+        """Wait until the socket can take more of this streamed response."""
+        if self.pace is None:
+            if self.finished or getattr(self, "channel", None) is None:
+                return
+            self.pace = Pace(paused=getattr(self.channel, "_waitingForTransport", False))
+            self.registerProducer(self.pace, True)
+        await self.pace.flowing.wait()
+
+    def handle_reply(self, message):
+        if (
+            message.get("type") == "http.response.body"
+            and not message.get("more_body", False)
+            and self.pace is not None
+            and self.producer is self.pace
+        ):
+            self.unregisterProducer()  # before finish(), which would log it as forgotten
+        super().handle_reply(message)
 
     def gotLength(self, length):
         if length is not None and length > self.server.max_request_bytes:
@@ -71,6 +120,8 @@ class LimitedRequest(WebRequest):
     def connectionLost(self, reason):
         if self.linger is not None and self.linger.active():
             self.linger.cancel()
+        if self.pace is not None:
+            self.pace.flowing.set()  # a send waiting on a closed socket goes on (and ends)
         super().connectionLost(reason)
 
 
@@ -87,6 +138,15 @@ class LimitedServer(Server):
     def __init__(self, *args, max_request_bytes: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_request_bytes = max_request_bytes
+
+    async def handle_reply(self, protocol, message):
+        await super().handle_reply(protocol, message)
+        if (
+            message.get("type") == "http.response.body"
+            and message.get("more_body", False)
+            and isinstance(protocol, LimitedRequest)
+        ):
+            await protocol.drained()
 
     # Server.run() makes its HTTP factory and listens with it in one method; taking over the
     # assignment is the one seam that does not copy run().

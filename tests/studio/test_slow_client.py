@@ -1,0 +1,89 @@
+"""A client that stops reading a long download holds the server to what the socket buffers:
+`manage.py serve` sends a streamed response no faster than it is read (studio/httpserver.py),
+instead of reading the whole file into memory behind a slow client."""
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import make_install, signed_in
+
+pytestmark = pytest.mark.slow
+
+MB = 1024 * 1024
+BIG = 160 * MB
+MAKE = """
+import os
+from django.core.files.base import File
+from studio.models import Status, Take, Workspace
+take = Take.objects.create(workspace=Workspace.objects.get(slug="{slug}"), subject="a long take",
+    composed_prompt="a long take", provider="animatic", size="1280x720", seconds=4, seed=1,
+    status=Status.COMPLETED)
+with open("{path}", "rb") as handle:
+    take.video.save("big.mp4", File(handle), save=True)
+print(take.pk, take.video.path)
+"""
+
+
+def position(pid: int, path: str) -> int:
+    """How far the server has read the file at ``path``: its descriptor's offset. The file
+    is open while the response is under way, so once it is closed it was read to its end."""
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if os.readlink(fd) == path:
+                info = Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text()
+                return int(info.split("pos:")[1].split()[0])
+        except (FileNotFoundError, IndexError):
+            continue
+    return BIG
+
+
+def test_a_client_that_stops_reading_stops_the_server_reading(tmp_path):
+    install = make_install(tmp_path / "var")
+    try:
+        session, slug = signed_in(install, "mara")
+        big = tmp_path / "big.bin"
+        with big.open("wb") as handle:
+            block = os.urandom(MB)
+            for _ in range(BIG // MB):
+                handle.write(block)
+        made = install.manage("shell", "-v0", "-c", MAKE.format(slug=slug, path=big))
+        assert made.returncode == 0, made.stderr
+        take_id, path = made.stdout.split()[-2:]
+        url = install.serve()
+        server = install.processes[-1]
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+            sock.sendall(
+                f"GET /takes/{take_id}/video/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Cookie: sessionid={session}\r\n\r\n".encode()
+            )
+            got = b""
+            while len(got) < MB:  # the headers and the first megabyte, then no more
+                got += sock.recv(256 * 1024)
+            assert got.startswith(b"HTTP/1.1 200")
+            # Watch the server while the client reads nothing: it settles once the socket's
+            # buffers are full (no change for 2 s), or it reads on through the whole file.
+            seen, steady_since = position(server.pid, path), time.monotonic()
+            deadline = time.monotonic() + 120
+            while time.monotonic() - steady_since < 2.0 and time.monotonic() < deadline:
+                time.sleep(0.2)
+                now = position(server.pid, path)
+                if now != seen:
+                    seen, steady_since = now, time.monotonic()
+                if now > BIG // 2:
+                    break
+            assert seen < 16 * MB, f"the server read {seen // MB} MB into the file"
+            # And the rest still arrives, whole, once the client reads again.
+            body = len(got) - got.index(b"\r\n\r\n") - 4
+            sock.settimeout(120)
+            while body < BIG and (piece := sock.recv(1024 * 1024)):
+                body += len(piece)
+        assert body == BIG
+    finally:
+        install.stop()
+    assert "Producer was not unregistered" not in install.logs()
