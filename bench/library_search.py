@@ -101,8 +101,8 @@ def run() -> None:
     ]
     Review.objects.bulk_create(reviews, batch_size=5000)
     if connection.vendor == "postgresql":
-        # Fresh statistics, as autovacuum would gather before long: planned on the empty
-        # table's, search took 1.2 s at p50 with 100,000 takes (bench/README.md).
+        # Fresh statistics, as autovacuum would gather before long: planned without them,
+        # search took 1.2 s at p50 with 100,000 takes (bench/README.md).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     print(f"{count} takes made and {indexed} indexed in {time.perf_counter() - started:.1f} s")
