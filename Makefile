@@ -37,6 +37,8 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/take_tree.py
 	$(PY) bench/board_cut.py
 	$(PY) bench/library_search.py
+	$(PY) bench/library_export.py
+	$(PY) bench/library_share.py
 	$(PY) bench/budgets.py
 
 format: $(VENV)/.installed-dev

@@ -1,0 +1,236 @@
+"""Zip export of ~2 GB of media: memory added and throughput, against reading the files raw.
+
+20 takes of 100 MB each (random bytes, not real MP4s: a stored zip copies bytes whatever they
+are) on the scratch data folder. Each measurement runs in a process of its own, after a
+warm-up of one take: the peak resident set is reset (``/proc/self/clear_refs``) and its
+growth over the run is the figure. "raw" reads the same files in the same chunk size and
+throws the bytes away; "zip" iterates ``library.export.archive`` (the code the CLI and the
+bulk action use) and throws the zip away. Both run with the files evicted from the page
+cache (``posix_fadvise DONTNEED``, so from disk) and again with them cached. Then the same
+zip through the HTTP route (``manage.py serve`` on loopback, the bulk "download as zip"),
+measuring the server's peak resident set growth and the client's MB/s.
+
+    .venv/bin/python bench/library_export.py
+    BENCH_EXPORT_FILES=4 .venv/bin/python bench/library_export.py   # 400 MB
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import REPO, django_on_scratch_data, table  # noqa: E402
+
+MB = 1024 * 1024
+FILE_MB = 100
+CSRF = "benchbenchbenchbenchbenchbench42"  # any 32 letters: Django compares cookie and header
+
+
+def status_kb(pid: int | str, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise LookupError(field)
+
+
+def reset_peak(pid: int | str) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def evict(paths: list[str]) -> None:
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def child(kind: str, cold: bool, ids: list[int]) -> None:
+    """One measurement, in this process: prints a JSON line."""
+    import django
+
+    django.setup()
+    from library import export
+    from studio.models import Take
+    from studio.ranged import CHUNK
+
+    takes = list(Take.objects.filter(pk__in=ids).select_related("created_by").order_by("pk"))
+    paths = [t.video.path for t in takes]
+
+    def raw(chosen):
+        total = 0
+        for take in chosen:
+            with take.video.storage.open(take.video.name, "rb") as handle:
+                while data := handle.read(CHUNK):
+                    total += len(data)
+        return total
+
+    def zipped(chosen):
+        return sum(len(data) for data in export.archive(chosen))
+
+    run = raw if kind == "raw" else zipped
+    run(takes[:1])
+    if cold:
+        evict(paths)
+    reset_peak("self")
+    before = status_kb("self", "VmRSS")
+    started = time.perf_counter()
+    total = run(takes)
+    seconds = time.perf_counter() - started
+    grew = (status_kb("self", "VmHWM") - before) / 1024
+    print(json.dumps({"bytes": total, "seconds": seconds, "grew_mb": grew}))
+
+
+def measure(kind: str, cold: bool, ids: list[int]) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "child", kind, "cold" if cold else "cached", *map(str, ids)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    if done.returncode:
+        sys.exit(done.stderr)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def make_takes(count: int) -> tuple[list[int], object, object]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from studio import workspaces
+    from studio.models import Take
+
+    user = get_user_model().objects.create_user("bench", password="x-bench-x1")
+    workspace = workspaces.onboard(user)
+    blocks = [os.urandom(MB) for _ in range(8)]
+    ids = []
+    for n in range(count):
+        take = Take.objects.create(
+            workspace=workspace, created_by=user, subject=f"bench take {n}", size="1280x720",
+            seconds=4, seed=n, model="animatic", status="completed",
+        )  # fmt: skip
+        name = f"takes/bench-{take.pk}.mp4"
+        path = Path(take.video.storage.path(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            for i in range(FILE_MB):
+                out.write(blocks[(i + n) % len(blocks)])
+            out.flush()
+            os.fsync(out.fileno())
+        Take.objects.filter(pk=take.pk).update(video=name, video_sha256="0" * 64)
+        ids.append(take.pk)
+    session = SessionStore()
+    session.update({
+        "_auth_user_id": str(user.pk),
+        "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+        "_auth_user_hash": user.get_session_auth_hash(),
+    })  # fmt: skip
+    session.create()
+    return ids, workspace, session.session_key
+
+
+def over_http(var: Path, ids: list[int], workspace, session_key: str) -> dict:
+    """{(kind, cold): result} for kind "raw" (each take's video from its own route, one after
+    the other) and "zip" (the bulk action), measured on the server process."""
+    import httpx
+    from django.core.files.storage import default_storage
+    from django.urls import reverse
+
+    from tests.support.processes import Install
+
+    install = Install(var)
+    try:
+        url = install.serve()
+        server = install.processes[-1].pid
+        bulk = url + reverse("library:bulk", args=[workspace.slug])
+        cookies = {"sessionid": session_key, "csrftoken": CSRF}
+        headers = {"X-CSRFToken": CSRF, "Referer": url + "/"}
+        with httpx.Client(cookies=cookies, headers=headers, timeout=120) as client:
+
+            def receive(method, address, **kwargs):
+                total = 0
+                with client.stream(method, address, **kwargs) as response:
+                    if response.status_code != 200:
+                        sys.exit(f"{address}: {response.status_code} {response.read()[:300]}")
+                    for data in response.iter_raw(256 * 1024):
+                        total += len(data)
+                return total
+
+            def raw(chosen):
+                return sum(
+                    receive("GET", url + reverse("take_media", args=[pk, "video"])) for pk in chosen
+                )
+
+            def zipped(chosen):
+                form = {"action": "zip", "take": [str(i) for i in chosen]}
+                return receive("POST", bulk, data=form)
+
+            results = {}
+            for kind, run in (("raw", raw), ("zip", zipped)):
+                run(ids[:1])
+                for cold in (True, False):
+                    if cold:
+                        evict([default_storage.path(f"takes/bench-{i}.mp4") for i in ids])
+                    reset_peak(server)
+                    before = status_kb(server, "VmRSS")
+                    started = time.perf_counter()
+                    total = run(ids)
+                    seconds = time.perf_counter() - started
+                    grew = (status_kb(server, "VmHWM") - before) / 1024
+                    results[kind, cold] = {"bytes": total, "seconds": seconds, "grew_mb": grew}
+        return results
+    finally:
+        install.stop()
+
+
+def row(what: str, result: dict, base: dict) -> list:
+    rate = result["bytes"] / MB / result["seconds"]
+    base_rate = base["bytes"] / MB / base["seconds"]
+    return [what, f"{result['bytes'] / MB:.0f} MB", f"{rate:.0f} MB/s",
+            f"{result['grew_mb']:.1f} MB", f"{rate / base_rate:.2f}"]  # fmt: skip
+
+
+def main() -> None:
+    count = int(os.environ.get("BENCH_EXPORT_FILES", "20"))
+    var = django_on_scratch_data()
+    try:
+        measure_all(var, count)
+    finally:
+        shutil.rmtree(var, ignore_errors=True)  # 2 GB of scratch takes
+
+
+def measure_all(var: Path, count: int) -> None:
+    ids, workspace, session_key = make_takes(count)
+    load = os.getloadavg()
+    rows = []
+    for cold in (True, False):
+        where = "disk (evicted)" if cold else "page cache"
+        raw = measure("raw", cold, ids)
+        rows.append(row(f"read raw in a process, {where}", raw, raw))
+        rows.append(
+            row(f"zip (library.export) in a process, {where}", measure("zip", cold, ids), raw)
+        )
+    served = over_http(var, ids, workspace, session_key)
+    for cold in (True, False):
+        where = "disk (evicted)" if cold else "page cache"
+        raw = served["raw", cold]
+        rows.append(row(f"HTTP: each take's video, {where}", raw, raw))
+        rows.append(row(f"HTTP: bulk download as zip, {where}", served["zip", cold], raw))
+    print(f"{count} takes of {FILE_MB} MB; load average before: {load[0]:.1f} {load[1]:.1f}")
+    print("Goal: <= 32 MB extra resident memory, throughput >= 0.80 of reading raw\n")
+    print(table(["what", "bytes", "throughput", "peak RSS added", "vs raw above"], rows))
+    print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["child"]:
+        child(sys.argv[2], sys.argv[3] == "cold", [int(i) for i in sys.argv[4:]])
+    else:
+        main()
