@@ -60,6 +60,8 @@ def check(take: Take) -> None:
         # A signed "completed" (or the watcher's, from ComfyUI's history): no need to ask
         # again, fetch the video; a prompt waiting behind it on its GPU starts now.
         queue_moved(take)
+        # The look was the webhook's or the watcher's: a crash here is a crash mid-poll.
+        crashpoints.crashpoint("mid_poll", take.pk)
         download(take, owner, known)
         return
     try:
