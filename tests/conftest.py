@@ -9,6 +9,7 @@ from studio import takes
 from studio.engine import local
 from studio.models import Membership, Role, Status, Workspace
 from studio.prompts import Shot
+from studio.providers import endpoints
 
 CI = os.environ.get("CI") == "true"
 
@@ -41,6 +42,20 @@ def personas(workspace):
     elsewhere = Workspace.objects.create(name="Elsewhere", slug="elsewhere")
     Membership.objects.create(user=people["outsider"], workspace=elsewhere, role=Role.OWNER)
     return people
+
+
+@pytest.fixture
+def priced(workspace):
+    """An OpenAI endpoint with Sora 2 in the workspace, at $0.10 a second (nothing listens;
+    queueing never calls it). The storyboard tests' own ``priced`` is a board on one."""
+    return endpoints.add_endpoint(
+        workspace,
+        name="openai",
+        kind="openai",
+        base_url="https://api.example.com/v1",
+        api_key="sk-test-key",
+        models=["sora-2"],
+    )
 
 
 @pytest.fixture

@@ -13,24 +13,10 @@ from django.urls import reverse
 from studio import budgets, ledger, takes, usage
 from studio.models import Budget, BudgetAlert, LedgerEntry, Status, Take
 from studio.prompts import Shot
-from studio.providers import endpoints
 from tests.studio.test_scale_out import database_url  # noqa: F401 (a fixture)
 from tests.support.processes import make_install
 
 TAKE = Decimal("0.40")  # sora-2, 1280x720, 4 s at $0.10 a second
-
-
-@pytest.fixture
-def priced(workspace):
-    """An OpenAI endpoint in the workspace (nothing listens; queueing never calls it)."""
-    return endpoints.add_endpoint(
-        workspace,
-        name="openai",
-        kind="openai",
-        base_url="https://api.example.com/v1",
-        api_key="sk-test-key",
-        models=["sora-2"],
-    )
 
 
 def queue(workspace, user=None):

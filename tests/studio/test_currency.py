@@ -12,24 +12,10 @@ from django.urls import reverse
 from studio import budgets, money, takes
 from studio.models import Budget, LedgerEntry, Take, Workspace
 from studio.prompts import Shot
-from studio.providers import endpoints
 from teams.models import AuditAction, AuditEntry
 from tests.library.helpers import make_take
 
 TAKE = Decimal("0.40")  # sora-2, 1280x720, 4 s at $0.10 a second
-
-
-@pytest.fixture
-def priced(workspace):
-    """An OpenAI endpoint in the workspace (nothing listens; queueing never calls it)."""
-    return endpoints.add_endpoint(
-        workspace,
-        name="openai",
-        kind="openai",
-        base_url="https://api.example.com/v1",
-        api_key="sk-test-key",
-        models=["sora-2"],
-    )
 
 
 @pytest.fixture

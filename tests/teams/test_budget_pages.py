@@ -9,20 +9,7 @@ from django.urls import reverse
 from studio import budgets, takes
 from studio.models import Budget, MemberCap, Membership, Status
 from studio.prompts import Shot
-from studio.providers import endpoints
 from teams.models import AuditAction, AuditEntry
-
-
-@pytest.fixture
-def priced(workspace):
-    return endpoints.add_endpoint(
-        workspace,
-        name="openai",
-        kind="openai",
-        base_url="https://api.example.com/v1",
-        api_key="sk-test-key",
-        models=["sora-2"],
-    )
 
 
 def queue(workspace, user=None, seconds=4):
