@@ -32,9 +32,11 @@ class FileRangeResponse(StreamingHttpResponse):
             yield data
 
     async def __aiter__(self):
-        await sync_to_async(self._handle.seek)(self._start)
+        # Reads go to the loop's pool, not to the threads that run views (studio/handler.py).
+        read = sync_to_async(self._read, thread_sensitive=False)
+        await sync_to_async(self._handle.seek, thread_sensitive=False)(self._start)
         remaining = self._length
-        while remaining > 0 and (data := await sync_to_async(self._read)(remaining)):
+        while remaining > 0 and (data := await read(remaining)):
             remaining -= len(data)
             yield data
 

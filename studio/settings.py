@@ -170,6 +170,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Requests run on a few kept threads (studio.handler): each keeps its connection.
+            "CONN_MAX_AGE": 600,
         }
     }
     for suffix in ("", "-wal", "-shm"):
@@ -218,6 +220,8 @@ FILE_UPLOAD_HANDLERS = [
 # A request body over this is refused (413) before it is read into memory (studio/bodylimit.py);
 # the largest body Slate needs is a reference upload (studio/uploads.py) with its form.
 SLATE_MAX_REQUEST_BYTES = env_int("SLATE_MAX_REQUEST_BYTES", STREAM_CAP + 1 * MB)
+# Threads that run requests' views (studio/handler.py); a slow view holds one of them.
+SLATE_REQUEST_THREADS = max(1, env_int("SLATE_REQUEST_THREADS", 4))
 SLATE_WORKER_POLL_SECONDS = env_float("SLATE_WORKER_POLL_SECONDS", 0.25)
 # This studio's address as providers see it (https://studio.example.com): needed for
 # providers that take a webhook URL with each job (fal, OpenRouter).
