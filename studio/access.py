@@ -57,6 +57,18 @@ def takes_for(user):
     return Take.objects.filter(workspace__memberships__user=user)
 
 
+MEDIA_FIELDS = ("workspace_id", "video", "video_sha256", "poster", "spritesheet")
+
+
+def media_take(user, take_id) -> Take:
+    """A take the user may watch, with only its files loaded (404 otherwise): one query,
+    made afresh on every request, so a member removed mid-video loses it on the next range."""
+    take = takes_for(user).only(*MEDIA_FIELDS).filter(pk=take_id).first()
+    if take is None:
+        raise Http404("No such take.")
+    return take
+
+
 def get_take(user, take_id, *, edit: bool = False) -> tuple[Take, Membership]:
     """A take and the user's membership of its workspace (404 outsider, 403 read-only)."""
     take = takes_for(user).select_related("workspace").filter(pk=take_id).first()

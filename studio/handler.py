@@ -20,16 +20,27 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections
+from django.http import FileResponse
 
 
 class PooledASGIHandler(ASGIHandler):
     def __init__(self, threads: int):
         super().__init__()
+        # The middleware chain as WSGI runs it, all sync: Django's async chain hops to the
+        # loop and back around every sync-only middleware and again for the view.
+        self.load_middleware(is_async=False)
         self._executors = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="slate-request")
             for _ in range(threads)
         ]
         self._free: asyncio.Queue | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        # Django's own enters a ThreadSensitiveContext here: a new thread for every request's
+        # signals and response.close(). Those are quick; they share asgiref's one thread.
+        await self.handle(scope, receive, send)
 
     async def run_get_response(self, request):
         if self._free is None:  # made on the server's loop, at its first request
@@ -39,12 +50,19 @@ class PooledASGIHandler(ASGIHandler):
         executor = await self._free.get()
         try:
             async with ThreadSensitiveContext(executor=executor):
-                # What Django's request_started and request_finished do for a request's
-                # thread; its signals run elsewhere, so the kept connection is checked here.
-                await sync_to_async(close_old_connections)()
-                try:
-                    return await super().run_get_response(request)
-                finally:
-                    await sync_to_async(close_old_connections)()
+                response = await sync_to_async(self._respond)(request)
         finally:
             self._free.put_nowait(executor)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        return response
+
+    def _respond(self, request):
+        # What Django's request_started and request_finished do for a request's thread; its
+        # signals run elsewhere, so the kept connection is checked here.
+        close_old_connections()
+        try:
+            return self.get_response(request)
+        finally:
+            close_old_connections()

@@ -202,7 +202,7 @@ def take_cancel(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
 @login_required
 @require_safe
 def take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpResponse:
-    take, _ = access.get_take(request.user, take_id)
+    take = access.media_take(request.user, take_id)
     if kind == "video" and take.video:
         return serve_file(
             request,

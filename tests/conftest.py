@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from studio import takes
 from studio.engine import local
@@ -20,6 +21,7 @@ def _fast_and_private(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SCRATCH_DIR = tmp_path / "scratch"
     settings.SLATE_ALLOW_PRIVATE_PROVIDERS = True  # simulators live on loopback and made-up hosts
+    cache.clear()  # kept cards (studio/templatetags/slate.py) and counters start empty each test
 
 
 def make_user(username: str):

@@ -1,6 +1,9 @@
 """Template filters for take fragments (loaded with ``{% load slate %}``)."""
 
+import hashlib
+
 from django import template
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -10,6 +13,10 @@ from studio.models import Method, Operation, Status, Take
 from studio.progress import Progress, progress_of
 
 register = template.Library()
+
+CARD = "studio/take_card.html"
+CARD_SECONDS = 3600
+TAKE_FIELDS = tuple(field.attname for field in Take._meta.concrete_fields)
 
 # What a take that ended without a video says when its ending left no message
 # (a cancel from Slate's own button, rows from before messages were kept).
@@ -120,3 +127,30 @@ def tree_items(tree, workspace=None) -> str:
         else:
             parts.append("</li>")
     return mark_safe("".join(parts))  # noqa: S308 — every value above is escaped or a number
+
+
+@register.simple_tag(takes_context=True)
+def take_card(context, take: Take) -> str:
+    """The take's card (studio/take_card.html) as ``{% include %}`` would render it here.
+
+    A list page draws two dozen cards, most of them finished and unchanged since the last
+    time: a finished take's card is kept in the cache under everything it is drawn from (the
+    take's fields, its notes, whether the viewer can edit), so any change draws it afresh.
+    A running take's card shows the time since it started, so it is always drawn.
+    """
+    card = context.template.engine.get_template(CARD)
+    if take.is_active:
+        with context.push(take=take):
+            return card.render(context)
+    drawn_from = (
+        [(name, take.__dict__[name]) for name in TAKE_FIELDS if name in take.__dict__],
+        getattr(take, "card_notes", None),
+        bool(context.get("can_edit")),
+    )
+    key = "take-card:" + hashlib.blake2b(repr(drawn_from).encode(), digest_size=16).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        with context.push(take=take):
+            html = card.render(context)
+        cache.set(key, str(html), CARD_SECONDS)
+    return mark_safe(html)

@@ -12,6 +12,9 @@ from django.urls import path
 from studio.asgi import application
 from studio.handler import PooledASGIHandler
 
+# Each request checks its thread's database connection, as Django's request signals do.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 seen_threads: list[int] = []
 slow_started = threading.Event()
 slow_release = threading.Event()
