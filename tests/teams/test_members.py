@@ -47,6 +47,14 @@ def test_a_viewer_sees_the_page_read_only(client_for, personas):
     assert "/role/" not in html and "Withdraw" not in html and "Leave Harbour Films" in html
 
 
+@pytest.mark.parametrize("who", ["owner", "viewer"])
+def test_every_column_of_the_members_table_has_a_header(client_for, personas, who):
+    html = client_for(personas[who]).get(reverse("teams:members", args=["harbour"]))
+    (table,) = check(html.content.decode()).tables
+    assert table["headers"][:3] == ["Member", "Role", "Last active"]
+    assert table["headers"][3:] == (["Actions"] if who == "owner" else [])
+
+
 def test_outsiders_get_404_and_visitors_log_in(client, client_for, personas):
     url = reverse("teams:members", args=["harbour"])
     assert client_for(personas["outsider"]).get(url).status_code == 404
