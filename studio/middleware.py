@@ -1,10 +1,14 @@
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from .database import database_busy
@@ -54,6 +58,40 @@ class HtmxLoginRedirectMiddleware:
         ):
             return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+class RefusedPostMiddleware:
+    """A form post refused for the user's role goes back to the page the form was on, with
+    the reason as a message (POST/redirect/GET), instead of an error page at the POST's
+    address that a reload would post again.
+
+    htmx requests keep their 403 (the page shows it as a toast). Without a same-site page to
+    go back to (no Referer, another site's, or the endpoint itself), the error page stays.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if (
+            request.method != "POST"
+            or getattr(request, "htmx", False)
+            or not isinstance(exception, PermissionDenied)
+        ):
+            return None
+        back = request.headers.get("Referer", "")
+        if (
+            not url_has_allowed_host_and_scheme(
+                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+            or urlsplit(back).path == request.path
+        ):
+            return None
+        messages.error(request, str(exception) or "Your role in this workspace doesn't allow this.")
+        return redirect(back)
 
 
 class DatabaseBusyMiddleware:

@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "studio.middleware.HtmxLoginRedirectMiddleware",
+    "studio.middleware.RefusedPostMiddleware",
     "studio.middleware.DatabaseBusyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

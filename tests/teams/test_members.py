@@ -257,6 +257,39 @@ def test_a_refused_member_is_told_what_only_owners_may_do(client_for, personas, 
     check(response.content.decode())
 
 
+def test_a_refused_form_post_goes_back_to_its_page_with_the_reason(client_for, personas, workspace):
+    page = reverse("teams:members", args=["harbour"])
+    target = member(workspace, personas["viewer"])
+    client = client_for(personas["editor"])  # a members page from when they were an owner
+    url = reverse("teams:change_role", args=["harbour", target.pk])
+    response = client.post(url, {"role": "owner"}, headers={"Referer": f"http://testserver{page}"})
+    assert response.status_code == 302 and response["Location"] == f"http://testserver{page}"
+    html = client.get(page).content.decode()
+    assert "Only the workspace&#x27;s owners can change roles." in html
+    assert role_of(workspace, personas["viewer"]) == Role.VIEWER
+
+
+@pytest.mark.parametrize(
+    ("referer", "htmx"),
+    [
+        ("", False),  # nowhere known to go back to
+        ("https://elsewhere.example/members/", False),  # never off the site
+        ("/same/", False),  # the endpoint itself: a GET there is no page
+        ("http://testserver/w/harbour/members/", True),  # htmx shows its 403 as a toast
+    ],
+)
+def test_a_refused_post_without_a_page_to_go_back_to_keeps_its_403(
+    client_for, personas, workspace, referer, htmx
+):
+    target = member(workspace, personas["viewer"])
+    url = reverse("teams:change_role", args=["harbour", target.pk])
+    headers = {"Referer": url if referer == "/same/" else referer}
+    if htmx:
+        headers["HX-Request"] = "true"
+    response = client_for(personas["editor"]).post(url, {"role": "owner"}, headers=headers)
+    assert response.status_code == 403
+
+
 def test_an_owner_demoted_a_moment_ago_cannot_act_on_a_stale_page(personas, workspace):
     me = member(workspace, personas["owner"])  # as the page loaded it: owner
     Membership.objects.filter(user=personas["editor"]).update(role=Role.OWNER)
