@@ -217,6 +217,31 @@ async def test_removing_a_viewer_on_the_members_page_closes_their_socket_at_once
     assert closed == {"type": "websocket.close", "code": 4403}
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_promoted_viewers_open_page_is_told_at_once(personas, workspace, client, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "studio.layers.ThreadSafeInMemoryChannelLayer"}
+    }
+    ws = WebsocketCommunicator(
+        application, "/ws/w/harbour/", headers=[(b"origin", b"http://localhost")]
+    )
+    ws.scope["user"] = personas["viewer"]
+    connected, _ = await ws.connect()
+    assert connected
+    await ws.receive_from(timeout=2)  # the snapshot
+    target = await sync_to_async(member)(workspace, personas["viewer"])
+    await sync_to_async(client.force_login)(personas["owner"])
+    response = await sync_to_async(client.post)(
+        reverse("teams:change_role", args=["harbour", target.pk]), {"role": "editor"}
+    )
+    assert response.status_code == 302
+    html = await ws.receive_from(timeout=2)
+    assert 'id="role-notice"' in html and 'hx-swap-oob="innerHTML"' in html
+    assert "Your role in Harbour Films changed to <strong>Editor</strong>" in html
+    assert 'id="take-list"' in html  # the live parts, as an editor sees them
+    await ws.disconnect()
+
+
 def test_a_person_with_no_workspace_left_gets_a_studio_of_their_own(client_for, personas):
     lone = make_user("lone")
     Membership.objects.create(user=lone, workspace=Workspace.objects.get(slug="harbour"))
