@@ -1,18 +1,16 @@
 import re
 import uuid
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
 from .database import database_busy
 from .logs import current_request_id
+from .refused import NOT_ALLOWED, back_to_form
 
 # A proxy's own request id (nginx's $request_id) is kept, so its log and Slate's agree.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -61,13 +59,7 @@ class HtmxLoginRedirectMiddleware:
 
 
 class RefusedPostMiddleware:
-    """A form post refused for the user's role goes back to the page the form was on, with
-    the reason as a message (POST/redirect/GET), instead of an error page at the POST's
-    address that a reload would post again.
-
-    htmx requests keep their 403 (the page shows it as a toast). Without a same-site page to
-    go back to (no Referer, another site's, or the endpoint itself), the error page stays.
-    """
+    """A form post refused for the user's role goes back to its page (studio/refused.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -76,22 +68,9 @@ class RefusedPostMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if (
-            request.method != "POST"
-            or getattr(request, "htmx", False)
-            or not isinstance(exception, PermissionDenied)
-        ):
+        if not isinstance(exception, PermissionDenied):
             return None
-        back = request.headers.get("Referer", "")
-        if (
-            not url_has_allowed_host_and_scheme(
-                back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            )
-            or urlsplit(back).path == request.path
-        ):
-            return None
-        messages.error(request, str(exception) or "Your role in this workspace doesn't allow this.")
-        return redirect(back)
+        return back_to_form(request, str(exception) or NOT_ALLOWED)
 
 
 class DatabaseBusyMiddleware:

@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 
 from studio import takes
@@ -313,6 +314,23 @@ def test_a_refused_post_without_a_page_to_go_back_to_keeps_its_403(
         headers["HX-Request"] = "true"
     response = client_for(personas["editor"]).post(url, {"role": "owner"}, headers=headers)
     assert response.status_code == 403
+
+
+def test_a_form_from_an_old_page_goes_back_to_it_to_be_sent_again(personas, workspace):
+    page = f"http://testserver{reverse('teams:members', args=['harbour'])}"
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(personas["owner"])
+    browser.get(page)  # the page's token, then a log-in elsewhere rotates it
+    browser.cookies["csrftoken"] = "x" * 32
+    target = member(workspace, personas["viewer"])
+    url = reverse("teams:change_role", args=["harbour", target.pk])
+    form = {"role": "editor", "csrfmiddlewaretoken": "y" * 32}
+    response = browser.post(url, form, headers={"Referer": page})
+    assert response.status_code == 302 and response["Location"] == page
+    assert "That form had expired, so nothing was sent" in browser.get(page).content.decode()
+    assert role_of(workspace, personas["viewer"]) == Role.VIEWER
+    bare = browser.post(url, form)  # nowhere known to go back to: the page that explains
+    assert bare.status_code == 403 and b"This form has expired" in bare.content
 
 
 def test_an_owner_demoted_a_moment_ago_cannot_act_on_a_stale_page(personas, workspace):
