@@ -141,8 +141,9 @@ REFRAMES: list[tuple[re.Pattern, str]] = [
     (words(r"without\s+blur"), "in sharp focus"),
     (words(r"no\s+blur"), "sharp focus"),
     (words(r"not\s+blurry"), "sharp"),
-    (words(r"no\s+(?:camera\s+)?shak(?:e|ing)"), "a locked-off, static camera"),
-    (words(r"not\s+shaky"), "locked-off and steady"),
+    # Steady, not static: a camera that moves smoothly has no shake either.
+    (words(r"no\s+(?:camera\s+)?shak(?:e|ing)"), "a steady, smooth camera"),
+    (words(r"not\s+shaky"), "steady and smooth"),
     (words(r"not\s+dark"), "brightly lit"),
     (words(r"not\s+bright"), "dimly lit"),
     (words(r"(?:an?\s+)?sky\s+with\s+no\s+clouds", r"no\s+clouds"), "a clear, cloudless sky"),

@@ -62,7 +62,7 @@ NEGATIVES = [
     ("a portrait, no blur", "a portrait, sharp focus"),
     ("a portrait shot without blur", "a portrait shot in sharp focus"),
     ("a harbour without people", "a harbour empty of people"),
-    ("a tripod shot with no camera shake", "a tripod shot with a locked-off, static camera"),
+    ("a tripod shot with no camera shake", "a tripod shot with a steady, smooth camera"),
     ("a meadow under a sky with no clouds", "a meadow under a clear, cloudless sky"),
     ("the guards don't move", "the guards stay perfectly still"),
 ]
@@ -113,6 +113,12 @@ def test_the_fix_drops_the_static_words_and_keeps_the_move():
     assert finding.suggestion == "wide shot, slow dolly in"
     fixed = rules(Shot(camera="locked-off, medium shot", motion="the camera pans left"))
     assert fixed["static-moving"][0].suggestion == "medium shot"
+
+
+def test_a_moving_shot_asked_not_to_shake_is_not_made_static_by_the_fix():
+    (finding,) = rules(Shot(camera="slow dolly in, no camera shake"))["negative"]
+    assert finding.suggestion == "slow dolly in, a steady, smooth camera"
+    assert "static-moving" not in rules(Shot(camera=finding.suggestion))
 
 
 @pytest.mark.parametrize("shot", STILL_OR_ZOOMING)
