@@ -349,9 +349,11 @@ def lint(shot: Shot, *, max_chars: int, model_label: str = "This model") -> list
     findings = [*_over_limit(shot, max_chars, model_label), *_length(shot)]
     with_camera = lambda _, fixed: _no_camera(replace(shot, camera=fixed))  # noqa: E731
     findings += [_offered(finding, shot.camera, with_camera) for finding in _no_camera(shot)]
-    for finding in _static_and_moving(shot):
-        fixing = lambda field, fixed: _static_and_moving(replace(shot, **{field: fixed}))  # noqa: E731
-        findings.append(_offered(finding, getattr(shot, finding.field), fixing))
+    with_field = lambda field, fixed: _static_and_moving(replace(shot, **{field: fixed}))  # noqa: E731
+    findings += [
+        _offered(finding, getattr(shot, finding.field), with_field)
+        for finding in _static_and_moving(shot)
+    ]
     for field in (*DESCRIBING, "dialogue"):
         if not (text := getattr(shot, field)):
             continue
