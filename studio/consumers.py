@@ -23,6 +23,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     role_group = ""
     take_id: int | None = None
     root_id: int | None = None
+    role = ""
     checked_at = 0.0
 
     async def connect(self):
@@ -32,7 +33,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if membership is None:
             await self.close()  # before accept: the handshake is refused (HTTP 403)
             return
-        self.workspace_id = membership.workspace_id
+        self.workspace_id, self.role = membership.workspace_id, membership.role
         if self.take_id is not None:
             self.root_id = await database_sync_to_async(live.root_of)(self.take_id)
         await self._join(live.role_of(membership))
@@ -113,3 +114,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             old = self.role_group
             await self._join(live.role_of(membership))
             await self.channel_layer.group_discard(old, self.channel_name)
+        if membership.role != self.role:
+            self.role = membership.role
+            html = await database_sync_to_async(live.role_changed_html)(membership, self.take_id)
+            await self.send(text_data=html)

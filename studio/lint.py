@@ -141,8 +141,9 @@ REFRAMES: list[tuple[re.Pattern, str]] = [
     (words(r"without\s+blur"), "in sharp focus"),
     (words(r"no\s+blur"), "sharp focus"),
     (words(r"not\s+blurry"), "sharp"),
-    (words(r"no\s+(?:camera\s+)?shak(?:e|ing)"), "a locked-off, static camera"),
-    (words(r"not\s+shaky"), "locked-off and steady"),
+    # Steady, not static: a camera that moves smoothly has no shake either.
+    (words(r"no\s+(?:camera\s+)?shak(?:e|ing)"), "a steady, smooth camera"),
+    (words(r"not\s+shaky"), "steady and smooth"),
     (words(r"not\s+dark"), "brightly lit"),
     (words(r"not\s+bright"), "dimly lit"),
     (words(r"(?:an?\s+)?sky\s+with\s+no\s+clouds", r"no\s+clouds"), "a clear, cloudless sky"),
@@ -215,6 +216,27 @@ MOVES = {
     "crane": words(r"cranes?", r"tilts?", "tilting", "jib", r"boom(?:s)?\s+(?:up|down)"),
     "orbit": words("orbit", "orbits", "orbiting", r"arcs?\s+around", r"arc\s+shot"),
 }
+# A camera that does not move, as the camera field says it ("static", "tripod") and as any
+# field says it in words that can only mean the camera ("locked-off", "the camera holds still").
+STATIC_CAMERA = words(
+    r"static(?:\s+(?:camera|shot|frame|framing))?",
+    r"locked(?:-|\s+)off(?:\s+(?:camera|shot))?",
+    r"lock-off(?:\s+shot)?",
+    r"(?:on\s+an?\s+)?tripod(?:\s+shot)?",
+    r"(?:still|fixed|stationary|motionless|unmoving)\s+(?:camera|shot|frame)",
+    r"(?:the\s+)?camera\s+(?:holds|stays|remains|is)\s+(?:perfectly\s+)?(?:still|static|fixed)",
+)
+STATIC_CUE = words(
+    r"static\s+(?:camera|shot|frame|framing)",
+    r"static\s+(?:wide|medium|close-?up|establishing)(?:\s+shot)?",
+    r"locked(?:-|\s+)off(?:\s+shot)?",
+    r"lock-off(?:\s+shot)?",
+    r"tripod(?:\s+shot)?",
+    r"(?:still|fixed|stationary|motionless|unmoving)\s+camera",
+    r"camera\s+(?:holds|stays|remains|is)\s+(?:perfectly\s+)?(?:still|static|fixed)",
+)
+# A zoom is the lens, not the camera: a locked-off camera can zoom.
+ZOOM = words(r"zoom(?:s|ing)?\s+(?:in|out)")
 ON_SCREEN_TEXT = words(
     r"text\s+(?:that\s+)?(?:says|saying|reads|reading)",
     r"signs?\s+(?:that\s+)?(?:says|reads|reading|saying)",
@@ -327,6 +349,11 @@ def lint(shot: Shot, *, max_chars: int, model_label: str = "This model") -> list
     findings = [*_over_limit(shot, max_chars, model_label), *_length(shot)]
     with_camera = lambda _, fixed: _no_camera(replace(shot, camera=fixed))  # noqa: E731
     findings += [_offered(finding, shot.camera, with_camera) for finding in _no_camera(shot)]
+    with_field = lambda field, fixed: _static_and_moving(replace(shot, **{field: fixed}))  # noqa: E731
+    findings += [
+        _offered(finding, getattr(shot, finding.field), with_field)
+        for finding in _static_and_moving(shot)
+    ]
     for field in (*DESCRIBING, "dialogue"):
         if not (text := getattr(shot, field)):
             continue
@@ -415,6 +442,62 @@ def _no_camera(shot: Shot) -> list[Finding]:
             suggestion,
         )
     ]
+
+
+def _static_and_moving(shot: Shot) -> list[Finding]:
+    """A camera said to stay still in one place and to move in another: the model picks one
+    at random, or jitters between them."""
+    statics = {f: _static_words(f, getattr(shot, f)) for f in DESCRIBING}
+    moves = {f: _camera_moves(f, getattr(shot, f)) for f in DESCRIBING}
+    still_in = [f for f in DESCRIBING if statics[f]]
+    moving_in = [f for f in DESCRIBING if moves[f]]
+    if not still_in or not moving_in:
+        return []
+    field = "camera" if "camera" in still_in else still_in[0]
+    moving = "camera" if "camera" in moving_in else moving_in[0]
+    still, move = statics[field][0], moves[moving][0]
+    where = "" if moving == field else f" in {LABELS[moving]}"
+    return [
+        Finding(
+            "static-moving",
+            WARNING,
+            field,
+            f"“{still}” and “{move}”{where} contradict: a static camera does not move. "
+            f"Keep one: drop “{still}” to keep the move, or drop “{move}” for a locked-off shot.",
+            _without_static(field, getattr(shot, field)),
+        )
+    ]
+
+
+def _static_words(field: str, text: str) -> list[str]:
+    pattern = STATIC_CAMERA if field == "camera" else STATIC_CUE
+    return [m.group(0) for m in pattern.finditer(text)]
+
+
+def _camera_moves(field: str, text: str) -> list[str]:
+    """The camera moves in a field; outside the camera field only in a sentence about the
+    camera ("a crane lifts a truck" is neither a crane nor a truck move)."""
+    if field == "camera":
+        sentences = [text]
+    else:
+        sentences = [s for s in SENTENCE_ENDS.split(text) if s and CAMERA_CUE.search(s)]
+    return [
+        m.group(0)
+        for sentence in sentences
+        for pattern in MOVES.values()
+        for m in pattern.finditer(sentence)
+        if not ZOOM.fullmatch(m.group(0))
+    ]
+
+
+def _without_static(field: str, text: str) -> str:
+    pattern = STATIC_CAMERA if field == "camera" else STATIC_CUE
+    for _ in range(3):  # "still static camera camera" leaves "still camera"
+        text, removed = pattern.subn("", text)
+        text = _clean(text)
+        if not removed:
+            break
+    return text
 
 
 def _vague(field: str, text: str) -> list[Finding]:

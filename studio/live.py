@@ -118,6 +118,14 @@ def snapshot(membership: Membership, take_id: int | None) -> str:
     return take_live_html(take, role) if take else ""
 
 
+def role_changed_html(membership: Membership, take_id: int | None) -> str:
+    """What an open page gets when its member's role changes: a notice to reload (the role
+    decides the page's controls), and its live parts as the new role sees them."""
+    context = {"role": membership.get_role_display(), "workspace": membership.workspace}
+    notice = render_to_string("studio/role_notice.html", context)
+    return notice + snapshot(membership, take_id)
+
+
 def root_of(take_id: int) -> int | None:
     """The root of the take's family tree (its own id for a first take)."""
     found = Take.objects.filter(pk=take_id).values_list("root_id", flat=True).first()

@@ -2,6 +2,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import HttpResponse
 from django.shortcuts import render, resolve_url
@@ -9,6 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from .database import database_busy
 from .logs import current_request_id
+from .refused import NOT_ALLOWED, back_to_form
 
 # A proxy's own request id (nginx's $request_id) is kept, so its log and Slate's agree.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -54,6 +56,21 @@ class HtmxLoginRedirectMiddleware:
         ):
             return HttpResponseClientRedirect(response["Location"])
         return response
+
+
+class RefusedPostMiddleware:
+    """A form post refused for the user's role goes back to its page (studio/refused.py)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, PermissionDenied):
+            return None
+        return back_to_form(request, str(exception) or NOT_ALLOWED)
 
 
 class DatabaseBusyMiddleware:

@@ -97,6 +97,8 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A form from an old page goes back to that page with a message (studio/refused.py).
+CSRF_FAILURE_VIEW = "studio.refused.csrf_failure"
 
 INSTALLED_APPS = [
     "daphne",
@@ -130,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "studio.middleware.HtmxLoginRedirectMiddleware",
+    "studio.middleware.RefusedPostMiddleware",
     "studio.middleware.DatabaseBusyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

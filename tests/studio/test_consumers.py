@@ -211,6 +211,8 @@ async def test_a_demoted_member_gets_viewer_fragments(personas, workspace, shot)
     while not live.subscribed(viewers):
         assert time.monotonic() < deadline, "the socket never joined the viewers' group"
         await asyncio.sleep(0.01)
+    notice = await ws.receive_from(timeout=2)  # the page is told, and redrawn for a viewer
+    assert "changed to <strong>Viewer</strong>" in notice and "Cancel" not in notice
     await sync_to_async(local.claim)(take.pk)
     html = await ws.receive_from(timeout=2)
     assert "badge-in_progress" in html and "Cancel" not in html

@@ -62,7 +62,7 @@ NEGATIVES = [
     ("a portrait, no blur", "a portrait, sharp focus"),
     ("a portrait shot without blur", "a portrait shot in sharp focus"),
     ("a harbour without people", "a harbour empty of people"),
-    ("a tripod shot with no camera shake", "a tripod shot with a locked-off, static camera"),
+    ("a tripod shot with no camera shake", "a tripod shot with a steady, smooth camera"),
     ("a meadow under a sky with no clouds", "a meadow under a clear, cloudless sky"),
     ("the guards don't move", "the guards stay perfectly still"),
 ]
@@ -83,6 +83,47 @@ def test_no_camera_anywhere_suggests_a_framing():
     finding = rules(Shot(subject="a lighthouse on a cliff", lighting="dusk"))["no-camera"][0]
     assert finding.field == "camera" and finding.suggestion == "medium shot, slow push-in"
     assert "no-camera" not in rules(Shot(subject="an aerial view of a lighthouse"))
+
+
+STATIC_AND_MOVING = [
+    (Shot(camera="static camera", motion="the camera pans left across the cliffs"), "pans"),
+    (Shot(camera="locked-off wide shot", prompt="The camera cranes up over the roofs."), "cranes"),
+    (Shot(camera="tripod shot", motion="she turns as the camera pushes in"), "pushes in"),
+    (Shot(camera="static wide shot, slow dolly in"), "dolly in"),
+    (Shot(camera="dolly in on her face", prompt="A locked-off shot of a harbour."), "dolly in"),
+]
+STILL_OR_ZOOMING = [
+    Shot(camera="static wide shot", motion="a crane lifts a truck onto the quay"),
+    Shot(camera="locked-off, slow zoom in on the window"),
+    Shot(camera="slow dolly in", atmosphere="the hiss of TV static"),
+    Shot(camera="static", subject="a statue on a tripod-shaped plinth"),
+]
+
+
+@pytest.mark.parametrize(("shot", "move"), STATIC_AND_MOVING)
+def test_a_static_camera_that_also_moves_is_a_contradiction(shot, move):
+    (finding,) = rules(shot)["static-moving"]
+    assert finding.severity == WARNING and move in finding.message
+    assert "contradict" in finding.message
+    assert finding.field == ("prompt" if "dolly in on" in shot.camera else "camera")
+
+
+def test_the_fix_drops_the_static_words_and_keeps_the_move():
+    (finding,) = rules(Shot(camera="static wide shot, slow dolly in"))["static-moving"]
+    assert finding.suggestion == "wide shot, slow dolly in"
+    fixed = rules(Shot(camera="locked-off, medium shot", motion="the camera pans left"))
+    assert fixed["static-moving"][0].suggestion == "medium shot"
+
+
+def test_a_moving_shot_asked_not_to_shake_is_not_made_static_by_the_fix():
+    (finding,) = rules(Shot(camera="slow dolly in, no camera shake"))["negative"]
+    assert finding.suggestion == "slow dolly in, a steady, smooth camera"
+    assert "static-moving" not in rules(Shot(camera=finding.suggestion))
+
+
+@pytest.mark.parametrize("shot", STILL_OR_ZOOMING)
+def test_a_static_camera_with_no_camera_move_is_no_contradiction(shot):
+    assert "static-moving" not in rules(shot)
 
 
 CROWDED = [
@@ -267,6 +308,7 @@ CORPUS = [
     Shot(subject="a room without windows, no blur", camera="static"),
     *(Shot(subject=text, camera="static") for text, _ in NEGATIVES),
     *(shot for shot, _ in CROWDED),
+    *(shot for shot, _ in STATIC_AND_MOVING),
     *ONE_THING,
     *(Shot(prompt=text) for text in CROWDED_PROMPTS + CALM_PROMPTS),
 ]

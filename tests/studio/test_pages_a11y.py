@@ -33,6 +33,7 @@ class Page(HTMLParser):
         self.labels: list[str] = []
         self.links: list[str] = []  # each link's accessible name as far as it goes
         self.invalid: list[str] = []  # names of controls marked aria-invalid
+        self.tables: list[dict] = []  # each table's column headers' text and widest row
         self.open: list[tuple[str, dict]] = []
         self.texts: dict[int, list[str]] = {}
         self.feed(html)
@@ -47,6 +48,14 @@ class Page(HTMLParser):
             self.invalid.append(attrs.get("name") or attrs.get("aria-label") or tag)
         if tag == "img" and self._inside("a") and attrs.get("alt"):
             self._add_text(attrs["alt"])
+        if tag == "table":
+            self.tables.append({"headers": [], "widest": 0, "row": 0})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["row"] = 0
+        elif tag in ("td", "th") and self.tables:
+            self.tables[-1]["row"] += int(attrs.get("colspan") or 1)
+            table = self.tables[-1]
+            table["widest"] = max(table["widest"], table["row"])
         if tag not in VOID:
             self.open.append((tag, attrs))
             self.texts[len(self.open)] = []
@@ -59,6 +68,8 @@ class Page(HTMLParser):
             text = "".join(self.texts.pop(len(self.open) + 1))
             if open_tag == "label":
                 self.labels.append(text)
+            elif open_tag == "th" and self._inside("thead") and self.tables:
+                self.tables[-1]["headers"].append(text.strip())
             elif open_tag == "a":
                 self.links.append(attrs.get("aria-label") or text.strip())
             if self.open and open_tag not in ("select", "textarea", "option"):
@@ -85,6 +96,11 @@ def check(html: str) -> Page:
     untrimmed = [label for label in page.labels if label != " ".join(label.split())]
     assert not untrimmed, f"labels with stray whitespace: {untrimmed}"
     assert all(page.links), f"links without a name: {page.links}"
+    for table in page.tables:
+        headers = table["headers"]
+        assert all(headers) and len(headers) >= table["widest"], (
+            f"columns without a header: {table}"
+        )
     duplicated = {i for i in page.ids if page.ids.count(i) > 1}
     assert not duplicated, f"ids used twice: {duplicated}"
     return page

@@ -4,7 +4,9 @@ instead of reading the whole file into memory behind a slow client."""
 
 import os
 import socket
+import struct
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,62 @@ def test_a_client_that_stops_reading_stops_the_server_reading(tmp_path):
     finally:
         install.stop()
     assert "Producer was not unregistered" not in install.logs()
+
+
+def open_files(pid: int, path: str) -> int:
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd) == path
+        except FileNotFoundError:
+            continue
+    return count
+
+
+def test_a_client_that_leaves_mid_download_is_no_error(tmp_path):
+    """Leaving mid-download (a closed tab, a seek that drops the request) is a normal event:
+    the server closes the file and logs no traceback, whether the client left while the
+    bytes flowed or while the server waited on its full socket, politely or with a reset."""
+    install = make_install(tmp_path / "var")
+    try:
+        session, slug = signed_in(install, "mara")
+        big = tmp_path / "big.bin"
+        big.write_bytes(os.urandom(32 * MB))
+        made = install.manage("shell", "-v0", "-c", MAKE.format(slug=slug, path=big))
+        assert made.returncode == 0, made.stderr
+        take_id, path = made.stdout.split()[-2:]
+        url = install.serve()
+        server = install.processes[-1]
+        port = int(url.rsplit(":", 1)[1])
+        for reset, wait_for_full_socket in [(False, False), (True, False), (True, True)]:
+            with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+                sock.sendall(
+                    f"GET /takes/{take_id}/video/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Cookie: sessionid={session}\r\n\r\n".encode()
+                )
+                got = b""
+                while len(got) < MB:
+                    got += sock.recv(256 * 1024)
+                assert got.startswith(b"HTTP/1.1 200")
+                if wait_for_full_socket:  # the server stops reading the file: it waits on us
+                    seen, steady_since = position(server.pid, path), time.monotonic()
+                    deadline = time.monotonic() + 60
+                    while time.monotonic() - steady_since < 1.0 and time.monotonic() < deadline:
+                        time.sleep(0.1)
+                        if (now := position(server.pid, path)) != seen:
+                            seen, steady_since = now, time.monotonic()
+                if reset:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # The response is over once the server has closed the file.
+            deadline = time.monotonic() + 60
+            while open_files(server.pid, path):
+                assert time.monotonic() < deadline, "the server kept the file open"
+                time.sleep(0.05)
+        with urllib.request.urlopen(f"{url}/login/", timeout=30) as response:
+            assert response.status == 200  # and it serves on
+    finally:
+        install.stop()
+    logs = install.logs()
+    assert "Traceback" not in logs and "Exception inside application" not in logs, logs
+    assert "CurrentThreadExecutor" not in logs, logs

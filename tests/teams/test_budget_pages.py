@@ -135,6 +135,21 @@ def test_usage_csv_and_month_picker(client_for, personas, workspace, priced):
     assert bad.status_code == 400 and "is not a month" in bad.content.decode()
 
 
+def test_usage_without_spend_says_so_instead_of_an_empty_chart(
+    client_for, personas, workspace, priced
+):
+    client = client_for(personas["viewer"])
+    text = client.get(reverse("teams:usage", args=["harbour"])).content.decode()
+    assert "<svg" not in text.split('id="days-heading"')[1].split("</section>")[0]
+    assert "No spend yet this period" in text and 'id="usage-empty"' in text
+    past = client.get(reverse("teams:usage", args=["harbour"]), {"month": "2020-01"})
+    assert "No spend in January 2020." in past.content.decode()
+    free = queue(workspace, personas["editor"])
+    takes.end(free.pk, Status.FAILED, "boom", "provider_error")
+    text = client.get(reverse("teams:usage", args=["harbour"])).content.decode()
+    assert "1 take cost nothing" in text and 'id="usage-chart"' not in text
+
+
 def test_usage_is_a_404_for_outsiders(client_for, personas):
     client = client_for(personas["outsider"])
     assert client.get(reverse("teams:usage", args=["harbour"])).status_code == 404

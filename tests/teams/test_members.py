@@ -4,6 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 
 from studio import takes
@@ -45,6 +46,14 @@ def test_a_viewer_sees_the_page_read_only(client_for, personas):
     assert "Editor" in html and "Owner" in html
     assert "Invite people" not in html and "Transfer ownership" not in html
     assert "/role/" not in html and "Withdraw" not in html and "Leave Harbour Films" in html
+
+
+@pytest.mark.parametrize("who", ["owner", "viewer"])
+def test_every_column_of_the_members_table_has_a_header(client_for, personas, who):
+    html = client_for(personas[who]).get(reverse("teams:members", args=["harbour"]))
+    (table,) = check(html.content.decode()).tables
+    assert table["headers"][:3] == ["Member", "Role", "Last active"]
+    assert table["headers"][3:] == (["Actions"] if who == "owner" else [])
 
 
 def test_outsiders_get_404_and_visitors_log_in(client, client_for, personas):
@@ -209,6 +218,31 @@ async def test_removing_a_viewer_on_the_members_page_closes_their_socket_at_once
     assert closed == {"type": "websocket.close", "code": 4403}
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_a_promoted_viewers_open_page_is_told_at_once(personas, workspace, client, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "studio.layers.ThreadSafeInMemoryChannelLayer"}
+    }
+    ws = WebsocketCommunicator(
+        application, "/ws/w/harbour/", headers=[(b"origin", b"http://localhost")]
+    )
+    ws.scope["user"] = personas["viewer"]
+    connected, _ = await ws.connect()
+    assert connected
+    await ws.receive_from(timeout=2)  # the snapshot
+    target = await sync_to_async(member)(workspace, personas["viewer"])
+    await sync_to_async(client.force_login)(personas["owner"])
+    response = await sync_to_async(client.post)(
+        reverse("teams:change_role", args=["harbour", target.pk]), {"role": "editor"}
+    )
+    assert response.status_code == 302
+    html = await ws.receive_from(timeout=2)
+    assert 'id="role-notice"' in html and 'hx-swap-oob="innerHTML"' in html
+    assert "Your role in Harbour Films changed to <strong>Editor</strong>" in html
+    assert 'id="take-list"' in html  # the live parts, as an editor sees them
+    await ws.disconnect()
+
+
 def test_a_person_with_no_workspace_left_gets_a_studio_of_their_own(client_for, personas):
     lone = make_user("lone")
     Membership.objects.create(user=lone, workspace=Workspace.objects.get(slug="harbour"))
@@ -247,6 +281,56 @@ def test_a_refused_member_is_told_what_only_owners_may_do(client_for, personas, 
     assert response.status_code == 403
     assert b"Only the workspace&#x27;s owners can change roles." in response.content
     check(response.content.decode())
+
+
+def test_a_refused_form_post_goes_back_to_its_page_with_the_reason(client_for, personas, workspace):
+    page = reverse("teams:members", args=["harbour"])
+    target = member(workspace, personas["viewer"])
+    client = client_for(personas["editor"])  # a members page from when they were an owner
+    url = reverse("teams:change_role", args=["harbour", target.pk])
+    response = client.post(url, {"role": "owner"}, headers={"Referer": f"http://testserver{page}"})
+    assert response.status_code == 302 and response["Location"] == f"http://testserver{page}"
+    html = client.get(page).content.decode()
+    assert "Only the workspace&#x27;s owners can change roles." in html
+    assert role_of(workspace, personas["viewer"]) == Role.VIEWER
+
+
+@pytest.mark.parametrize(
+    ("referer", "htmx"),
+    [
+        ("", False),  # nowhere known to go back to
+        ("https://elsewhere.example/members/", False),  # never off the site
+        ("/same/", False),  # the endpoint itself: a GET there is no page
+        ("http://testserver/w/harbour/members/", True),  # htmx shows its 403 as a toast
+    ],
+)
+def test_a_refused_post_without_a_page_to_go_back_to_keeps_its_403(
+    client_for, personas, workspace, referer, htmx
+):
+    target = member(workspace, personas["viewer"])
+    url = reverse("teams:change_role", args=["harbour", target.pk])
+    headers = {"Referer": url if referer == "/same/" else referer}
+    if htmx:
+        headers["HX-Request"] = "true"
+    response = client_for(personas["editor"]).post(url, {"role": "owner"}, headers=headers)
+    assert response.status_code == 403
+
+
+def test_a_form_from_an_old_page_goes_back_to_it_to_be_sent_again(personas, workspace):
+    page = f"http://testserver{reverse('teams:members', args=['harbour'])}"
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(personas["owner"])
+    browser.get(page)  # the page's token, then a log-in elsewhere rotates it
+    browser.cookies["csrftoken"] = "x" * 32
+    target = member(workspace, personas["viewer"])
+    url = reverse("teams:change_role", args=["harbour", target.pk])
+    form = {"role": "editor", "csrfmiddlewaretoken": "y" * 32}
+    response = browser.post(url, form, headers={"Referer": page})
+    assert response.status_code == 302 and response["Location"] == page
+    assert "That form had expired, so nothing was sent" in browser.get(page).content.decode()
+    assert role_of(workspace, personas["viewer"]) == Role.VIEWER
+    bare = browser.post(url, form)  # nowhere known to go back to: the page that explains
+    assert bare.status_code == 403 and b"This form has expired" in bare.content
 
 
 def test_an_owner_demoted_a_moment_ago_cannot_act_on_a_stale_page(personas, workspace):
