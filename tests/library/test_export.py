@@ -4,11 +4,17 @@ import csv
 import hashlib
 import io
 import json
+import os
 import zipfile
+import zlib
 
 import pytest
+import zipstream.ng
 from asgiref.sync import async_to_sync
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from isal import isal_zlib
 
 from library import export
 from library.folders import Refused
@@ -71,3 +77,36 @@ def test_under_asgi_the_zip_streams_asynchronously(workspace):
 
     body = async_to_sync(read_all)()
     assert zipfile.ZipFile(io.BytesIO(body)).read(export.file_name(take)) == b"abc" * 100
+
+
+def test_a_zip_of_many_chunks_reads_back_with_every_crc_right_and_the_fast_crc32(
+    workspace, monkeypatch
+):
+    """zipstream-ng calls the module global ``crc32`` export.py set, once per chunk, and the
+    CRC-32s it writes are the ones zipfile checks."""
+    assert zipstream.ng.crc32 is isal_zlib.crc32
+    calls = []
+
+    def counted(data, value=0):
+        calls.append(len(data))
+        return isal_zlib.crc32(data, value)
+
+    monkeypatch.setattr(zipstream.ng, "crc32", counted)
+    video = os.urandom(4 * export.CHUNK + 12345)
+    take = make_take(workspace, "noise", video=video)
+    body = b"".join(export.archive([take]))
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert archive.testzip() is None  # every entry's CRC-32 checked against its bytes
+    entry = archive.getinfo(export.file_name(take))
+    assert zlib.crc32(video) == entry.CRC and archive.read(entry) == video
+    assert calls[:5] == [export.CHUNK] * 4 + [12345]  # the video's chunks, then the manifests
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=0, max_size=5000), st.lists(st.integers(0, 5000), max_size=8))
+def test_the_fast_crc32_equals_zlibs_at_any_chunk_boundaries(data, cuts):
+    edges = [0, *sorted(min(c, len(data)) for c in cuts), len(data)]
+    value = 0
+    for start, end in zip(edges, edges[1:], strict=False):
+        value = isal_zlib.crc32(memoryview(data)[start:end], value)
+    assert value == zlib.crc32(data)
