@@ -6,7 +6,10 @@ warm-up of one take: the peak resident set is reset (``/proc/self/clear_refs``) 
 growth over the run is the figure. "raw" reads the same files in the same chunk size and
 throws the bytes away; "zip" iterates ``library.export.archive`` (the code the CLI and the
 bulk action use) and throws the zip away. Both run with the files evicted from the page
-cache (``posix_fadvise DONTNEED``, so from disk) and again with them cached. Then the same
+cache (``posix_fadvise DONTNEED``, so from disk) and again with them cached. Then what a user
+of the CLI compares: "copy" copies the same files into one file on the scratch folder
+(``shutil.copyfileobj``, same chunk size), "CLI" runs ``manage.py library export --folder ID
+--out FILE.zip`` (``call_command``, in the process) on a folder of the same takes. Then the same
 zip through the HTTP route (``manage.py serve`` on loopback, the bulk "download as zip"),
 measuring the server's peak resident set growth and the client's MB/s.
 
@@ -14,6 +17,7 @@ measuring the server's peak resident set growth and the client's MB/s.
     BENCH_EXPORT_FILES=4 .venv/bin/python bench/library_export.py   # 400 MB
 """
 
+import io
 import json
 import os
 import shutil
@@ -56,12 +60,16 @@ def child(kind: str, cold: bool, ids: list[int]) -> None:
     import django
 
     django.setup()
-    from library import export
+    from django.core.management import call_command
+
+    from library import export, folders
+    from library.models import Folder
     from studio.models import Take
     from studio.ranged import CHUNK
 
     takes = list(Take.objects.filter(pk__in=ids).select_related("created_by").order_by("pk"))
     paths = [t.video.path for t in takes]
+    out = Path(os.environ["SLATE_VAR_DIR"]) / "export.out"
 
     def raw(chosen):
         total = 0
@@ -74,16 +82,41 @@ def child(kind: str, cold: bool, ids: list[int]) -> None:
     def zipped(chosen):
         return sum(len(data) for data in export.archive(chosen))
 
-    run = raw if kind == "raw" else zipped
-    run(takes[:1])
+    def copied(chosen):
+        with out.open("wb") as target:
+            for take in chosen:
+                with take.video.storage.open(take.video.name, "rb") as handle:
+                    shutil.copyfileobj(handle, target, CHUNK)
+        return out.stat().st_size
+
+    def job(chosen):
+        """What to time for ``chosen``, prepared outside the timing."""
+        out.unlink(missing_ok=True)
+        if kind != "cli":
+            run = {"raw": raw, "zip": zipped, "copy": copied}[kind]
+            return lambda: run(chosen)
+        name = f"bench {len(chosen)}"
+        folder = Folder.objects.get_or_create(workspace=chosen[0].workspace, name=name)[0]
+        folders.file_takes(chosen, folder)
+        where = ["--folder", str(folder.pk), "--workspace", chosen[0].workspace.slug]
+
+        def cli():
+            call_command("library", "export", *where, "--out", str(out), stdout=io.StringIO())
+            return out.stat().st_size
+
+        return cli
+
+    job(takes[:1])()
+    run = job(takes)
     if cold:
         evict(paths)
     reset_peak("self")
     before = status_kb("self", "VmRSS")
     started = time.perf_counter()
-    total = run(takes)
+    total = run()
     seconds = time.perf_counter() - started
     grew = (status_kb("self", "VmHWM") - before) / 1024
+    out.unlink(missing_ok=True)
     print(json.dumps({"bytes": total, "seconds": seconds, "grew_mb": grew}))
 
 
@@ -216,6 +249,13 @@ def measure_all(var: Path, count: int) -> None:
         rows.append(row(f"read raw in a process, {where}", raw, raw))
         rows.append(
             row(f"zip (library.export) in a process, {where}", measure("zip", cold, ids), raw)
+        )
+    for cold in (True, False):
+        where = "disk (evicted)" if cold else "page cache"
+        copy = measure("copy", cold, ids)
+        rows.append(row(f"copy raw to one file (copyfileobj), {where}", copy, copy))
+        rows.append(
+            row(f"CLI: library export --out FILE.zip, {where}", measure("cli", cold, ids), copy)
         )
     served = over_http(var, ids, workspace, session_key)
     for cold in (True, False):
