@@ -9,12 +9,16 @@ bulk action use) and throws the zip away. Both run with the files evicted from t
 cache (``posix_fadvise DONTNEED``, so from disk) and again with them cached. Then what a user
 of the CLI compares: "copy" copies the same files into one file on the scratch folder
 (``shutil.copyfileobj``, same chunk size), "CLI" runs ``manage.py library export --folder ID
---out FILE.zip`` (``call_command``, in the process) on a folder of the same takes. Then the same
+--out FILE.zip`` (``call_command``, in the process) on a folder of the same takes; every run
+starts after ``os.sync()``, so no earlier run's writes are still going to disk. Each of these
+in-process pairs runs BENCH_EXPORT_ROUNDS times (3), the two taking turns, and the fastest of
+each is the figure: single runs on this shared VM swing by 2-4x, writes most. Then the same
 zip through the HTTP route (``manage.py serve`` on loopback, the bulk "download as zip"),
 measuring the server's peak resident set growth and the client's MB/s.
 
     .venv/bin/python bench/library_export.py
     BENCH_EXPORT_FILES=4 .venv/bin/python bench/library_export.py   # 400 MB
+    BENCH_EXPORT_ROUNDS=1 .venv/bin/python bench/library_export.py  # one run of each
 """
 
 import io
@@ -32,6 +36,7 @@ from bench._setup import REPO, django_on_scratch_data, table  # noqa: E402
 
 MB = 1024 * 1024
 FILE_MB = 100
+ROUNDS = int(os.environ.get("BENCH_EXPORT_ROUNDS", "3"))
 CSRF = "benchbenchbenchbenchbenchbench42"  # any 32 letters: Django compares cookie and header
 
 
@@ -108,6 +113,7 @@ def child(kind: str, cold: bool, ids: list[int]) -> None:
 
     job(takes[:1])()
     run = job(takes)
+    os.sync()  # no earlier run's writes still going to disk during this one
     if cold:
         evict(paths)
     reset_peak("self")
@@ -131,6 +137,19 @@ def measure(kind: str, cold: bool, ids: list[int]) -> dict:
     if done.returncode:
         sys.exit(done.stderr)
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def best_of(base: str, kind: str, cold: bool, ids: list[int]) -> tuple[dict, dict]:
+    """``base`` and ``kind`` measured ROUNDS times each, taking turns (a slow spell of this
+    shared machine hits both): the fastest run of each, with the most memory any run added."""
+    runs = {base: [], kind: []}
+    for _ in range(ROUNDS):
+        for name, done in runs.items():
+            done.append(measure(name, cold, ids))
+    return tuple(
+        {**min(done, key=lambda r: r["seconds"]), "grew_mb": max(r["grew_mb"] for r in done)}
+        for done in runs.values()
+    )
 
 
 def make_takes(count: int) -> tuple[list[int], object, object]:
@@ -245,24 +264,21 @@ def measure_all(var: Path, count: int) -> None:
     rows = []
     for cold in (True, False):
         where = "disk (evicted)" if cold else "page cache"
-        raw = measure("raw", cold, ids)
+        raw, zipped = best_of("raw", "zip", cold, ids)
         rows.append(row(f"read raw in a process, {where}", raw, raw))
-        rows.append(
-            row(f"zip (library.export) in a process, {where}", measure("zip", cold, ids), raw)
-        )
+        rows.append(row(f"zip (library.export) in a process, {where}", zipped, raw))
     for cold in (True, False):
         where = "disk (evicted)" if cold else "page cache"
-        copy = measure("copy", cold, ids)
+        copy, cli = best_of("copy", "cli", cold, ids)
         rows.append(row(f"copy raw to one file (copyfileobj), {where}", copy, copy))
-        rows.append(
-            row(f"CLI: library export --out FILE.zip, {where}", measure("cli", cold, ids), copy)
-        )
+        rows.append(row(f"CLI: library export --out FILE.zip, {where}", cli, copy))
     served = over_http(var, ids, workspace, session_key)
     for cold in (True, False):
         where = "disk (evicted)" if cold else "page cache"
         raw = served["raw", cold]
         rows.append(row(f"HTTP: each take's video, {where}", raw, raw))
         rows.append(row(f"HTTP: bulk download as zip, {where}", served["zip", cold], raw))
+    print(f"In a process: best of {ROUNDS} runs each, taking turns; peak RSS: the most of any")
     print(f"{count} takes of {FILE_MB} MB; load average before: {load[0]:.1f} {load[1]:.1f}")
     print("Goal: <= 32 MB extra resident memory, throughput >= 0.80 of reading raw\n")
     print(table(["what", "bytes", "throughput", "peak RSS added", "vs raw above"], rows))
