@@ -119,5 +119,7 @@ class ZipResponse(StreamingHttpResponse):
         self["Cache-Control"] = "private, no-store"
 
     async def __aiter__(self):
-        while (data := await sync_to_async(next)(self._zip, None)) is not None:
+        # Read on the loop's pool, not the threads that run views (studio/handler.py).
+        read = sync_to_async(next, thread_sensitive=False)
+        while (data := await read(self._zip, None)) is not None:
             yield data
