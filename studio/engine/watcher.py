@@ -1,7 +1,8 @@
 """The watcher: one thread per worker process that follows every live take it was handed.
 
-A take whose provider streams events (ComfyUI's websocket) is handed here by its check,
-lease and all, once its socket is open and one look said it runs. From then on no task
+A take whose provider streams events (ComfyUI's websocket, fal's status stream without
+webhooks) is handed here by its check, lease and all, once its socket is open and one
+look said it runs (fal's stream's first event is that look). From then on no task
 thread waits on it: one asyncio loop reads every such socket, saves and pushes each change
 under the take's lease (renewing the leases, one write for all, a third of a lease apart),
 and the moment a prompt ends it lets go of the take and wakes it at once, so a task thread
@@ -92,18 +93,21 @@ class Watcher:
     # --- from task threads --------------------------------------------------------------
 
     def open(self, client, video: RemoteVideo):
-        """The job's live events, subscribed (the socket open and its handshake done), so
-        nothing is missed between the caller's next look and the hand-over. Raises the
-        provider's LiveUnavailable when the socket can't be opened."""
-        events = client.live(video)
-        future = asyncio.run_coroutine_threadsafe(events.open(), self._running())
-        try:
-            future.result(OPEN_TIMEOUT)
-        except TimeoutError:
-            future.cancel()
-            self.close(events)
-            raise
-        return events
+        """The job's live events, subscribed (a websocket's handshake done, a stream's
+        answer begun), so nothing is missed between the caller's next look and the
+        hand-over. Raises the provider's LiveUnavailable when they can't be opened, and
+        TimeoutError when opening them takes too long."""
+        loop = self._running()
+
+        def run(coroutine):
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+            try:
+                return future.result(OPEN_TIMEOUT)
+            except TimeoutError:
+                future.cancel()
+                raise
+
+        return client.live(video, run)
 
     def close(self, events) -> None:
         """Close live events that weren't handed over (the look said it needn't be watched)."""
@@ -226,6 +230,7 @@ class Watcher:
                 for frame in frames:  # each change saved and pushed, as the card tells them
                     ended, current = watch.client.read(watch.video, frame)
                     if ended:
+                        watch.video = current
                         break
                     if current is not watch.video:
                         watch.video = current
