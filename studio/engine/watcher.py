@@ -39,7 +39,7 @@ from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.base import OutcomeUnknown, RemoteVideo, Retryable
 
 from .leases import lease_deadline
-from .pacing import let_go
+from .pacing import LAG_FLOOR, let_go
 
 log = logging.getLogger(__name__)
 
@@ -220,12 +220,15 @@ class Watcher:
         """Read the take's frames until its job ends, its socket drops, it stops being ours
         or it has been watched for SLATE_WATCH_SECONDS; then let go of it (unless it isn't
         ours any more) and wake it at once."""
-        let_go_now = True
+        let_go_now, again = True, 0.0
         try:
             while (left := watch.since + settings.SLATE_WATCH_SECONDS - time.monotonic()) > 0:
                 frames = await watch.events.frames(min(left, HEARTBEAT))
                 if frames is None:
-                    break  # dropped: its check polls, and knocks again
+                    # Dropped: its check looks, and knocks again; a stream that keeps breaking
+                    # off at once is reopened no faster than a take is polled at first.
+                    again = max(LAG_FLOOR - (time.monotonic() - watch.since), 0.0)
+                    break
                 ended = lost = False
                 for frame in frames:  # each change saved and pushed, as the card tells them
                     ended, current = watch.client.read(watch.video, frame)
@@ -263,7 +266,7 @@ class Watcher:
             self._forget(watch)
             await watch.events.close()
             if let_go_now:
-                await self._io(let_go, watch.take_id, watch.owner, 0)
+                await self._io(let_go, watch.take_id, watch.owner, again)
 
     def _forget(self, watch: _Watch) -> None:
         if self._watched.get(watch.take_id) is watch:

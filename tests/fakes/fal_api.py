@@ -6,7 +6,8 @@ position or IN_PROGRESS with logs, 200 COMPLETED, with ``error`` when the run
 failed), its stream (``…/status/stream``: server-sent events, a ``data:`` line
 with the same status object at once and on every change, closed after COMPLETED,
 a comment line every ``stream_keepalive`` seconds; ``stream_refused`` answers
-405 instead), result (``GET …/requests/{id}``: the output, or the model's own 422),
+405 instead, ``stream_drops`` breaks each off after its first event), result
+(``GET …/requests/{id}``: the output, or the model's own 422),
 cancel (``PUT …/cancel``: 202, 400 ALREADY_COMPLETED, 404), public result
 files on a "CDN" path, and webhooks signed with Ed25519 whose public keys it
 publishes as a JWKS (with key rotation). Auth is ``Authorization: Key …``;
@@ -84,6 +85,7 @@ class FalSimulator(VideosSimulator):
         self.jwks_fetches = 0
         self.stream_keepalive = 15.0  # seconds between keep-alive comments on a stream
         self.stream_refused = False  # answer a status stream with 405
+        self.stream_drops = False  # break each stream off after its first event (a proxy)
         self.streams_open = 0
 
     def routes(self) -> list:
@@ -274,7 +276,7 @@ class FalSimulator(VideosSimulator):
                     if body != sent:
                         yield f"data: {json.dumps(body)}\n\n"
                         sent, quiet = body, self.clock()
-                        if body["status"] == "COMPLETED":
+                        if body["status"] == "COMPLETED" or self.stream_drops:
                             return  # fal closes the stream after COMPLETED
                     elif self.clock() - quiet >= self.stream_keepalive:
                         yield ": keep-alive\n\n"

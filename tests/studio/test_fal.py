@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from studio import ledger, takes
+from studio.engine import pacing
 from studio.engine import watcher as watcher_module
 from studio.engine.watcher import save_update, watcher
 from studio.models import Status, Take, WebhookDelivery
@@ -169,6 +170,7 @@ def request_calls(sim, take) -> list[str]:
 def test_without_webhooks_a_take_is_followed_over_its_status_stream(workspace, monkeypatch):
     """One long call instead of a poll per look: submit, stream, result, file."""
     sim = fal_simulator(render_seconds=(1.0, 1.0))
+    sim.stream_keepalive = 0.05  # fal's 15 s, shortened: comment lines come and change nothing
     connect_fal(monkeypatch, workspace, sim)
     take = queue(workspace)
     drive(sim)
@@ -231,6 +233,29 @@ def test_a_refused_stream_falls_back_to_polling_and_completes(workspace, monkeyp
     assert asked.count("GET /status/stream") >= 2  # … and the stream tried again at each look
     streams = [c.status for c in sim.calls if c.path.endswith("/status/stream")]
     assert set(streams) == {405}
+
+
+def test_a_stream_that_breaks_off_at_once_is_reopened_no_faster_than_a_first_poll(
+    workspace, monkeypatch
+):
+    sim = fal_simulator(render_seconds=(1.0, 1.0))
+    sim.stream_drops = True
+    connect_fal(monkeypatch, workspace, sim)
+    monkeypatch.setattr(watcher_module, "LAG_FLOOR", 0.5)  # the test's own, to be quick
+    waits = []
+
+    def let_go(take_id, owner, delay, **fields):
+        if not fields:  # a watch let go of without an end (the end carries what fal said)
+            waits.append(delay)
+        return pacing.let_go(take_id, owner, delay, **fields)
+
+    monkeypatch.setattr(watcher_module, "let_go", let_go)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    assert waits and all(0 < wait <= 0.5 for wait in waits)  # each drop waited, within the floor
+    assert request_calls(sim, take).count("GET /status/stream") == len(waits) + 1
 
 
 def test_a_stream_over_a_real_connection(workspace, monkeypatch):
