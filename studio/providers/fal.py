@@ -214,7 +214,7 @@ class Fal(HttpProvider):
             "GET", url, params={"logs": "1"}, headers={"accept": "text/event-stream"}
         )
         request.extensions["timeout"] = httpx.Timeout(STREAM_SILENCE, connect=5.0).as_dict()
-        client = run(_make_client(self.private))
+        client = http.stream_client(self.private)
 
         async def send(request: httpx.Request) -> httpx.Response:
             response = await client.send(request, stream=True)
@@ -298,10 +298,6 @@ class Fal(HttpProvider):
             data={**base, **keep, **({"model": model} if model else {})},
             extra={"log": summary(last, 200)} if last else {},
         )
-
-
-async def _make_client(private: bool) -> httpx.AsyncClient:
-    return http.stream_client(private)  # made in the loop that reads it
 
 
 class StatusStream:

@@ -57,8 +57,8 @@ def http_client() -> httpx.Client:
 
 def stream_client(private: bool) -> httpx.AsyncClient:
     """An asyncio client for one long answer read by the engine's watcher (fal's status
-    stream), made in the loop that reads it and closed with it. It connects like the
-    process's client (addresses.AsyncCheckedTransport); tests swap in a simulator."""
+    stream), closed with it. It connects like the process's client
+    (addresses.AsyncCheckedTransport); tests swap in a simulator."""
     return httpx.AsyncClient(
         transport=addresses.AsyncCheckedTransport(private=private),
         follow_redirects=False,
