@@ -258,6 +258,20 @@ def test_a_stream_that_breaks_off_at_once_is_reopened_no_faster_than_a_first_pol
     assert request_calls(sim, take).count("GET /status/stream") == len(waits) + 1
 
 
+def test_a_cancel_is_noticed_while_streaming_and_the_stream_let_go(workspace, monkeypatch):
+    sim = fal_simulator(render_seconds=(60.0, 60.0))
+    connect_fal(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim, until=lambda: take.pk in watcher.watched() and sim.streams_open == 1)
+    takes.cancel(take.pk)
+    drive(sim, until=lambda: refreshed(take).is_terminal)
+    take = refreshed(take)
+    assert take.status == Status.CANCELLED and sim.videos[take.remote_id].cancelled
+    assert take.pk not in watcher.watched()
+    drive(sim, until=lambda: sim.streams_open == 0)  # Slate hung up; fal would have kept it
+    assert "GET /status/stream" in request_calls(sim, take)
+
+
 def test_a_stream_over_a_real_connection(workspace, monkeypatch):
     """The stream over the process's own asyncio client (the checked transport), to the
     simulator really listening on loopback."""
