@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import BinaryIO
 
 import httpx
-from httpx_sse import EventSource, SSEError
+from httpx_sse import EventSource
 
 from . import addresses, http
 from .base import (
@@ -340,7 +340,7 @@ class StatusStream:
             async for event in EventSource(self.response).aiter_sse():
                 if event.data:  # comments (fal's keep-alive) carry none
                     self.arrived.put_nowait(event.data)
-        except (httpx.HTTPError, SSEError) as error:
+        except Exception as error:  # a broken stream (or not one at all): its check looks
             log.info("fal's status stream broke off (%s); checking by polling", error)
         finally:
             self.arrived.put_nowait(None)
