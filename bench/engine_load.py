@@ -25,7 +25,9 @@ parts, each in a process of its own (``--only`` runs one):
   shrinks every time (renders, typical render, the engine's 0.2 s floor) alike; figures are
   given in real-time seconds. Goals: every finish within its bound, <= 8 calls per take.
   ``--provider fal``: the same on fal's queue API simulator (``fal-ai/veo3.1`` with the
-  same typical render), which reports a queue position but never a percentage.
+  same typical render), which reports a queue position but never a percentage: each take
+  followed over its status stream by the watcher, and, as the baseline in the same run, the
+  paced polling of before (fal not followed live).
 - ``scale``: 4 ``manage.py worker`` processes on PostgreSQL + Redis (a fresh database,
   dropped afterwards), 40 takes on the /v1/videos simulator served on loopback, which
   refuses (429) more than 25 calls in any 60 s; the endpoint's limit is 25/minute; renders
@@ -415,24 +417,48 @@ def many(args) -> None:
 
 def remote(args) -> None:
     django_on_scratch_data()
-    from django.conf import settings
-
-    from studio.engine import pacing
-    from studio.models import Take, Workspace
-    from tests.support.engine import connect, connect_fal, fal_simulator, simulator
-
-    takes, scale = args.takes or 50, args.scale
-    low, high = args.spread
+    takes, low, high = args.takes or 50, *args.spread
     fal = args.provider == "fal"
     what = "fal queue API simulator" if fal else "/v1/videos simulator"
     print(
         f"## {takes} remote takes at once without webhooks ({what}), "
         f"run times {low:g}-{high:g} s, one embedded worker"
-        + (f", time scaled by {scale:g}" if scale != 1 else "")
+        + (f", time scaled by {args.scale:g}" if args.scale != 1 else "")
         + "\n"
     )
+    if not fal:
+        remote_run(args, stream=False)
+        return
+    # fal: its status stream followed by the watcher, against the baseline of paced polling
+    # (fal isn't followed live), each on a fresh simulator, in this run.
+    results = {}
+    for stream in (False, True) if not args.no_baseline else (True,):
+        print(f"\n### {'status stream (watcher)' if stream else 'baseline: paced polling'}\n")
+        results[stream] = remote_run(args, stream=stream)
+    if len(results) == 2:
+        (calls, lag), (calls0, lag0) = results[True], results[False]
+        print(
+            f"\nStream / polling: calls per take {calls:.2f} / {calls0:.2f} "
+            f"({calls / calls0:.2f}x); max lag {lag:.1f} s / {lag0:.1f} s "
+            f"({lag / max(lag0, 0.01):.2f}x)"
+        )
+
+
+def remote_run(args, stream: bool) -> tuple[float, float]:
+    """One batch of remote takes; (calls per take, max lag), as Slate counted them."""
+    from django.conf import settings
+
+    from studio.engine import pacing
+    from studio.models import Take, Workspace
+    from studio.providers import endpoints
+    from tests.support.engine import connect, connect_fal, fal_simulator, simulator
+
+    takes, scale = args.takes or 50, args.scale
+    low, high = args.spread
+    fal = args.provider == "fal"
     print(f"({load()} at start)")
-    workspace = Workspace.objects.create(name="remote", slug="remote")
+    slug = f"remote-{'stream' if stream else 'poll'}"
+    workspace = Workspace.objects.create(name=slug, slug=slug)
     make = fal_simulator if fal else simulator
     sim = make(render_seconds=(low * scale, high * scale), asset_size="320x180")
     model = "fal-ai/veo3.1" if fal else "sora-2"
@@ -442,6 +468,8 @@ def remote(args) -> None:
             endpoint = connect_fal(patch, workspace, sim, webhooks=False, models=(model,))
         else:
             endpoint = connect(patch, workspace, sim, webhooks=False, models=(model,))
+        if not stream:
+            patch.setattr(endpoints, "LIVE_KINDS", endpoints.LIVE_KINDS - {"fal"})
         endpoint.model_overrides = typical
         endpoint.save()
         patch.setattr(pacing, "FLOOR", FLOOR * scale)
@@ -461,6 +489,7 @@ def remote(args) -> None:
         return next((part for part in path.split("/") if part in sim.videos), None)
 
     per_video = Counter(video_of(call.path) for call in sim.calls)
+    streams = Counter(video_of(call.path) for call in sim.calls if call.path.endswith("/stream"))
     first_download = {}
     for call in sim.calls:
         if call.path.endswith(("/content", "/output.mp4")):
@@ -479,6 +508,7 @@ def remote(args) -> None:
                 "ratio": lag / max(5.0, 0.25 * run),
                 "calls": take.provider_calls,
                 "received": per_video[take.remote_id] + 1,  # + its create (POST /videos)
+                "streams": streams[take.remote_id],
             }
         )
     bands = [(0, 15), (15, 40), (40, 80), (80, 10_000)]
@@ -500,6 +530,7 @@ def remote(args) -> None:
                 f"{statistics.mean(r['calls'] for r in group):.2f}",
                 max(r["calls"] for r in group),
                 f"{statistics.mean(r['received'] for r in group):.2f}",
+                *([f"{statistics.mean(r['streams'] for r in group):.2f}"] if fal else []),
             ]
         )
     print(
@@ -515,6 +546,7 @@ def remote(args) -> None:
                 "calls/take (Slate)",
                 "max calls",
                 "requests/take (server)",
+                *(["streams/take"] if fal else []),
             ],
             rows,
         )
@@ -529,6 +561,10 @@ def remote(args) -> None:
     if statuses.get("completed") != len(records):
         print(f"Not all completed: {dict(statuses)}")
     print(f"({load()} at end)")
+    return (
+        statistics.mean(r["calls"] for r in records),
+        max(r["lag"] for r in records),
+    )
 
 
 # --- scale-out -----------------------------------------------------------------------------
@@ -689,7 +725,9 @@ def main() -> None:
     parser.add_argument("--render", type=float, default=1.0, help="burst: ComfyUI render, s")
     parser.add_argument("--spread", type=float, nargs=2, default=(5.0, 120.0))
     parser.add_argument("--comfy-spread", type=float, nargs=2, default=(5.0, 60.0))
-    parser.add_argument("--no-baseline", action="store_true", help="many: skip the slices")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="many: skip the slices; remote fal: the polls"
+    )
     parser.add_argument("--provider", choices=("openai", "fal"), default="openai")
     parser.add_argument("--scale", type=float, default=1.0, help="remote: time scale")
     parser.add_argument("--rpm", type=int, default=25, help="scale: the endpoint's limit")

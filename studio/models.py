@@ -108,7 +108,8 @@ class ProviderEndpoint(models.Model):
     @property
     def has_webhooks(self) -> bool:
         """Whether callbacks can reach this endpoint's takes. Without them Slate polls at
-        its usual pace, rather than waiting for callbacks that can't arrive."""
+        its usual pace (or follows fal's status stream), rather than waiting for callbacks
+        that can't arrive."""
         if self.callbacks_per_request and not settings.SLATE_PUBLIC_URL:
             return False
         return bool(self.webhook_secret_encrypted) or self.use_webhooks

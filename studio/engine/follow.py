@@ -2,11 +2,12 @@
 
 A verified webhook wakes the take at once; otherwise, and as a safety net, it
 is looked at on the pace pacing.py sets. A job with a live event stream (ComfyUI's
-websocket) is handed to the process's watcher (watcher.py) once a look says it runs;
-a refused websocket is tried again at the next look. A job the provider forgot is
-submitted again once where its id is Slate's own (submit.submit_again), else the
-take fails in the provider's words. A cancelled take whose job is running is
-asked to stop here too.
+websocket, fal's status stream where it has no webhooks) is handed to the process's
+watcher (watcher.py) once a look says it runs (fal's stream's first event is that
+look); a refused one is tried again at the next look, which polls meanwhile. A job
+the provider forgot is submitted again once where its id is Slate's own
+(submit.submit_again), else the take fails in the provider's words. A cancelled
+take whose job is running is asked to stop here too.
 """
 
 import logging
@@ -66,7 +67,7 @@ def check(take: Take) -> None:
         return
     try:
         client = calls.client(take, owner)
-        watchable = hasattr(client, "watch")
+        watchable = endpoints.followed_live(take.endpoint)
         # Behind others on its GPU: nothing to watch yet, one look, paced by its place (and
         # looked at again as soon as the prompt ahead of it ends: queue_moved).
         waiting = take.remote_status == "pending" and take.queue_position is not None
@@ -118,7 +119,7 @@ def _watch(take: Take, owner: str, client, video: RemoteVideo):
     job runs. The job's state when it needn't be watched (ended, or waiting behind
     others), HANDED, or None when live events aren't available (this look polls)."""
     if not settings.SLATE_WATCHER:
-        return _watch_slice(take, owner, client, video)
+        return _watch_slice(take, owner, client, video) if hasattr(client, "watch") else None
     try:
         events = watcher.open(client, video)
     except LiveUnavailable as error:
@@ -127,10 +128,15 @@ def _watch(take: Take, owner: str, client, video: RemoteVideo):
         log.info("Take %s: %s; polling this time", take.pk, error.message)
         return None
     except TimeoutError:
-        log.info("Take %s: ComfyUI's websocket didn't open in time; polling this time", take.pk)
+        log.info("Take %s: live events didn't open in time; polling this time", take.pk)
         return None
     handed = False
     try:
+        if getattr(events, "tells_state", False) and not _overdue(take):
+            # Its first event is the job's state (fal's status stream): no look needed.
+            watcher.follow(take.pk, owner, client, events, video)
+            handed = True
+            return HANDED
         current = client.retrieve(video)
         if current.status != "in_progress" or _overdue(take):
             return current  # follow() acts on it (a job running far too long ends failed)

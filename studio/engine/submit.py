@@ -108,7 +108,7 @@ def _adopt(take: Take, owner: str, video: RemoteVideo) -> None:
         endpoints.info_for(take),
         take.seconds,
         take.endpoint.has_webhooks,
-        live=take.endpoint.kind in endpoints.LIVE_KINDS,
+        live=endpoints.followed_live(take.endpoint),
     )
     # A webhook can beat the create's answer: it was kept, and counts now.
     events = WebhookDelivery.objects.filter(endpoint=take.endpoint, remote_id=video.id)

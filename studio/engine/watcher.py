@@ -1,7 +1,8 @@
 """The watcher: one thread per worker process that follows every live take it was handed.
 
-A take whose provider streams events (ComfyUI's websocket) is handed here by its check,
-lease and all, once its socket is open and one look said it runs. From then on no task
+A take whose provider streams events (ComfyUI's websocket, fal's status stream without
+webhooks) is handed here by its check, lease and all, once its socket is open and one
+look said it runs (fal's stream's first event is that look). From then on no task
 thread waits on it: one asyncio loop reads every such socket, saves and pushes each change
 under the take's lease (renewing the leases, one write for all, a third of a lease apart),
 and the moment a prompt ends it lets go of the take and wakes it at once, so a task thread
@@ -38,7 +39,7 @@ from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.base import OutcomeUnknown, RemoteVideo, Retryable
 
 from .leases import lease_deadline
-from .pacing import let_go
+from .pacing import LAG_FLOOR, let_go
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +93,21 @@ class Watcher:
     # --- from task threads --------------------------------------------------------------
 
     def open(self, client, video: RemoteVideo):
-        """The job's live events, subscribed (the socket open and its handshake done), so
-        nothing is missed between the caller's next look and the hand-over. Raises the
-        provider's LiveUnavailable when the socket can't be opened."""
-        events = client.live(video)
-        future = asyncio.run_coroutine_threadsafe(events.open(), self._running())
-        try:
-            future.result(OPEN_TIMEOUT)
-        except TimeoutError:
-            future.cancel()
-            self.close(events)
-            raise
-        return events
+        """The job's live events, subscribed (a websocket's handshake done, a stream's
+        answer begun), so nothing is missed between the caller's next look and the
+        hand-over. Raises the provider's LiveUnavailable when they can't be opened, and
+        TimeoutError when opening them takes too long."""
+        loop = self._running()
+
+        def run(coroutine):
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+            try:
+                return future.result(OPEN_TIMEOUT)
+            except TimeoutError:
+                future.cancel()
+                raise
+
+        return client.live(video, run)
 
     def close(self, events) -> None:
         """Close live events that weren't handed over (the look said it needn't be watched)."""
@@ -216,16 +220,20 @@ class Watcher:
         """Read the take's frames until its job ends, its socket drops, it stops being ours
         or it has been watched for SLATE_WATCH_SECONDS; then let go of it (unless it isn't
         ours any more) and wake it at once."""
-        let_go_now = True
+        let_go_now, again = True, 0.0
         try:
             while (left := watch.since + settings.SLATE_WATCH_SECONDS - time.monotonic()) > 0:
                 frames = await watch.events.frames(min(left, HEARTBEAT))
                 if frames is None:
-                    break  # dropped: its check polls, and knocks again
+                    # Dropped: its check looks, and knocks again; a stream that keeps breaking
+                    # off at once is reopened no faster than a take is polled at first.
+                    again = max(LAG_FLOOR - (time.monotonic() - watch.since), 0.0)
+                    break
                 ended = lost = False
                 for frame in frames:  # each change saved and pushed, as the card tells them
                     ended, current = watch.client.read(watch.video, frame)
                     if ended:
+                        watch.video = current
                         break
                     if current is not watch.video:
                         watch.video = current
@@ -258,7 +266,7 @@ class Watcher:
             self._forget(watch)
             await watch.events.close()
             if let_go_now:
-                await self._io(let_go, watch.take_id, watch.owner, 0)
+                await self._io(let_go, watch.take_id, watch.owner, again)
 
     def _forget(self, watch: _Watch) -> None:
         if self._watched.get(watch.take_id) is watch:

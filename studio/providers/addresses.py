@@ -16,12 +16,14 @@ call (``reaching``), and connections made under it are pooled apart from the res
 
 import contextlib
 import contextvars
+import functools
 import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import anyio
 import httpcore
 import httpx
 
@@ -101,9 +103,8 @@ def check_url(url: str, *, private: bool) -> None:
 def open_socket(host: str, port: int, *, private: bool, timeout: float) -> socket.socket:
     """A TCP connection for a client that isn't httpx (ComfyUI's websocket), made to an
     address checked here, the same way the HTTP transport does it."""
-    targets = [host] if private else [str(ip) for ip in public_addresses(host, port)]
     failure: OSError | None = None
-    for target in targets:
+    for target in targets(host, port, private=private):
         try:
             sock = socket.create_connection((target, port), timeout=timeout)
         except OSError as error:
@@ -124,6 +125,12 @@ def reaching(private: bool) -> Iterator[None]:
         _private.reset(token)
 
 
+def targets(host: str, port: int, *, private: bool) -> list[str]:
+    """Where a connection to ``host`` may go: the name itself with private reach, else its
+    addresses, checked (resolved once: the caller connects to these, not to the name)."""
+    return [host] if private else [str(ip) for ip in public_addresses(host, port)]
+
+
 class _CheckedBackend(httpcore.NetworkBackend):
     """Resolves once, refuses what isn't public, and connects to the address it checked.
     TLS is then started by httpcore with the original name (SNI, certificate)."""
@@ -133,12 +140,10 @@ class _CheckedBackend(httpcore.NetworkBackend):
         self.inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        if self.private:
-            return self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
         failure = None
-        for ip in public_addresses(host, port):
+        for target in targets(host, port, private=self.private):
             try:
-                return self.inner.connect_tcp(str(ip), port, timeout, local_address, socket_options)
+                return self.inner.connect_tcp(target, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as error:
                 failure = error
         raise failure or httpcore.ConnectError(f"Can't connect to {host}")
@@ -148,6 +153,35 @@ class _CheckedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)
+
+
+class _AsyncCheckedBackend(httpcore.AsyncNetworkBackend):
+    """The same check for an asyncio client (a status stream read by the watcher): the name
+    resolved once, in a thread, and the connection made to the address checked."""
+
+    def __init__(self, private: bool):
+        self.private = private
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        found = await anyio.to_thread.run_sync(
+            functools.partial(targets, host, port, private=self.private)
+        )
+        failure = None
+        for target in found:
+            try:
+                return await self.inner.connect_tcp(
+                    target, port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as error:
+                failure = error
+        raise failure or httpcore.ConnectError(f"Can't connect to {host}")
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        raise AddressRefused("Providers are reached over TCP only.")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
 
 
 @contextlib.contextmanager
@@ -201,21 +235,8 @@ class CheckedTransport(httpx.BaseTransport):
         }
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = httpcore.URL(
-            scheme=request.url.raw_scheme,
-            host=request.url.raw_host,
-            port=request.url.port,
-            target=request.url.raw_path,
-        )
-        core = httpcore.Request(
-            method=request.method,
-            url=url,
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
         with _as_httpx(request):
-            response = self.pools[_private.get()].handle_request(core)
+            response = self.pools[_private.get()].handle_request(_core_request(request))
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
@@ -226,3 +247,61 @@ class CheckedTransport(httpx.BaseTransport):
     def close(self) -> None:
         for pool in self.pools.values():
             pool.close()
+
+
+def _core_request(request: httpx.Request) -> httpcore.Request:
+    url = httpcore.URL(
+        scheme=request.url.raw_scheme,
+        host=request.url.raw_host,
+        port=request.url.port,
+        target=request.url.raw_path,
+    )
+    return httpcore.Request(
+        method=request.method,
+        url=url,
+        headers=request.headers.raw,
+        content=request.stream,
+        extensions=request.extensions,
+    )
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    def __init__(self, stream, request: httpx.Request):
+        self.stream, self.request = stream, request
+
+    async def __aiter__(self):
+        with _as_httpx(self.request):
+            async for chunk in self.stream:
+                yield chunk
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()  # loading the CA bundle takes a while: once
+
+
+class AsyncCheckedTransport(httpx.AsyncBaseTransport):
+    """CheckedTransport for an asyncio client, made for one kind of reach (``private``):
+    a status stream gets its own client, in the loop that reads it."""
+
+    def __init__(self, *, private: bool, ssl_context: ssl.SSLContext | None = None):
+        self.pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context or _ssl_context(),
+            network_backend=_AsyncCheckedBackend(private),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with _as_httpx(request):
+            response = await self.pool.handle_async_request(_core_request(request))
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_AsyncBody(response.stream, request),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()

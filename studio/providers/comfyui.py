@@ -240,10 +240,11 @@ class ComfyUI(HttpProvider):
 
     # --- live progress -------------------------------------------------------------
 
-    def live(self, video: RemoteVideo) -> "LiveEvents":
+    def live(self, video: RemoteVideo, run) -> "LiveEvents":
         """The prompt's websocket, connected (to an address checked like every HTTP call)
-        but not yet opened: the caller opens it in its own event loop (LiveEvents.open).
-        Raises LiveUnavailable when the server can't be reached."""
+        and opened in the caller's event loop, which ``run`` runs a coroutine in (and
+        waits for). Raises LiveUnavailable when the server can't be reached or refuses
+        the handshake."""
         where = urlsplit(self.base)
         port = where.port or (443 if where.scheme == "https" else 80)
         try:
@@ -252,7 +253,13 @@ class ComfyUI(HttpProvider):
             )
         except (OSError, addresses.AddressRefused) as error:
             raise LiveUnavailable(f"ComfyUI's websocket can't be opened ({error})") from error
-        return LiveEvents(self._live_url(video), sock, self.auth)
+        events = LiveEvents(self._live_url(video), sock, self.auth)
+        try:
+            run(events.open())
+        except TimeoutError:
+            run(events.close())
+            raise
+        return events
 
     def read(self, video: RemoteVideo, frame: str | bytes) -> tuple[bool, RemoteVideo]:
         """One websocket frame read for ``video``: (whether the prompt ended, the job as

@@ -338,12 +338,20 @@ CANCELLABLE_KINDS = {"fal", "comfyui"}
 # Provider kinds that render one job at a time (one GPU): a job's place in the queue says
 # how long it will wait, a render's typical time for each one ahead.
 SERIAL_KINDS = {"comfyui"}
-# Provider kinds with a live event stream that costs nothing (a creator's own server): a job
-# is watched from the moment it is queued, not first looked at after a typical render.
-LIVE_KINDS = {"comfyui"}
+# Provider kinds with a live event stream (a creator's own server's websocket, fal's status
+# stream: one long call instead of a poll per look): a job is watched from the moment it is
+# queued, not first looked at after a typical render.
+LIVE_KINDS = {"comfyui", "fal"}
 # Provider kinds whose job id is Slate's own key: a job the server lost (a restarted ComfyUI
 # forgets every prompt) may be submitted again under the same id, and is found by it after.
 RESUBMIT_KINDS = {"comfyui"}
+
+
+def followed_live(endpoint: ProviderEndpoint) -> bool:
+    """Whether the endpoint's jobs are followed over their live events. With webhooks they
+    aren't: a signed callback tells the end already, and a stream held open for the whole
+    render would only add the queue's place to the card."""
+    return endpoint.kind in LIVE_KINDS and not endpoint.has_webhooks
 
 
 def webhook_url(endpoint: ProviderEndpoint, key: str = "") -> str:

@@ -9,20 +9,35 @@ instead of inventing one. A run that failed still ends ``COMPLETED`` with an
 expire quickly, so a completed take fetches its result and copies the video at
 once. Webhooks are signed with Ed25519 by fal's published keys (signatures.py, falkeys.py).
 
+Without webhooks a request is followed over its status stream (``live``):
+server-sent events, one per change of the status object, the last one COMPLETED,
+after which fal closes the stream (a comment line keeps it open every 15 s). The
+engine's watcher reads it, one long call per take instead of a poll per look; a
+stream fal refuses is polled for that look.
+
 fal can't list jobs and takes no id of ours: a create whose answer was lost is
 found again only through its webhook (the callback URL carries our key).
 
 Reference: docs/backends.md §1.
 """
 
+import asyncio
+import contextlib
+import json
+import logging
 import uuid
 from dataclasses import replace
 from typing import BinaryIO
 
+import httpx
+from httpx_sse import EventSource
+
+from . import addresses, http
 from .base import (
     UNKNOWABLE,
     BadRequest,
     Job,
+    LiveUnavailable,
     NotFound,
     OutcomeUnknown,
     ProviderError,
@@ -33,9 +48,12 @@ from .base import (
 )
 from .http import HttpProvider, data_url, summary
 
+log = logging.getLogger(__name__)
 DEFAULT_BASE = "https://queue.fal.run"
 STATUS = {"IN_QUEUE": "queued", "IN_PROGRESS": "in_progress", "COMPLETED": "completed"}
 REFUSAL_TYPES = ("content_policy_violation",)
+# fal sends a comment every 15 s: a stream silent for three of them is dead.
+STREAM_SILENCE = 45.0
 
 
 def duration_value(seconds: int, form: str):
@@ -113,15 +131,7 @@ class Fal(HttpProvider):
         found = self._status(data, video.data.get("model", ""), known=video)
         if found.status != "completed":
             return found
-        if data.get("error"):  # a failed run still ends COMPLETED
-            kind = str(data.get("error_type") or "")
-            return replace(
-                found,
-                status="failed",
-                error_code=summary(kind, 64) or "failed",
-                error_message=summary(data["error"], 300),
-            )
-        return self.result(found)
+        return self.settled(self._outcome(found, data))
 
     def result(self, video: RemoteVideo) -> RemoteVideo:
         """The finished request's output: where its video is (copied at once: it expires)."""
@@ -191,11 +201,79 @@ class Fal(HttpProvider):
             return "the key works and the queue answers"
         return "the queue answers"
 
+    # --- the status stream ----------------------------------------------------------
+
+    def live(self, video: RemoteVideo, run) -> "StatusStream":
+        """The request's status stream, its answer begun: sent like every call (the rate
+        limiter, the lease, the address checks, counted once sent) by an asyncio client
+        in the caller's event loop, which ``run`` runs a coroutine in (and waits for).
+        Its first event is the request's state. Raises LiveUnavailable when fal refuses
+        it or can't be reached."""
+        url = (video.data.get("status_url") or self._url(video, "/status")) + "/stream"
+        request = self._build(
+            "GET", url, params={"logs": "1"}, headers={"accept": "text/event-stream"}
+        )
+        request.extensions["timeout"] = httpx.Timeout(STREAM_SILENCE, connect=5.0).as_dict()
+        client = http.stream_client(self.private)
+
+        async def send(request: httpx.Request) -> httpx.Response:
+            response = await client.send(request, stream=True)
+            if not response.is_success:
+                await response.aread()  # an error answer is read like any other
+            return response
+
+        try:
+            addresses.check_url(str(request.url), private=self.private)
+            failure, response = self._attempt(request, True, True, 0, lambda r: run(send(r)))
+            if failure is not None:
+                raise failure
+        except (ProviderError, TimeoutError) as error:
+            run(client.aclose())
+            raise LiveUnavailable(f"fal's status stream can't be opened ({error})") from error
+        except BaseException:
+            run(client.aclose())
+            raise
+        return StatusStream(response, client)
+
+    def read(self, video: RemoteVideo, frame: str) -> tuple[bool, RemoteVideo]:
+        """One status event read for ``video``: (whether the request ended, the request as
+        now known; ``video`` itself when nothing shown changed)."""
+        try:
+            data = json.loads(frame)
+        except ValueError:
+            return False, video
+        if not isinstance(data, dict):
+            return False, video
+        found = self._status(data, video.data.get("model", ""), known=video)
+        if found.status == "completed":
+            return True, self._outcome(found, data)
+        same = ("status", "raw_status", "queue_position", "extra")
+        if all(getattr(found, name) == getattr(video, name) for name in same):
+            return False, video
+        return False, found
+
+    def settled(self, video: RemoteVideo) -> RemoteVideo:
+        """The end the stream said, with its video's address (result files expire)."""
+        return self.result(video) if video.status == "completed" else video
+
     # --- answers --------------------------------------------------------------------
 
     def _url(self, video: RemoteVideo, suffix: str) -> str:
         model = owner_app(video.data.get("model", ""))
         return f"{self.base}/{model}/requests/{video.id}{suffix}"
+
+    @staticmethod
+    def _outcome(found: RemoteVideo, data: dict) -> RemoteVideo:
+        """A COMPLETED status: a failed run still ends COMPLETED, with an ``error``."""
+        if not data.get("error"):
+            return found
+        kind = str(data.get("error_type") or "")
+        return replace(
+            found,
+            status="failed",
+            error_code=summary(kind, 64) or "failed",
+            error_message=summary(data["error"], 300),
+        )
 
     @staticmethod
     def _status(data: dict, model: str, known: RemoteVideo | None = None) -> RemoteVideo:
@@ -220,3 +298,64 @@ class Fal(HttpProvider):
             data={**base, **keep, **({"model": model} if model else {})},
             extra={"log": summary(last, 200)} if last else {},
         )
+
+
+class StatusStream:
+    """One request's status stream, read from the engine's watcher loop (watcher.py): a
+    reader task puts each event's data in a queue, so a wait for events may be cut short
+    without losing one."""
+
+    tells_state = True  # its first event is the request's state: no look needed first
+
+    def __init__(self, response: httpx.Response, client: httpx.AsyncClient):
+        self.response, self.client = response, client
+        self.arrived: asyncio.Queue[str | None] | None = None
+        self.reader: asyncio.Task | None = None
+
+    async def frames(self, timeout: float) -> list[str] | None:
+        """The events' data that arrived: waits up to ``timeout`` for a first one, then
+        takes every one already there. An empty list: nothing came; None: the stream ended
+        (after COMPLETED, or broken off)."""
+        if self.reader is None:
+            self.arrived = asyncio.Queue()
+            self.reader = asyncio.create_task(self._read())
+        assert self.arrived is not None
+        arrived: list[str] = []
+        try:
+            async with asyncio.timeout(timeout):
+                first = await self.arrived.get()
+        except TimeoutError:
+            return arrived
+        for data in (first, *_drain(self.arrived)):
+            if data is None:
+                if arrived:
+                    self.arrived.put_nowait(None)  # said on the next call
+                return arrived or None
+            arrived.append(data)
+        return arrived
+
+    async def _read(self) -> None:
+        assert self.arrived is not None
+        try:
+            async for event in EventSource(self.response).aiter_sse():
+                if event.data:  # comments (fal's keep-alive) carry none
+                    self.arrived.put_nowait(event.data)
+        except Exception as error:  # a broken stream (or not one at all): its check looks
+            log.info("fal's status stream broke off (%s); checking by polling", error)
+        finally:
+            self.arrived.put_nowait(None)
+
+    async def close(self) -> None:
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.reader
+        await self.response.aclose()
+        await self.client.aclose()
+
+
+def _drain(arrived: asyncio.Queue) -> list:
+    taken = []
+    while not arrived.empty():
+        taken.append(arrived.get_nowait())
+    return taken

@@ -55,6 +55,17 @@ def http_client() -> httpx.Client:
     )
 
 
+def stream_client(private: bool) -> httpx.AsyncClient:
+    """An asyncio client for one long answer read by the engine's watcher (fal's status
+    stream), closed with it. It connects like the process's client
+    (addresses.AsyncCheckedTransport); tests swap in a simulator."""
+    return httpx.AsyncClient(
+        transport=addresses.AsyncCheckedTransport(private=private),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
 RETRYABLE_STATUS = {408, 409, 429}
 MAX_REDIRECTS = 5
 MAX_SERVER_DELAY = 120.0  # like the SDKs: a longer Retry-After is not waited for here
@@ -245,12 +256,13 @@ class HttpProvider:
             backoff = min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.75, 1.0)
             self.sleep(max(result if result is not None else backoff, 0.0))
 
-    def _attempt(self, request, idempotent: bool, stream: bool, attempt: int):
+    def _attempt(self, request, idempotent: bool, stream: bool, attempt: int, send=None):
         """One try under the rate limiter: (None, response), or (error, delay before retrying).
 
         Only a request that was sent uses its slot and counts (``on_call``): one stopped
         before sending (the take is no longer ours) or that never reached the provider
-        gives its slot back at once."""
+        gives its slot back at once. ``send`` sends it some other way (an asyncio client's
+        stream, its body read elsewhere); an error answer comes back read."""
         slot = self.acquire(self.waiting)
         try:
             self.before_send()  # last chance to find the take is no longer ours
@@ -261,8 +273,11 @@ class HttpProvider:
         request.headers["x-slate-retry-count"] = str(self.retry_offset + attempt)
         sent = False
         try:
-            with addresses.reaching(self.private):
-                response = self.client.send(request, stream=stream, follow_redirects=False)
+            if send is not None:
+                response = send(request)
+            else:
+                with addresses.reaching(self.private):
+                    response = self.client.send(request, stream=stream, follow_redirects=False)
             sent = True
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Never reached the provider: safe to repeat, even a create.

@@ -3,7 +3,11 @@
 Speaks: submit (``POST /{model id}``, the model's own JSON, ``?fal_webhook=``),
 status (``GET /{owner}/{app}/requests/{id}/status``: 202 IN_QUEUE with a queue
 position or IN_PROGRESS with logs, 200 COMPLETED, with ``error`` when the run
-failed), result (``GET …/requests/{id}``: the output, or the model's own 422),
+failed), its stream (``…/status/stream``: server-sent events, a ``data:`` line
+with the same status object at once and on every change, closed after COMPLETED,
+a comment line every ``stream_keepalive`` seconds; ``stream_refused`` answers
+405 instead, ``stream_drops`` breaks each off after its first event), result
+(``GET …/requests/{id}``: the output, or the model's own 422),
 cancel (``PUT …/cancel``: 202, 400 ALREADY_COMPLETED, 404), public result
 files on a "CDN" path, and webhooks signed with Ed25519 whose public keys it
 publishes as a JWKS (with key rotation). Auth is ``Authorization: Key …``;
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .videos_api import Faults, Video, VideosSimulator, render_clip
@@ -79,6 +83,10 @@ class FalSimulator(VideosSimulator):
         self.user_id = "user_sim_42"
         self.base = "http://fal.sim"  # replaced by the real address when served
         self.jwks_fetches = 0
+        self.stream_keepalive = 15.0  # seconds between keep-alive comments on a stream
+        self.stream_refused = False  # answer a status stream with 405
+        self.stream_drops = False  # break each stream off after its first event (a proxy)
+        self.streams_open = 0
 
     def routes(self) -> list:
         requests = "/{owner}/{app}/requests/{request_id}"
@@ -86,6 +94,7 @@ class FalSimulator(VideosSimulator):
             Route("/.well-known/jwks.json", self.jwks, methods=["GET"]),
             Route("/files/{request_id}/output.mp4", self.file, methods=["GET"]),
             Route(f"{requests}/status", self.status, methods=["GET"]),
+            Route(f"{requests}/status/stream", self.status_stream, methods=["GET"]),
             Route(f"{requests}/cancel", self.cancel, methods=["PUT"]),
             Route(requests, self.result, methods=["GET"]),
             Route("/{model:path}", self.submit, methods=["POST"]),
@@ -236,13 +245,48 @@ class FalSimulator(VideosSimulator):
         video = self.find(request)
         if video is None:
             return self.log(request, key, self.error(404, "Request not found", None, "not_found"))
+        body = self.status_body(video, request.query_params.get("logs") == "1")
+        code = 200 if body["status"] == "COMPLETED" else 202
+        return self.log(request, key, JSONResponse(body, status_code=code))
+
+    def status_body(self, video: FalVideo, logs: bool) -> dict:
         word, extra = self.outcome(video)
         body = {"status": word, "request_id": video.id, **self.urls(video), **extra}
-        if request.query_params.get("logs") != "1":
+        if not logs:
             body.pop("logs", None)
-        return self.log(
-            request, key, JSONResponse(body, status_code=200 if word == "COMPLETED" else 202)
-        )
+        return body
+
+    async def status_stream(self, request: Request) -> Response:
+        key, refused = await self.gate(request)
+        if refused:
+            return refused
+        if self.stream_refused:
+            return self.log(request, key, JSONResponse({"detail": "Method Not Allowed"}, 405))
+        video = self.find(request)
+        if video is None:
+            return self.log(request, key, self.error(404, "Request not found", None, "not_found"))
+        logs = request.query_params.get("logs") == "1"
+
+        async def events():
+            self.streams_open += 1
+            try:
+                sent, quiet = None, self.clock()
+                while True:
+                    body = self.status_body(video, logs)
+                    if body != sent:
+                        yield f"data: {json.dumps(body)}\n\n"
+                        sent, quiet = body, self.clock()
+                        if body["status"] == "COMPLETED" or self.stream_drops:
+                            return  # fal closes the stream after COMPLETED
+                    elif self.clock() - quiet >= self.stream_keepalive:
+                        yield ": keep-alive\n\n"
+                        quiet = self.clock()
+                    await asyncio.sleep(0.01)
+            finally:
+                self.streams_open -= 1
+
+        self.log(request, key, Response(status_code=200))
+        return StreamingResponse(events(), media_type="text/event-stream")
 
     def refused(self, video: FalVideo) -> bool:
         return self.faults.refuse_word in video.prompt or self.faults.block_word in video.prompt

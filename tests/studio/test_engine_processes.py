@@ -239,6 +239,8 @@ def test_workers_killed_at_every_crash_point_lose_nothing(engine, backend, tmp_p
 
     assert kills == runs == len(list(marks.iterdir()))  # every take killed a worker once
     assert statuses(install) == ["completed"] * runs
+    if backend.kind == "fal" and point != "after_create":  # no callbacks: followed live
+        assert any(call.path.endswith("/status/stream") for call in sim.calls)
     # One provider job per take, and every job belongs to exactly one take.
     prompts = [video.prompt for video in sim.creates]
     assert len(prompts) == len(set(prompts)) == runs

@@ -1,6 +1,7 @@
 """fal's queue through the engine, against the fal simulator: each outcome maps right, the
 request body is spelled as each model wants it, webhooks are verified with Ed25519."""
 
+import ipaddress
 import json
 import re
 import time
@@ -12,12 +13,28 @@ from django.test import Client
 from django.urls import reverse
 
 from studio import ledger, takes
+from studio.engine import pacing
+from studio.engine import watcher as watcher_module
+from studio.engine.watcher import save_update, watcher
 from studio.models import Status, Take, WebhookDelivery
-from studio.providers import falkeys
+from studio.progress import progress_of
+from studio.providers import addresses, falkeys, http
+from studio.providers.base import LiveUnavailable, RemoteVideo
+from studio.providers.fal import Fal
+from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
+from tests.fakes.fal_api import FalSimulator
+from tests.fakes.videos_api import Faults, serve
 from tests.support import engine
 from tests.support.engine import LOST, connect_fal, drive, fal_simulator, refreshed
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _watcher():
+    """Takes without webhooks are followed by the watcher thread, over fal's status stream."""
+    with engine.watcher_beside_the_test():
+        yield
 
 
 queue = partial(engine.queue, provider="fal", model="fal-ai/veo3.1", seconds=8)
@@ -138,6 +155,159 @@ def test_a_new_model_needs_no_code_only_a_catalogue_entry(workspace, monkeypatch
     body = sim.videos[refreshed(take).remote_id].body
     assert body == {"prompt": take.composed_prompt, "duration": 8, "aspect_ratio": "9:16"}
     assert refreshed(take).status == Status.COMPLETED
+
+
+# --- the status stream ------------------------------------------------------------------
+
+
+def request_calls(sim, take) -> list[str]:
+    """What the simulator was asked about the take's request: method and what was asked."""
+    request = refreshed(take).remote_id
+    named = [c for c in sim.calls if request in c.path or c.method == "POST"]
+    return [f"{c.method} {c.path.rsplit(request, 1)[-1] or 'result'}" for c in named]
+
+
+def test_without_webhooks_a_take_is_followed_over_its_status_stream(workspace, monkeypatch):
+    """One long call instead of a poll per look: submit, stream, result, file."""
+    sim = fal_simulator(render_seconds=(1.0, 1.0))
+    sim.stream_keepalive = 0.05  # fal's 15 s, shortened: comment lines come and change nothing
+    connect_fal(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    assert request_calls(sim, take) == ["POST /fal-ai/veo3.1", "GET /status/stream", "GET result"]
+    assert take.provider_calls == 4  # and the file, from fal's CDN
+    assert sim.streams_open == 0  # fal closed it after COMPLETED, and Slate let it go
+
+
+def test_the_card_follows_the_queue_place_then_rendering(workspace, monkeypatch):
+    """Each change the stream tells is saved and pushed as the card says it."""
+    now = [1000.0]
+    sim = FalSimulator(Faults(render_seconds=(100.0, 100.0)), api_key=FAL_KEY, clock=lambda: now[0])
+    connect_fal(monkeypatch, workspace, sim)
+    told = []
+
+    def recorded(take_id, owner, update):
+        kept = save_update(take_id, owner, update)
+        told.append((take_id, progress_of(Take.objects.get(pk=take_id)).label))
+        return kept
+
+    monkeypatch.setattr(watcher_module, "save_update", recorded)
+    first = queue(workspace, subject="the first")
+    drive(sim, until=lambda: refreshed(first).remote_id)
+    now[0] += 1  # each request 1 s after the one before, so they leave fal's queue in turn
+    second = queue(workspace, subject="the second")
+    drive(sim, until=lambda: refreshed(second).remote_id)
+    now[0] += 1
+    third = queue(workspace, subject="the third")
+
+    def third_says(label):
+        return lambda: (third.pk, label) in told
+
+    drive(sim, until=third_says("In queue · 2 ahead"))
+    now[0] += 8.5  # the first starts
+    drive(sim, until=third_says("In queue · 1 ahead"))
+    now[0] += 1  # the second starts
+    drive(sim, until=third_says("In queue · next"))
+    now[0] += 1  # the third starts
+    drive(sim, until=third_says("Rendering"))
+    now[0] += 100  # all done
+    drive(sim)
+    mine = [label for take_id, label in told if take_id == third.pk]
+    assert mine == ["In queue · 2 ahead", "In queue · 1 ahead", "In queue · next", "Rendering"]
+    assert all(refreshed(t).status == Status.COMPLETED for t in (first, second, third))
+    assert "GET /status" not in request_calls(sim, third)  # never polled
+
+
+def test_a_refused_stream_falls_back_to_polling_and_completes(workspace, monkeypatch):
+    sim = fal_simulator(render_seconds=(1.0, 1.0))
+    sim.stream_refused = True
+    connect_fal(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    asked = request_calls(sim, take)
+    assert "GET /status" in asked  # polled meanwhile …
+    assert asked.count("GET /status/stream") >= 2  # … and the stream tried again at each look
+    streams = [c.status for c in sim.calls if c.path.endswith("/status/stream")]
+    assert set(streams) == {405}
+
+
+def test_a_stream_that_breaks_off_at_once_is_reopened_no_faster_than_a_first_poll(
+    workspace, monkeypatch
+):
+    sim = fal_simulator(render_seconds=(1.0, 1.0))
+    sim.stream_drops = True
+    connect_fal(monkeypatch, workspace, sim)
+    monkeypatch.setattr(watcher_module, "LAG_FLOOR", 0.5)  # the test's own, to be quick
+    waits = []
+
+    def let_go(take_id, owner, delay, **fields):
+        if not fields:  # a watch let go of without an end (the end carries what fal said)
+            waits.append(delay)
+        return pacing.let_go(take_id, owner, delay, **fields)
+
+    monkeypatch.setattr(watcher_module, "let_go", let_go)
+    take = queue(workspace)
+    drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    assert waits and all(0 < wait <= 0.5 for wait in waits)  # each drop waited, within the floor
+    assert request_calls(sim, take).count("GET /status/stream") == len(waits) + 1
+
+
+def test_a_cancel_is_noticed_while_streaming_and_the_stream_let_go(workspace, monkeypatch):
+    sim = fal_simulator(render_seconds=(60.0, 60.0))
+    connect_fal(monkeypatch, workspace, sim)
+    take = queue(workspace)
+    drive(sim, until=lambda: take.pk in watcher.watched() and sim.streams_open == 1)
+    takes.cancel(take.pk)
+    drive(sim, until=lambda: refreshed(take).is_terminal)
+    take = refreshed(take)
+    assert take.status == Status.CANCELLED and sim.videos[take.remote_id].cancelled
+    assert take.pk not in watcher.watched()
+    drive(sim, until=lambda: sim.streams_open == 0)  # Slate hung up; fal would have kept it
+    assert "GET /status/stream" in request_calls(sim, take)
+
+
+def test_a_stream_over_a_real_connection(workspace, monkeypatch):
+    """The stream over the process's own asyncio client (the checked transport), to the
+    simulator really listening on loopback."""
+    real = http.stream_client
+    sim = fal_simulator(render_seconds=(1.0, 1.0))
+    with serve(sim):
+        connect_fal(monkeypatch, workspace, sim)
+        monkeypatch.setattr(http, "stream_client", real)
+        take = queue(workspace)
+        drive(sim)
+    take = refreshed(take)
+    assert take.status == Status.COMPLETED, take.error_message
+    assert request_calls(sim, take) == ["POST /fal-ai/veo3.1", "GET /status/stream", "GET result"]
+
+
+def test_the_stream_connects_only_to_an_address_it_checked(monkeypatch):
+    """A name that resolves public to the URL check and private to the connect (DNS
+    rebinding) is refused by the stream's own transport: nothing is sent, the look polls."""
+    answers = iter([ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("127.0.0.1")])
+    asked = []
+
+    def resolve(host, port):
+        asked.append(host)
+        return [next(answers)]
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+    sent = []
+    client = Fal(base_url="https://queue.fal.example", api_key="k", private=False)
+    client.on_call = lambda: sent.append(1)
+    video = RemoteVideo(id="abc", status="queued", data={"model": "fal-ai/veo3.1"})
+    try:
+        with pytest.raises(LiveUnavailable, match="private network"):
+            watcher.open(client, video)
+    finally:
+        watcher.stop()
+    assert asked == ["queue.fal.example", "queue.fal.example"] and not sent
 
 
 # --- webhooks -------------------------------------------------------------------------------

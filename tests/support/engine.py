@@ -16,7 +16,7 @@ from studio.prompts import Shot
 from studio.providers import endpoints, http
 from tests.fakes.fal_api import DEFAULT_KEY as FAL_KEY
 from tests.fakes.fal_api import FalSimulator
-from tests.fakes.transport import SyncASGITransport
+from tests.fakes.transport import StreamingASGITransport, SyncASGITransport
 from tests.fakes.videos_api import DEFAULT_KEY, Faults, VideosSimulator
 
 KEY = DEFAULT_KEY
@@ -199,6 +199,12 @@ def connect_fal(
     transport = SyncASGITransport(sim.app)
     monkeypatch.setattr(
         http, "http_client", lambda: httpx.Client(transport=transport, timeout=timeout)
+    )
+    # Status streams are read in the engine's watcher loop, as the simulator sends them.
+    monkeypatch.setattr(
+        http,
+        "stream_client",
+        lambda private: httpx.AsyncClient(transport=StreamingASGITransport(sim.app)),
     )
     if webhooks:
         monkeypatch.setattr(settings, "SLATE_PUBLIC_URL", "http://testserver")

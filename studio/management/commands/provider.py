@@ -164,9 +164,14 @@ class Command(OneLineErrorsCommand):
         )
         wants = endpoint.use_webhooks or endpoint.webhook_secret_encrypted
         if wants and not endpoint.has_webhooks:
+            meanwhile = (
+                "followed over fal's status stream"
+                if endpoints.followed_live(endpoint)
+                else "polled"
+            )
             self.stderr.write(
                 "Note: callbacks need SLATE_PUBLIC_URL (this studio's address as the provider "
-                "reaches it); until it is set, takes are polled."
+                f"reaches it); until it is set, takes are {meanwhile}."
             )
         if endpoint.has_webhooks:
             self.stdout.write(
