@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from studio.inputs import whole_number
-from studio.ranged import serve_file
+from studio.ranged import serve_file, serves_media
 
 from . import client_reviews, export, shares
 from .folders import Refused
@@ -161,6 +161,7 @@ def review(request, token: str) -> HttpResponse:
     return _private(redirect(f"{request.path.rsplit('review/', 1)[0]}#shared-take-{take.pk}"))
 
 
+@serves_media
 @require_safe
 def shared_media(request, token: str, take_id: int, kind: str) -> HttpResponse:
     if busy := _too_many(request):

@@ -15,7 +15,7 @@ from studio.forms import ShotForm
 from studio.inputs import whole_number
 from studio.models import Status
 from studio.prompts import SHOT_FIELDS, Shot
-from studio.ranged import serve_file
+from studio.ranged import serve_file, serves_media
 
 from . import assemble, boards, export, renders, shotlist
 from .forms import AddCardForm, BoardForm, ShotListForm, StyleForm, TransitionForm
@@ -393,6 +393,7 @@ def export_board(request, slug: str, board_id: int) -> HttpResponse:
     )
 
 
+@serves_media
 @login_required
 @require_safe
 def cut_media(request, slug: str, board_id: int) -> HttpResponse:

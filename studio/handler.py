@@ -8,6 +8,11 @@ its own took 25 ms a page at 50 clients. Here the sync code of a request runs on
 ``ThreadSensitiveContext`` with an executor), each keeping its database connection between
 requests. A slow view holds one of them, not the server.
 
+Requests for stored media (views marked ``@serves_media``: a player's byte ranges, posters,
+downloads) go ahead of the pages waiting for a thread. Their views are a query and an
+``open()``, so a page waits a millisecond more, and a player seeking while fifty pages load
+does not wait for all of them.
+
 A request holds its thread only while its view runs. The body of a streamed response (a
 video's byte ranges, a zip of takes) is sent afterwards and read from storage off these
 threads (``studio.ranged``, ``library.export``), so a long download does not keep a
@@ -15,12 +20,50 @@ thread from the pages.
 """
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import collections
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections
 from django.http import FileResponse
+from django.urls import Resolver404, resolve
+
+from studio.ranged import is_media_view
+
+
+class Lanes:
+    """The kept threads' executors, lent one request at a time; media requests are served
+    before pages when both wait."""
+
+    def __init__(self, executors: list[Executor]):
+        self._free = list(executors)
+        self._waiting = {True: collections.deque(), False: collections.deque()}
+
+    @property
+    def waiting(self) -> int:
+        return sum(not turn.done() for queue in self._waiting.values() for turn in queue)
+
+    async def borrow(self, media: bool) -> Executor:
+        if self._free:
+            return self._free.pop()
+        turn = asyncio.get_running_loop().create_future()
+        self._waiting[media].append(turn)
+        try:
+            return await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed over as the request went away
+                self.give_back(turn.result())
+            raise
+
+    def give_back(self, executor: Executor) -> None:
+        for queue in (self._waiting[True], self._waiting[False]):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(executor)
+                    return
+        self._free.append(executor)
 
 
 class PooledASGIHandler(ASGIHandler):
@@ -33,7 +76,7 @@ class PooledASGIHandler(ASGIHandler):
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="slate-request")
             for _ in range(threads)
         ]
-        self._free: asyncio.Queue | None = None
+        self._lanes = Lanes(self._executors)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -43,16 +86,12 @@ class PooledASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def run_get_response(self, request):
-        if self._free is None:  # made on the server's loop, at its first request
-            self._free = asyncio.Queue()
-            for executor in self._executors:
-                self._free.put_nowait(executor)
-        executor = await self._free.get()
+        executor = await self._lanes.borrow(media=is_media(request))
         try:
             async with ThreadSensitiveContext(executor=executor):
                 response = await sync_to_async(self._respond)(request)
         finally:
-            self._free.put_nowait(executor)
+            self._lanes.give_back(executor)
         response._handler_class = self.__class__
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
@@ -66,3 +105,11 @@ class PooledASGIHandler(ASGIHandler):
             return self.get_response(request)
         finally:
             close_old_connections()
+
+
+def is_media(request) -> bool:
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return False
+    return is_media_view(view)

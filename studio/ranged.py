@@ -14,6 +14,17 @@ CHUNK = 256 * 1024
 RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits only
 
 
+def serves_media(view):
+    """Mark a view that only checks access and serves a stored file with ``serve_file``: the
+    request handler (studio/handler.py) lets such requests go ahead of waiting pages."""
+    view.serves_media = True
+    return view
+
+
+def is_media_view(view) -> bool:
+    return getattr(view, "serves_media", False)
+
+
 class FileRangeResponse(StreamingHttpResponse):
     def __init__(self, handle, start: int, length: int, **kwargs):
         self._handle, self._start, self._length = handle, start, length

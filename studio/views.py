@@ -16,7 +16,7 @@ from .inputs import whole_number
 from .models import Membership, Take
 from .prompts import SHOT_FIELDS
 from .providers.catalogue import SQUARE_NOTE
-from .ranged import serve_file
+from .ranged import serve_file, serves_media
 from .take_page import take_context
 
 
@@ -199,6 +199,7 @@ def take_cancel(request: HtmxHttpRequest, take_id: int) -> HttpResponse:
     return render(request, "studio/take.html#live", context)
 
 
+@serves_media
 @login_required
 @require_safe
 def take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpResponse:
@@ -225,6 +226,7 @@ def take_media(request: HtmxHttpRequest, take_id: int, kind: str) -> HttpRespons
     raise Http404("This take has no such file yet.")
 
 
+@serves_media
 @login_required
 @require_safe
 def take_download(request: HtmxHttpRequest, take_id: int) -> HttpResponse:

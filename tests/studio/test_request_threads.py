@@ -11,6 +11,7 @@ from django.urls import path
 
 from studio.asgi import application
 from studio.handler import PooledASGIHandler
+from studio.ranged import serves_media
 
 # Each request checks its thread's database connection, as Django's request signals do.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +25,12 @@ body_release: asyncio.Event | None = None
 def where(request):
     seen_threads.append(threading.get_ident())
     return HttpResponse(b"ok")
+
+
+@serves_media
+def media(request):
+    seen_threads.append(-1)  # served: the order is what the test checks
+    return HttpResponse(b"bytes")
 
 
 def slow(request):
@@ -42,7 +49,12 @@ def streamed(request):
     return StreamingHttpResponse(_held_body())
 
 
-urlpatterns = [path("where/", where), path("slow/", slow), path("streamed/", streamed)]
+urlpatterns = [
+    path("where/", where),
+    path("media/", media),
+    path("slow/", slow),
+    path("streamed/", streamed),
+]
 
 
 @pytest.fixture
@@ -109,6 +121,22 @@ async def test_a_slow_view_holds_one_thread_and_the_others_keep_serving(handler)
     assert len(set(seen_threads)) == 1
     slow_release.set()
     assert await body_of(held) == (200, b"slow")
+
+
+async def test_a_media_request_goes_ahead_of_the_pages_waiting_for_a_thread(handler):
+    app = handler(threads=1)
+    held = await start(app, "/slow/")
+    assert await asyncio.to_thread(slow_started.wait, 30)
+    pages = [await start(app, "/where/") for _ in range(3)]
+    seek = await start(app, "/media/")
+    async with asyncio.timeout(30):
+        while app._lanes.waiting < 4:  # all four are queued for the one thread
+            await asyncio.sleep(0.01)
+    slow_release.set()
+    answers = await asyncio.gather(body_of(held), body_of(seek), *(body_of(p) for p in pages))
+    assert answers[1] == (200, b"bytes")
+    assert seen_threads[0] == -1, "the player's range waited behind the pages"
+    assert len(seen_threads) == 4
 
 
 async def test_a_streamed_body_holds_no_thread_once_its_view_returned(handler):
