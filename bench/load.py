@@ -104,6 +104,11 @@ class Server:
                     raise SystemExit(f"the server did not start: {self.log.name}") from None
                 time.sleep(0.2)
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU the server process has used so far (all its threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -232,12 +237,15 @@ def bench_servers(checkouts, data: Path, prepared: dict, scratch: Path, seconds)
             asyncio.run(load(servers[label].port, prepared, {"page": 2, "range": 2}, 2))  # warm
         for name, mix in SCENARIOS:
             for label, _ in checkouts:
+                cpu = servers[label].cpu_seconds()
                 results = asyncio.run(load(servers[label].port, prepared, mix, seconds))
+                served = sum(len(result["latencies"]) for result in results.values())
+                cpu = (servers[label].cpu_seconds() - cpu) / max(served, 1)
                 for kind, result in results.items():
                     lat = result["latencies"] or [0.0]
                     p50, p95, p99 = (percentile(lat, p) for p in (50, 95, 99))
                     clients = mix[kind]
-                    figures[label][(name, kind, sum(mix.values()))] = (result["rate"], p95)
+                    figures[label][(name, kind, sum(mix.values()))] = (result["rate"], p95, cpu)
                     rows[label].append(
                         [
                             label,
@@ -249,6 +257,7 @@ def bench_servers(checkouts, data: Path, prepared: dict, scratch: Path, seconds)
                             ms(p95),
                             ms(p99),
                             str(result["errors"]),
+                            ms(cpu),
                         ]
                     )
     finally:
@@ -315,14 +324,17 @@ def main() -> None:
             f"One `manage.py serve` (embedded default), {TAKES} takes; each client holds one "
             f"keep-alive connection and sends its next request when the last answer is read; "
             f"{args.seconds:.0f} s a row. Range = {RANGE_BYTES // 1024} KiB of a take's video at "
-            f"a random offset. Goals at 50 clients: page p95 <= 500 ms, range p95 <= 200 ms.\n"
+            f"a random offset. Goals at 50 clients: page p95 <= 500 ms, range p95 <= 200 ms. "
+            f"Server CPU/request: the server process's CPU time (every thread) over the row, "
+            f"per request (a mixed row's is for both kinds together).\n"
         )
         headers = ["server", "load", "request", "clients", "req/s", "p50", "p95", "p99", "errors"]
+        headers.append("server CPU/request")
         print(table(headers, rows))
         if args.base:
             ratio_rows = []
-            for key, (rate, p95) in figures["after"].items():
-                old_rate, old_p95 = figures["before"][key]
+            for key, (rate, p95, cpu) in figures["after"].items():
+                old_rate, old_p95, old_cpu = figures["before"][key]
                 name, kind, clients = key
                 ratio_rows.append(
                     [
@@ -331,10 +343,12 @@ def main() -> None:
                         str(clients),
                         f"{rate / old_rate:.2f}x",
                         f"{old_p95 / p95:.1f}x",
+                        f"{cpu / old_cpu:.2f}x",
                     ]
                 )
             print("\nAfter vs before, same run\n")
             headers = ["load", "request", "clients", "req/s after/before", "p95 before/after"]
+            headers.append("server CPU/request after/before")
             print(table(headers, ratio_rows))
         push_rows = []
         for label, repo in checkouts:
