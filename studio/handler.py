@@ -9,9 +9,9 @@ its own took 25 ms a page at 50 clients. Here the sync code of a request runs on
 requests. A slow view holds one of them, not the server.
 
 Requests for stored media (views marked ``@serves_media``: a player's byte ranges, posters,
-downloads) go ahead of the pages waiting for a thread. Their views are a query and an
-``open()``, so a page waits a millisecond more, and a player seeking while fifty pages load
-does not wait for all of them.
+downloads) have a thread of their own and never wait behind pages: their views are a query and
+an ``open()``, so one thread serves hundreds a second, and a player seeking while fifty pages
+load does not wait for all of them (nor do pages wait for a storm of seeks).
 
 A request holds its thread only while its view runs. The body of a streamed response (a
 video's byte ranges, a zip of takes) is sent afterwards and read from storage off these
@@ -32,23 +32,22 @@ from django.urls import Resolver404, resolve
 from studio.ranged import is_media_view
 
 
-class Lanes:
-    """The kept threads' executors, lent one request at a time; media requests are served
-    before pages when both wait."""
+class Pool:
+    """Executors lent one request at a time, first come first served."""
 
     def __init__(self, executors: list[Executor]):
         self._free = list(executors)
-        self._waiting = {True: collections.deque(), False: collections.deque()}
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()
 
     @property
     def waiting(self) -> int:
-        return sum(not turn.done() for queue in self._waiting.values() for turn in queue)
+        return sum(not turn.done() for turn in self._waiting)
 
-    async def borrow(self, media: bool) -> Executor:
+    async def borrow(self) -> Executor:
         if self._free:
             return self._free.pop()
         turn = asyncio.get_running_loop().create_future()
-        self._waiting[media].append(turn)
+        self._waiting.append(turn)
         try:
             return await turn
         except asyncio.CancelledError:
@@ -57,12 +56,11 @@ class Lanes:
             raise
 
     def give_back(self, executor: Executor) -> None:
-        for queue in (self._waiting[True], self._waiting[False]):
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():
-                    turn.set_result(executor)
-                    return
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(executor)
+                return
         self._free.append(executor)
 
 
@@ -76,7 +74,8 @@ class PooledASGIHandler(ASGIHandler):
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="slate-request")
             for _ in range(threads)
         ]
-        self._lanes = Lanes(self._executors)
+        self._media = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slate-media")
+        self._lanes = {False: Pool(self._executors), True: Pool([self._media])}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -86,12 +85,13 @@ class PooledASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def run_get_response(self, request):
-        executor = await self._lanes.borrow(media=is_media(request))
+        lane = self._lanes[is_media(request)]
+        executor = await lane.borrow()
         try:
             async with ThreadSensitiveContext(executor=executor):
                 response = await sync_to_async(self._respond)(request)
         finally:
-            self._lanes.give_back(executor)
+            lane.give_back(executor)
         response._handler_class = self.__class__
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size

@@ -223,8 +223,9 @@ FILE_UPLOAD_HANDLERS = [
 # A request body over this is refused (413) before it is read into memory (studio/bodylimit.py);
 # the largest body Slate needs is a reference upload (studio/uploads.py) with its form.
 SLATE_MAX_REQUEST_BYTES = env_int("SLATE_MAX_REQUEST_BYTES", STREAM_CAP + 1 * MB)
-# Threads that run requests' views (studio/handler.py); a slow view holds one of them.
-SLATE_REQUEST_THREADS = max(1, env_int("SLATE_REQUEST_THREADS", 4))
+# Threads that run pages' views (studio/handler.py; media requests have one more of their own).
+# A slow view holds one of them; more threads take turns at one interpreter lock.
+SLATE_REQUEST_THREADS = max(1, env_int("SLATE_REQUEST_THREADS", 2))
 SLATE_WORKER_POLL_SECONDS = env_float("SLATE_WORKER_POLL_SECONDS", 0.25)
 # This studio's address as providers see it (https://studio.example.com): needed for
 # providers that take a webhook URL with each job (fal, OpenRouter).
