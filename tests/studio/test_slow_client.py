@@ -43,31 +43,44 @@ def position(pid: int, path: str) -> int:
     return BIG
 
 
+def serve_big_take(install, path: Path) -> tuple[str, str, str, object, str]:
+    """(session, take id, stored path, server process, url): ``install`` serving a take
+    whose video is the file at ``path``, to a signed-in member."""
+    session, slug = signed_in(install, "mara")
+    made = install.manage("shell", "-v0", "-c", MAKE.format(slug=slug, path=path))
+    assert made.returncode == 0, made.stderr
+    take_id, stored = made.stdout.split()[-2:]
+    url = install.serve()
+    return session, take_id, stored, install.processes[-1], url
+
+
+def start_download(port: int, take_id: str, session: str) -> tuple[socket.socket, bytes]:
+    """A socket with a small receive buffer that asked for the whole video and read the
+    headers and its first megabyte, then no more."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.sendall(
+        f"GET /takes/{take_id}/video/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Cookie: sessionid={session}\r\n\r\n".encode()
+    )
+    got = b""
+    while len(got) < MB:
+        got += sock.recv(256 * 1024)
+    assert got.startswith(b"HTTP/1.1 200")
+    return sock, got
+
+
 def test_a_client_that_stops_reading_stops_the_server_reading(tmp_path):
     install = make_install(tmp_path / "var")
     try:
-        session, slug = signed_in(install, "mara")
         big = tmp_path / "big.bin"
         with big.open("wb") as handle:
             block = os.urandom(MB)
             for _ in range(BIG // MB):
                 handle.write(block)
-        made = install.manage("shell", "-v0", "-c", MAKE.format(slug=slug, path=big))
-        assert made.returncode == 0, made.stderr
-        take_id, path = made.stdout.split()[-2:]
-        url = install.serve()
-        server = install.processes[-1]
-        port = int(url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-            sock.sendall(
-                f"GET /takes/{take_id}/video/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Cookie: sessionid={session}\r\n\r\n".encode()
-            )
-            got = b""
-            while len(got) < MB:  # the headers and the first megabyte, then no more
-                got += sock.recv(256 * 1024)
-            assert got.startswith(b"HTTP/1.1 200")
+        session, take_id, path, server, url = serve_big_take(install, big)
+        sock, got = start_download(int(url.rsplit(":", 1)[1]), take_id, session)
+        with sock:
             # Watch the server while the client reads nothing: it settles once the socket's
             # buffers are full (no change for 2 s), or it reads on through the whole file.
             seen, steady_since = position(server.pid, path), time.monotonic()
@@ -107,26 +120,13 @@ def test_a_client_that_leaves_mid_download_is_no_error(tmp_path):
     bytes flowed or while the server waited on its full socket, politely or with a reset."""
     install = make_install(tmp_path / "var")
     try:
-        session, slug = signed_in(install, "mara")
         big = tmp_path / "big.bin"
         big.write_bytes(os.urandom(32 * MB))
-        made = install.manage("shell", "-v0", "-c", MAKE.format(slug=slug, path=big))
-        assert made.returncode == 0, made.stderr
-        take_id, path = made.stdout.split()[-2:]
-        url = install.serve()
-        server = install.processes[-1]
+        session, take_id, path, server, url = serve_big_take(install, big)
         port = int(url.rsplit(":", 1)[1])
         for reset, wait_for_full_socket in [(False, False), (True, False), (True, True)]:
-            with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-                sock.sendall(
-                    f"GET /takes/{take_id}/video/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Cookie: sessionid={session}\r\n\r\n".encode()
-                )
-                got = b""
-                while len(got) < MB:
-                    got += sock.recv(256 * 1024)
-                assert got.startswith(b"HTTP/1.1 200")
+            sock, _ = start_download(port, take_id, session)
+            with sock:
                 if wait_for_full_socket:  # the server stops reading the file: it waits on us
                     seen, steady_since = position(server.pid, path), time.monotonic()
                     deadline = time.monotonic() + 60

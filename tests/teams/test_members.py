@@ -194,10 +194,9 @@ def test_the_nav_links_to_members(client_for, personas):
     assert b'href="/w/harbour/members/"' in html
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_removing_a_viewer_on_the_members_page_closes_their_socket_at_once(
-    personas, workspace, client, settings
-):
+async def viewer_watching(personas, workspace, client, settings):
+    """The viewer's studio socket, open past its snapshot, their membership, and the owner
+    signed in on ``client``."""
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "studio.layers.ThreadSafeInMemoryChannelLayer"}
     }
@@ -210,6 +209,14 @@ async def test_removing_a_viewer_on_the_members_page_closes_their_socket_at_once
     await ws.receive_from(timeout=2)  # the snapshot
     target = await sync_to_async(member)(workspace, personas["viewer"])
     await sync_to_async(client.force_login)(personas["owner"])
+    return ws, target
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_removing_a_viewer_on_the_members_page_closes_their_socket_at_once(
+    personas, workspace, client, settings
+):
+    ws, target = await viewer_watching(personas, workspace, client, settings)
     response = await sync_to_async(client.post)(
         reverse("teams:remove_member", args=["harbour", target.pk])
     )
@@ -220,18 +227,7 @@ async def test_removing_a_viewer_on_the_members_page_closes_their_socket_at_once
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_promoted_viewers_open_page_is_told_at_once(personas, workspace, client, settings):
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "studio.layers.ThreadSafeInMemoryChannelLayer"}
-    }
-    ws = WebsocketCommunicator(
-        application, "/ws/w/harbour/", headers=[(b"origin", b"http://localhost")]
-    )
-    ws.scope["user"] = personas["viewer"]
-    connected, _ = await ws.connect()
-    assert connected
-    await ws.receive_from(timeout=2)  # the snapshot
-    target = await sync_to_async(member)(workspace, personas["viewer"])
-    await sync_to_async(client.force_login)(personas["owner"])
+    ws, target = await viewer_watching(personas, workspace, client, settings)
     response = await sync_to_async(client.post)(
         reverse("teams:change_role", args=["harbour", target.pk]), {"role": "editor"}
     )
