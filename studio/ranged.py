@@ -26,8 +26,15 @@ def is_media_view(view) -> bool:
 
 
 class FileRangeResponse(StreamingHttpResponse):
+    """``length`` bytes of ``handle`` from ``start``, in chunks. The first chunk is read with
+    the view, on its thread: a player's range request (most are one chunk) is then sent with
+    no further trip to a thread; later chunks are read on the loop's pool under ASGI, not on
+    the threads that run views (studio/handler.py)."""
+
     def __init__(self, handle, start: int, length: int, **kwargs):
-        self._handle, self._start, self._length = handle, start, length
+        self._handle, self._length = handle, length
+        handle.seek(start)
+        self._first = self._read(length)
         super().__init__(self._chunks(), **kwargs)
         self._resource_closers.append(handle.close)
         self["Content-Length"] = str(length)
@@ -35,21 +42,24 @@ class FileRangeResponse(StreamingHttpResponse):
     def _read(self, remaining: int) -> bytes:
         return self._handle.read(min(CHUNK, remaining))
 
+    def _taken_first(self) -> bytes:
+        data, self._first = self._first, b""
+        return data
+
     def _chunks(self):
-        self._handle.seek(self._start)
-        remaining = self._length
-        while remaining > 0 and (data := self._read(remaining)):
+        data, remaining = self._taken_first(), self._length
+        while data:
             remaining -= len(data)
             yield data
+            data = self._read(remaining) if remaining > 0 else b""
 
     async def __aiter__(self):
-        # Reads go to the loop's pool, not to the threads that run views (studio/handler.py).
         read = sync_to_async(self._read, thread_sensitive=False)
-        await sync_to_async(self._handle.seek, thread_sensitive=False)(self._start)
-        remaining = self._length
-        while remaining > 0 and (data := await read(remaining)):
+        data, remaining = self._taken_first(), self._length
+        while data:
             remaining -= len(data)
             yield data
+            data = await read(remaining) if remaining > 0 else b""
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
