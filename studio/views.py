@@ -145,8 +145,11 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     # Keep the fields as they are: the next iteration starts from this shot.
     context = composer_context(membership, ShotForm(request.POST, workspace=membership.workspace))
     context["just_queued"] = take
+    card_notes.attach([take])
     response = render(request, "studio/composer.html", context)
-    response.write(render(request, "studio/workspace.html#take_list_oob", context).content)
+    # The new card joins the list as shown, "Older takes" opened or not (slate.js keeps the
+    # one a push brought first).
+    response.write(render(request, "studio/workspace.html#take_joins_list", context).content)
     # The page brings the new card into view where the composer hides it (a phone).
     card = {"card": f"take-card-{take.pk}"}
     return trigger_client_event(response, "slate:queued", card, after="settle")

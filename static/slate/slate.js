@@ -55,6 +55,15 @@ htmx.defineExtension("slate-live", {
   }
 });
 
+// A card a response adds to a list (the take just queued) may be there already: the
+// websocket push can come first. Keep the one on the page rather than add a second.
+document.addEventListener("htmx:oobBeforeSwap", function (event) {
+  var card = event.detail.fragment && event.detail.fragment.firstElementChild;
+  if (card && card.id && card.id !== event.detail.target.id && document.getElementById(card.id)) {
+    event.detail.shouldSwap = false;
+  }
+});
+
 // On a phone the composer folds once there are takes, so they are in reach; with none
 // yet (a newcomer) it stays open, as it does on wide screens.
 // Panels marked data-fold-narrow (the library's folders, filters and bulk bar) do the same,

@@ -133,3 +133,34 @@ def test_a_take_queued_from_the_shell_appears_live(studio, page):
     assert card and page.locator(".take-card").count() == before + 1
     assert page.evaluate("window.__noReload === true")
     assert page.errors == []
+
+
+MANY_TAKES = """
+from studio.models import Status, Take, Workspace
+workspace = Workspace.objects.get(slug="{slug}")
+for n in range({count}):
+    Take.objects.create(workspace=workspace, subject=f"older take {{n}}", composed_prompt="x",
+                        provider="animatic", size="1280x720", seconds=4, seed=n,
+                        status=Status.COMPLETED)
+"""
+
+
+def test_generate_keeps_the_older_takes_opened(studio, page):
+    """A take queued after "Older takes" was opened joins the top of the list as shown."""
+    slug = sign_up(page, studio, "pia")
+    made = studio.manage("shell", "-v0", "-c", MANY_TAKES.format(slug=slug, count=30))
+    assert made.returncode == 0, made.stderr
+    page.reload()
+    page.wait_for_selector(".studio[data-live=open]")
+    page.click(".older-takes")
+    wait_until(page, "document.querySelectorAll('#take-list .take-card').length === 30")
+    page.fill("#id_subject", "a heron lands on a post")
+    page.click("#generate")
+    page.wait_for_selector(".take-card:has-text('a heron lands on a post')")
+    wait_until(page, "document.querySelectorAll('#take-list .take-card').length === 31")
+    page.wait_for_selector(".take-card:has-text('a heron lands on a post') .badge-completed")
+    ids = page.evaluate("[...document.querySelectorAll('#take-list .take-card')].map(c => c.id)")
+    assert len(ids) == len(set(ids)) == 31  # the push that came too added no second card
+    assert page.locator(".take-card:has-text('older take 0')").count() == 1
+    assert page.locator(".older-takes").count() == 0
+    assert page.errors == []

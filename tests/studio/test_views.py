@@ -54,7 +54,9 @@ def test_generate_queues_a_take_and_shows_it_at_once(client_for, personas):
     html = response.content.decode()
     assert take.status == Status.QUEUED and take.created_by == personas["editor"]
     assert take.composed_prompt.startswith("Subject: a red fox.")
-    assert f'id="take-card-{take.pk}"' in html and 'hx-swap-oob="true"' in html
+    assert f'id="take-card-{take.pk}"' in html
+    assert 'hx-swap-oob="afterbegin:#take-list"' in html  # joins the list as the page shows it
+    assert 'id="take-list"' not in html  # not the first page again: older takes stay open
     assert "a red fox</textarea>" in html  # the composer keeps the shot for the next try
 
 
