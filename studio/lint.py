@@ -210,8 +210,19 @@ CAMERA_WORDS = words(
     "lens",
 )
 MOVES = {
-    "push": words(r"push(?:es)?(?:-|\s+)in", r"dolly(?:-|\s+)in", r"zoom(?:s)?\s+in", "creep in"),
-    "pull": words(r"pull(?:s)?(?:-|\s+)(?:back|out)", r"dolly(?:-|\s+)out", r"zoom(?:s)?\s+out"),
+    "push": words(
+        r"push(?:es)?(?:-|\s+)in",
+        r"dolly(?:ing)?(?:-|\s+)in",
+        r"dollies\s+in",
+        r"zoom(?:s)?\s+in",
+        "creep in",
+    ),
+    "pull": words(
+        r"pull(?:s)?(?:-|\s+)(?:back|out)",
+        r"dolly(?:ing)?(?:-|\s+)out",
+        r"dollies\s+out",
+        r"zoom(?:s)?\s+out",
+    ),
     "pan": words(r"pans?", "panning", r"whip\s+pan", r"truck(?:s|ing)?", "tracking"),
     "crane": words(r"cranes?", r"tilts?", "tilting", "jib", r"boom(?:s)?\s+(?:up|down)"),
     "orbit": words("orbit", "orbits", "orbiting", r"arcs?\s+around", r"arc\s+shot"),
@@ -455,15 +466,16 @@ def _static_and_moving(shot: Shot) -> list[Finding]:
         return []
     field = "camera" if "camera" in still_in else still_in[0]
     moving = "camera" if "camera" in moving_in else moving_in[0]
-    still, move = statics[field][0], moves[moving][0]
+    still = ", ".join(f"“{words}”" for words in dict.fromkeys(statics[field]))
+    move = moves[moving][0]
     where = "" if moving == field else f" in {LABELS[moving]}"
     return [
         Finding(
             "static-moving",
             WARNING,
             field,
-            f"“{still}” and “{move}”{where} contradict: a static camera does not move. "
-            f"Keep one: drop “{still}” to keep the move, or drop “{move}” for a locked-off shot.",
+            f"{still} and “{move}”{where} contradict: a static camera does not move. "
+            f"Keep one: drop {still} to keep the move, or drop “{move}” for a locked-off shot.",
             _without_static(field, getattr(shot, field)),
         )
     ]

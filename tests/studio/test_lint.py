@@ -90,6 +90,7 @@ STATIC_AND_MOVING = [
     (Shot(camera="locked-off wide shot", prompt="The camera cranes up over the roofs."), "cranes"),
     (Shot(camera="tripod shot", motion="she turns as the camera pushes in"), "pushes in"),
     (Shot(camera="static wide shot, slow dolly in"), "dolly in"),
+    (Shot(camera="tripod shot", motion="the camera dollies in on the door"), "dollies in"),
     (Shot(camera="dolly in on her face", prompt="A locked-off shot of a harbour."), "dolly in"),
 ]
 STILL_OR_ZOOMING = [
@@ -113,6 +114,12 @@ def test_the_fix_drops_the_static_words_and_keeps_the_move():
     assert finding.suggestion == "wide shot, slow dolly in"
     fixed = rules(Shot(camera="locked-off, medium shot", motion="the camera pans left"))
     assert fixed["static-moving"][0].suggestion == "medium shot"
+
+
+def test_every_static_phrase_is_named_so_dropping_them_all_keeps_the_move():
+    shot = Shot(camera="static camera, locked-off", motion="the camera dollies in slowly")
+    (finding,) = rules(shot)["static-moving"]
+    assert "drop “static camera”, “locked-off” to keep the move" in finding.message
 
 
 def test_a_moving_shot_asked_not_to_shake_is_not_made_static_by_the_fix():
