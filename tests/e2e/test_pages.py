@@ -30,6 +30,17 @@ print(board.pk)
 """
 
 
+NEWS = """
+from django.contrib.auth import get_user_model
+from studio.models import Workspace
+from teams.models import NotificationKind
+from teams.notifications import notify
+user = get_user_model().objects.get(username="{user}")
+workspace = Workspace.objects.get(slug="{slug}")
+notify(user.pk, workspace.pk, NotificationKind.TAKE_FINISHED, "Take #1 is ready")
+"""
+
+
 def refused_take(studio, slug: str) -> int:
     done = studio.manage("shell", "-v0", "-c", REFUSED_TAKE.format(slug=slug, reason=REFUSAL))
     assert done.returncode == 0, done.stderr
@@ -118,6 +129,13 @@ def test_every_page_fits_a_phone_and_the_takes_are_in_reach(studio, phone):
         f"(document.querySelector('{new_card}').getBoundingClientRect())"
     )
     wait_until(phone, in_view)
+    # With news, the bell's count stays clear of the name beside it.
+    told = studio.manage("shell", "-v0", "-c", NEWS.format(slug=slug, user="sami"))
+    assert told.returncode == 0, told.stderr
+    phone.reload()
+    count = phone.locator(".bell-count").bounding_box()
+    name = phone.locator(".account a.muted").bounding_box()
+    assert count["x"] + count["width"] <= name["x"], (count, name)
     # Compare: the two players stack, each the phone's width, not two thumbnails.
     other = refused_take(studio, slug)
     phone.goto(f"{studio.url}/takes/{take_id}/compare/{other}/")
