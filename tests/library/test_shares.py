@@ -41,6 +41,7 @@ def test_a_take_link_plays_for_a_visitor_with_range_then_revoking_ends_it(
     page = client.get(url)
     text = page.content.decode()
     assert page.status_code == 200 and "a fox at dawn" in text
+    assert text.count("a fox at dawn</h") == 1  # its title once, as the page's heading
     assert page["X-Robots-Tag"] == "noindex, nofollow"
     assert "Harbour" not in text and "Download MP4" not in text  # nothing else of the workspace
     video = reverse("library_public:media", args=[token, take.pk, "video"])
