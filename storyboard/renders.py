@@ -28,7 +28,7 @@ from studio.images import Fit
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
 
-from .boards import board_cards, link_take
+from .boards import board_cards, link_take, renders_length
 from .models import Board, BoardRender, Card, CardTake
 
 # Takes per card in one render: a few to choose from, not a batch job.
@@ -199,9 +199,7 @@ def quote(
         elif not needs_take(card, target):
             found.skipped += 1
             continue
-        # The free preview is Slate's own renderer: it makes a card at any length, so a
-        # board's pacing is checked as written (a paid model's lengths still rule).
-        if card.seconds not in info.seconds and target.endpoint is not None:
+        if not renders_length(target, card.seconds):
             found.errors.append(
                 f"Card {number} is {card.seconds} s; {info.label} makes clips of {allowed} seconds."
             )
