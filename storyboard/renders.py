@@ -79,6 +79,11 @@ class Quote:
         return sum((quote.price for quote in self.cards), Decimal("0"))
 
     @property
+    def free(self) -> bool:
+        """Nothing to pay (the animatic, a model priced at 0): nothing is held either."""
+        return bool(self.cards) and self.total == 0
+
+    @property
     def what(self) -> str:
         """What the total pays for, as a refusal names it."""
         cards = "this card" if len(self.cards) == 1 else f"these {len(self.cards)} cards"
