@@ -28,7 +28,7 @@ from studio.images import Fit
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
 
-from .boards import board_cards, link_take, renders_length
+from .boards import board_cards, length_problem, link_take
 from .models import Board, BoardRender, Card, CardTake
 
 # Takes per card in one render: a few to choose from, not a batch job.
@@ -192,7 +192,6 @@ def quote(
                 f"{info.label} doesn't render {board.size}; it renders "
                 f"{', '.join(info.size_values)}. Change the board's size."
             )
-    allowed = ", ".join(str(s) for s in info.seconds)
     rendering: set[int] = set()
     for number, card in enumerate(cards, 1):
         if only is not None:
@@ -204,10 +203,8 @@ def quote(
         elif not needs_take(card, target):
             found.skipped += 1
             continue
-        if not renders_length(target, card.seconds):
-            found.errors.append(
-                f"Card {number} is {card.seconds} s; {info.label} makes clips of {allowed} seconds."
-            )
+        if problem := length_problem(target, number, card.seconds):
+            found.errors.append(problem)
         if card.shot().is_empty:
             found.errors.append(f"Card {number} is empty: describe its shot.")
         source = None

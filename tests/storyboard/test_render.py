@@ -51,7 +51,7 @@ def test_one_bad_card_refuses_the_whole_board_and_stores_nothing(priced, cards, 
     with pytest.raises(renders.BoardRefused) as caught:
         renders.render_board(priced, user=editor)
     assert caught.value.errors == [
-        "Card 2 is 5 s; Sora 2 makes clips of 4, 8, 12 seconds.",
+        "Card 2 is 5 s; Sora 2 makes 4, 8, 12 s clips. Pick one of those.",
         "Card 3 is empty: describe its shot.",
     ]
     assert not Take.objects.exists() and not LedgerEntry.objects.exists()
