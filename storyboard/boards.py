@@ -74,6 +74,39 @@ def info_of(board: Board) -> ModelInfo:
     return target.info if target else animatic()
 
 
+def renders_any_length(target: Target | None) -> bool:
+    """Slate's own animatic renders a card at its own length (1 to MAX_CARD_SECONDS), so a
+    board's pacing previews as written; a provider's model makes only the lengths it lists.
+    A board whose model is gone (``None``) falls back to the animatic, as ``info_of`` does."""
+    return target is None or target.endpoint is None
+
+
+def renders_length(target: Target | None, seconds: int | None) -> bool:
+    """Whether the board's model (``target``) can render a card ``seconds`` long."""
+    if seconds is None:
+        return False
+    if renders_any_length(target):
+        return 1 <= seconds <= MAX_CARD_SECONDS
+    return seconds in target.info.seconds
+
+
+def length_problem(target: Target | None, number: int, seconds: int) -> str:
+    """Why card ``number`` can't be rendered ``seconds`` long ("" when it can)."""
+    if renders_length(target, seconds):
+        return ""
+    info = target.info if target else animatic()
+    if renders_any_length(target):
+        return f"Card {number} is {seconds} s; a card lasts 1 to {MAX_CARD_SECONDS} s."
+    longest = max(info.seconds)
+    if seconds > longest:
+        return (
+            f"Card {number} is {seconds} s; {info.label} makes clips of at most "
+            f"{longest} s. Split it into cards of their own."
+        )
+    allowed = ", ".join(str(s) for s in info.seconds)
+    return f"Card {number} is {seconds} s; {info.label} makes {allowed} s clips. Pick one of those."
+
+
 def create_board(workspace, title: str, *, user=None, **settings) -> Board:
     return Board.objects.create(workspace=workspace, created_by=user, title=title, **settings)
 
@@ -318,20 +351,10 @@ def warnings(board: Board, cards: list[Card]) -> list[str]:
             f"{len(cards)} cards: more than {MAX_CARDS_ADVISED} hurts consistency between shots. "
             "About 4–5 key moments make 20 s; make a long story as several boards and join them."
         )
-    info = info_of(board)
-    longest = max(info.seconds)
+    target = target_of(board)
     for number, card in enumerate(cards, 1):
-        if card.seconds > longest:
-            found.append(
-                f"Card {number} is {card.seconds} s; {info.label} makes clips of at most "
-                f"{longest} s. Split it into cards of their own."
-            )
-        elif card.seconds not in info.seconds:
-            allowed = ", ".join(str(s) for s in info.seconds)
-            found.append(
-                f"Card {number} is {card.seconds} s; {info.label} makes {allowed} s clips. "
-                "Pick one of those."
-            )
+        if problem := length_problem(target, number, card.seconds):
+            found.append(problem)
         if card.shot().is_empty:
             found.append(f"Card {number} is empty: describe its shot.")
     return found

@@ -1,10 +1,14 @@
+from dataclasses import replace
 from decimal import Decimal
 
 from django import forms
 
-from studio.prompts import MAX_PROMPT_CHARS, SHOT_FIELDS, SHOT_LABELS
+from studio.forms import ShotForm
+from studio.inputs import whole_number
+from studio.prompts import MAX_PROMPT_CHARS, SHOT_FIELDS, SHOT_LABELS, tidy
 from studio.providers.endpoints import targets
 
+from .boards import renders_any_length, renders_length
 from .models import MAX_CARD_SECONDS, Transition
 from .shotlist import MAX_CHARS
 
@@ -38,6 +42,36 @@ class BoardForm(forms.Form):
             data["model"] = target.info.model if target.endpoint else ""
         data["size"] = size
         return data
+
+
+class CardForm(ShotForm):
+    """The composer's form for a board card, whose lengths are the ones the board's model
+    renders for a card (``boards.renders_length``). The card's own length is always among
+    the choices, so the editor shows what the card is even where the model can't make it
+    (saving then says which lengths it makes)."""
+
+    def __init__(self, data=None, *, card_seconds: int, **kwargs):
+        super().__init__(data, **kwargs)
+        self.model_seconds = self.info.seconds
+        self.info = replace(self.info, seconds=tuple(sorted({*self.info.seconds, card_seconds})))
+        self.fields["seconds"].error_messages["required"] = self.lengths_note()
+
+    def lengths_note(self, typed: str = "") -> str:
+        said = f"“{typed[:12]}” is not one of them. " if typed else ""
+        if renders_any_length(self.target):
+            return f"A card lasts 1 to {MAX_CARD_SECONDS} seconds. {said}".strip()
+        allowed = ", ".join(str(s) for s in self.model_seconds)
+        return (
+            f"{self.info.label} makes clips of {allowed} seconds. {said}Pick one of those, "
+            "or change the board's model."
+        )
+
+    def clean_seconds(self) -> int:
+        raw = tidy(self.cleaned_data["seconds"]).removesuffix("s").strip()
+        seconds = whole_number(raw, max_digits=4)
+        if not renders_length(self.target, seconds):
+            raise forms.ValidationError(self.lengths_note(raw))
+        return seconds
 
 
 class StyleForm(forms.Form):

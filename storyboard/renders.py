@@ -28,7 +28,7 @@ from studio.images import Fit
 from studio.models import ACTIVE_STATUSES, Status, Take
 from studio.providers.endpoints import Target, find_target
 
-from .boards import board_cards, link_take
+from .boards import board_cards, length_problem, link_take
 from .models import Board, BoardRender, Card, CardTake
 
 # Takes per card in one render: a few to choose from, not a batch job.
@@ -77,6 +77,11 @@ class Quote:
         if any(quote.estimate is None for quote in self.cards):
             return None
         return sum((quote.price for quote in self.cards), Decimal("0"))
+
+    @property
+    def free(self) -> bool:
+        """Nothing to pay (the animatic, a model priced at 0): nothing is held either."""
+        return bool(self.cards) and self.total == 0
 
     @property
     def what(self) -> str:
@@ -187,7 +192,6 @@ def quote(
                 f"{info.label} doesn't render {board.size}; it renders "
                 f"{', '.join(info.size_values)}. Change the board's size."
             )
-    allowed = ", ".join(str(s) for s in info.seconds)
     rendering: set[int] = set()
     for number, card in enumerate(cards, 1):
         if only is not None:
@@ -199,12 +203,8 @@ def quote(
         elif not needs_take(card, target):
             found.skipped += 1
             continue
-        # The free preview is Slate's own renderer: it makes a card at any length, so a
-        # board's pacing is checked as written (a paid model's lengths still rule).
-        if card.seconds not in info.seconds and target.endpoint is not None:
-            found.errors.append(
-                f"Card {number} is {card.seconds} s; {info.label} makes clips of {allowed} seconds."
-            )
+        if problem := length_problem(target, number, card.seconds):
+            found.errors.append(problem)
         if card.shot().is_empty:
             found.errors.append(f"Card {number} is empty: describe its shot.")
         source = None

@@ -31,7 +31,9 @@ LABEL = re.compile(
     + r")\s*:",
     re.IGNORECASE,
 )
-LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
+# A bare marker is an item too (an empty one, to be named as such): pasted text loses its
+# trailing space, so "- " on the last line arrives as "-".
+LIST_ITEM = re.compile(r"^\s*([-*+]|\d{1,3}[.)])(?:\s+(.*))?$")
 UNIT = r"(?:seconds?|secs?|s)"
 # A list item's length written after it: "…, 4 s", "… — 4s", "… (4 sec)". Only after a
 # separator, so "a 4s countdown" stays in the prompt; a decimal is caught here to be refused
@@ -80,7 +82,8 @@ def read(text: str) -> list[Line]:
     else:
         shots, problems = _read_paragraphs(text)
     if problems:
-        raise ShotListInvalid(problems)
+        # A list item is judged when the next one starts: say them in the order written.
+        raise ShotListInvalid(sorted(problems, key=lambda problem: problem.line))
     if not shots:
         raise ShotListInvalid([Problem(1, "No shots found.")])
     return shots
@@ -166,20 +169,24 @@ def _read_paragraphs(text: str):
 
 
 def _read_list(text: str):
-    shots, problems, item, start = [], [], [], 0
+    shots, problems, item, start, marker = [], [], [], 0, ""
 
     def flush():
-        if item:
-            text, seconds = _trailing_seconds("\n".join(item))
-            if found := _labelled(text, start, problems, seconds):
-                shots.append(found)
+        if not item:
+            return
+        if not "\n".join(item).strip():
+            problems.append(Problem(start, f"an empty item (write the shot after “{marker} ”)."))
+            return
+        text, seconds = _trailing_seconds("\n".join(item))
+        if found := _labelled(text, start, problems, seconds):
+            shots.append(found)
 
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         if match := LIST_ITEM.match(line):
             flush()
-            item, start = [match.group(1).strip()], number
+            item, start, marker = [(match.group(2) or "").strip()], number, match.group(1)
         elif line.startswith((" ", "\t")) and item:
             item.append(line.strip())  # an item continued on an indented line
         else:

@@ -11,14 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from studio import access, card_notes
 from studio.composer import preview_context
-from studio.forms import ShotForm
 from studio.inputs import whole_number
 from studio.models import Status
 from studio.prompts import SHOT_FIELDS, Shot
 from studio.ranged import serve_file, serves_media
 
 from . import assemble, boards, export, renders, shotlist
-from .forms import AddCardForm, BoardForm, ShotListForm, StyleForm, TransitionForm
+from .forms import AddCardForm, BoardForm, CardForm, ShotListForm, StyleForm, TransitionForm
 from .models import Board, Card
 
 SPAN_MAX = 20  # the widest a card is drawn (seconds); slate.css has a class per second
@@ -456,7 +455,7 @@ def card_choose(request, slug: str, card_id: int) -> HttpResponse:
     return _strip(request, card.board, membership)
 
 
-def _card_form(card: Card, data=None) -> ShotForm:
+def _card_form(card: Card, data=None) -> CardForm:
     """The composer's form for a card: the board's provider, model and size; blank fields
     show what they inherit from the board style; checked against the resolved shot."""
     board = card.board
@@ -471,7 +470,7 @@ def _card_form(card: Card, data=None) -> ShotForm:
         for name in SHOT_FIELDS:  # judge the shot as it will render
             if not str(values.get(name) or "").strip():
                 values[name] = board.style_value(name)
-    form = ShotForm(values, workspace=board.workspace)
+    form = CardForm(values, workspace=board.workspace, card_seconds=card.seconds)
     if data is None:
         for name in SHOT_FIELDS:
             if not getattr(card, name):
@@ -482,13 +481,14 @@ def _card_form(card: Card, data=None) -> ShotForm:
     return form
 
 
-def _card_context(card: Card, membership, form: ShotForm, data=None, **extra) -> dict:
+def _card_context(card: Card, membership, form: CardForm, data=None, **extra) -> dict:
     slug = card.board.workspace.slug
     preview_form = form
     if data is None:  # what renders: the card's own fields and the board style
-        preview_form = ShotForm(
+        preview_form = CardForm(
             {**form.data, **card.shot().as_dict()},
             workspace=card.board.workspace,
+            card_seconds=card.seconds,
         )
     return {
         "workspace": card.board.workspace,

@@ -1,6 +1,7 @@
 """A storyboard in a real browser: paste a shot list, reorder by drag and by keyboard,
 render the board animatic and watch the cards finish live, cut, and seek the cut; edit a
-card with the composer, its blank fields showing the board style."""
+card with the composer, its blank fields showing the board style; a 3 s animatic card keeps
+its length through the editor."""
 
 import pytest
 
@@ -90,3 +91,23 @@ def test_a_card_edited_with_the_composer_shows_and_uses_the_board_style(studio, 
     text = page.inner_text("#board-strip")
     assert "8 s" in text and "dives into the sea" in text, text
     assert "crossfade" in text.lower()
+
+
+def test_a_3_s_animatic_card_is_edited_and_saved_keeping_its_length(studio, page):
+    slug = sign_up(page, studio, "noor")
+    page.click("text=Boards")
+    page.fill("#board_title", "Heron")
+    page.click("text=Create board")
+    page.fill("#add_subject", "a heron takes off")
+    page.fill("#add_seconds", "3")
+    page.click("text=Add card")
+    page.wait_for_selector("#timeline li.slot")
+    page.click("#timeline .slot-title")
+    page.wait_for_selector("#composer")
+    assert page.is_checked("label.pill:has-text('3 s') input")
+    page.fill("#id_motion", "rises over the reeds")
+    page.click("#generate")
+    page.wait_for_url(f"**/w/{slug}/boards/*/")
+    text = page.inner_text("#board-strip")
+    assert "3 s" in text and "rises over the reeds" in text, text
+    assert "Pick one of those" not in page.inner_text("body")

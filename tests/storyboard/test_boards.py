@@ -6,6 +6,7 @@ from django.http import Http404
 from storyboard import boards
 from storyboard.models import Card
 from studio.prompts import Shot
+from studio.providers import endpoints
 
 
 def positions(board):
@@ -73,13 +74,35 @@ def test_timeline_timecodes_and_running_time(board, cards):
     assert boards.timeline([]) == [] and boards.running_time([]) == 0
 
 
-def test_warnings_for_too_many_cards_and_a_card_longer_than_the_model_allows(board, cards):
+def test_warnings_for_too_many_cards_and_a_card_longer_than_the_model_allows(priced, cards):
+    board = priced
     assert boards.warnings(board, boards.board_cards(board)) == []
     boards.add_cards(board, [{"subject": f"shot {n}", "seconds": 4} for n in range(6)])
     Card.objects.filter(pk=cards[0].pk).update(seconds=20)
     found = boards.warnings(board, boards.board_cards(board))
     assert any("9 cards" in w for w in found)
     assert any("Card 1 is 20 s" in w and "at most 12 s" in w for w in found)
+
+
+def test_the_animatic_renders_a_card_at_its_own_length_so_no_length_is_warned_of(board, cards):
+    Card.objects.filter(pk=cards[1].pk).update(seconds=3)
+    Card.objects.filter(pk=cards[2].pk).update(seconds=20)
+    assert boards.warnings(board, boards.board_cards(board)) == []
+
+
+def test_a_model_with_fixed_lengths_is_warned_of_a_length_it_cant_make(priced, cards):
+    Card.objects.filter(pk=cards[1].pk).update(seconds=3)
+    assert boards.warnings(priced, boards.board_cards(priced)) == [
+        "Card 2 is 3 s; Sora 2 makes 4, 8, 12 s clips. Pick one of those."
+    ]
+
+
+def test_which_lengths_a_board_model_renders_for_a_card(priced):
+    sora = boards.target_of(priced)
+    animatic = endpoints.find_target(priced.workspace, "animatic")
+    assert [s for s in range(0, 62) if boards.renders_length(animatic, s)] == list(range(1, 61))
+    assert [s for s in range(0, 62) if boards.renders_length(sora, s)] == [4, 8, 12]
+    assert not boards.renders_length(animatic, None)
 
 
 def test_choosing_a_take_not_made_for_the_card_is_refused(cards, finished_take):

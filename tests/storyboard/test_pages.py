@@ -243,8 +243,8 @@ def test_editing_a_card_with_the_composer(client_for, personas, board, cards):
         reverse("storyboard:card_preview", args=["harbour", cards[1].pk]), {"subject": "a gull"}
     )
     assert "Lighting: golden hour." in preview.content.decode()  # the prompt as it renders
-    bad = client.post(url, {"subject": "a gull", "seconds": "5", "transition": "crossfade"})
-    assert bad.status_code == 400 and "4, 8, 12 seconds" in bad.content.decode()
+    bad = client.post(url, {"subject": "a gull", "seconds": "61", "transition": "crossfade"})
+    assert bad.status_code == 400 and "A card lasts 1 to 60 seconds" in bad.content.decode()
     check(bad.content.decode())
     fade = client.post(
         url,
@@ -271,6 +271,57 @@ def test_editing_a_card_with_the_composer(client_for, personas, board, cards):
         "",
     )
     assert float(card.transition_seconds) == 1.0
+
+
+CUT = {"transition": "cut"}  # the card's hand-over, posted with the composer
+
+
+def length_pills(html: str) -> list[tuple[str, bool]]:
+    """The composer's Length choices: (value, checked) each."""
+    group = html.split('aria-label="Seconds"', 1)[1].split("</div>", 1)[0]
+    pills = group.split('name="seconds" value="')[1:]
+    return [(pill.split('"', 1)[0], pill.split(">", 1)[0].endswith("checked")) for pill in pills]
+
+
+def test_an_animatic_card_keeps_a_length_the_catalogue_does_not_list(
+    client_for, personas, board, cards
+):
+    Card.objects.filter(pk=cards[1].pk).update(seconds=3)  # as the Add card form allows
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card", args=["harbour", cards[1].pk])
+    assert length_pills(client.get(url).content.decode()) == [
+        ("3", True),
+        ("4", False),
+        ("8", False),
+        ("12", False),
+    ]
+    saved = client.post(url, {**CUT, "subject": "a gull", "motion": "glides", "seconds": "3"})
+    assert saved.status_code == 302
+    assert Card.objects.filter(pk=cards[1].pk, motion="glides", seconds=3).exists()
+    five = client.post(url, {**CUT, "subject": "a gull", "seconds": "5"})  # any card length renders
+    assert five.status_code == 302 and Card.objects.get(pk=cards[1].pk).seconds == 5
+    empty = client.post(url, {**CUT, "subject": "a gull"}).content.decode()
+    assert "This field is required" not in empty and "A card lasts 1 to 60 seconds" in empty
+
+
+def test_a_card_shows_a_length_its_fixed_length_model_cant_make_and_says_which_it_makes(
+    client_for, personas, priced, cards
+):
+    Card.objects.filter(pk=cards[1].pk).update(seconds=3)
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:card", args=["harbour", cards[1].pk])
+    assert ("3", True) in length_pills(client.get(url).content.decode())
+    refused = client.post(url, {**CUT, "subject": "a gull", "motion": "glides", "seconds": "3"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "Sora 2 makes clips of 4, 8, 12 seconds. “3” is not one of them." in html
+    assert ("3", True) in length_pills(html)
+    empty = client.post(url, {**CUT, "subject": "a gull"}).content.decode()
+    assert "This field is required" not in empty
+    assert "Sora 2 makes clips of 4, 8, 12 seconds. Pick one of those" in empty
+    check(empty)
+    assert Card.objects.get(pk=cards[1].pk).motion == ""
+    assert client.post(url, {**CUT, "subject": "a gull", "seconds": "8"}).status_code == 302
 
 
 def test_board_settings_and_a_size_the_model_does_not_render(client_for, personas, board):

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from storyboard import assemble, boards, renders
-from storyboard.models import Card, CardTake
+from storyboard.models import Board, Card, CardTake
 from studio import budgets, takes
 from studio.engine import local
 from studio.models import LedgerEntry, LedgerKind, Status, Take
@@ -51,7 +51,7 @@ def test_one_bad_card_refuses_the_whole_board_and_stores_nothing(priced, cards, 
     with pytest.raises(renders.BoardRefused) as caught:
         renders.render_board(priced, user=editor)
     assert caught.value.errors == [
-        "Card 2 is 5 s; Sora 2 makes clips of 4, 8, 12 seconds.",
+        "Card 2 is 5 s; Sora 2 makes 4, 8, 12 s clips. Pick one of those.",
         "Card 3 is empty: describe its shot.",
     ]
     assert not Take.objects.exists() and not LedgerEntry.objects.exists()
@@ -202,6 +202,32 @@ def test_the_quote_prices_only_cards_without_a_real_take(priced, cards, finished
     queued = renders.render_board(priced, user=editor)
     chosen = {c.pk: c.chosen_take_id for c in boards.board_cards(priced)}
     assert [chosen[cards[1].pk], chosen[cards[2].pk]] == [t.pk for t in queued]
+
+
+def terms(page: str) -> str:
+    """What the render page says happens to the money, above its button."""
+    return page.split("data-long-job>", 1)[1].split("<p>", 1)[1].split("</p>", 1)[0]
+
+
+def test_a_free_render_says_it_is_free_and_holds_no_reservation(
+    client_for, personas, board, cards, priced
+):
+    client = client_for(personas["editor"])
+    url = reverse("storyboard:render", args=["harbour", board.pk])
+    free = client.get(url, {"with": "animatic"}).content.decode()
+    assert terms(free) == (
+        "This render is free (Animatic preview (local, free)): nothing is held or charged."
+    )
+    assert "Render the animatic (free)" in free and "reservation" not in free
+    paid = client.get(url).content.decode()
+    assert terms(paid).startswith("The whole price is held now, as one reservation")
+    Board.objects.filter(pk=board.pk).update(provider="animatic", model="")
+    one = client.get(reverse("storyboard:card_render", args=["harbour", cards[1].pk]))
+    assert terms(one.content.decode()) == (
+        "This render is free (Animatic preview (local, free)): nothing is held or charged. "
+        "The new take becomes the card's chosen one."
+    )
+    assert "Render (free)" in one.content.decode()
 
 
 def test_one_card_renders_on_its_own_priced_and_held_then_chosen(

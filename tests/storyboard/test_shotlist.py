@@ -146,6 +146,27 @@ def test_an_uploaded_csv_becomes_cards(client_for, personas, board):
     assert list(board.cards.values_list("subject", flat=True)) == ["keeper", "gull, white"]
 
 
+@pytest.mark.parametrize("empty", ["- ", "-", "* ", "2."])
+def test_problems_come_in_line_order_and_an_empty_item_is_named_as_one(empty):
+    text = f"- a heron takes off, 4 s\n- a boat horn sounds, 999 s\n{empty}"
+    with pytest.raises(shotlist.ShotListInvalid) as caught:
+        shotlist.read(text)
+    assert [str(p) for p in caught.value.problems] == [
+        "Line 2: “999 s” isn't a length of 1 to 60 s.",
+        f"Line 3: an empty item (write the shot after “{empty.strip()} ”).",
+    ]
+
+
+def test_an_empty_item_pasted_last_adds_nothing_and_is_named(client_for, personas, board):
+    client = client_for(personas["editor"])
+    text = "- a heron takes off, 4 s\n- a boat horn sounds, 999 s\n- "
+    client.post(reverse("storyboard:import", args=["harbour", board.pk]), {"text": text})
+    html = client.get(reverse("storyboard:board", args=["harbour", board.pk])).content.decode()
+    line2, line3 = html.index("Line 2: “999 s”"), html.index("Line 3: an empty item")
+    assert line2 < line3 and "not a list item" not in html
+    assert not Card.objects.filter(board=board).exists()
+
+
 def test_a_list_with_a_bad_line_stores_nothing_and_says_which(client_for, personas, board, cards):
     client = client_for(personas["editor"])
     text = "- Subject: a gull\n- Subject: fog Seconds: 99\ngarbage\n"
