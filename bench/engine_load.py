@@ -58,6 +58,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._setup import REPO, Patches, django_on_scratch_data, percentile, table  # noqa: E402
+from tests.fakes.comfyui import ComfySimulator  # noqa: E402  (a simulator: nothing of Slate)
+
+
+class Stamped(ComfySimulator):
+    """Remembers when each prompt's ``execution_success`` went out."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.succeeded: dict[str, float] = {}
+
+    async def send(self, client_id, kind, data):
+        if kind == "execution_success":
+            self.succeeded[data["prompt_id"]] = time.time()
+        await super().send(client_id, kind, data)
+
 
 POSTGRES = os.environ.get("SLATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SLATE_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -124,21 +139,9 @@ def run_burst(takes: int, render: float, websocket: bool) -> dict:
     from bench.provider_calls import Recorder
     from studio.models import Take, Workspace
     from studio.providers import endpoints
-    from tests.fakes.comfyui import ComfyFaults, ComfySimulator
+    from tests.fakes.comfyui import ComfyFaults
     from tests.fakes.videos_api import serve
     from tests.support.engine import connect_comfy
-
-    class Stamped(ComfySimulator):
-        """Remembers when each prompt's ``execution_success`` went out."""
-
-        def __post_init__(self):
-            super().__post_init__()
-            self.succeeded: dict[str, float] = {}
-
-        async def send(self, client_id, kind, data):
-            if kind == "execution_success":
-                self.succeeded[data["prompt_id"]] = time.time()
-            await super().send(client_id, kind, data)
 
     mode = "websocket" if websocket else "polling (websocket refused)"
     slug = f"burst-{'ws' if websocket else 'poll'}"
@@ -253,19 +256,9 @@ def run_many(takes: int, spread: tuple[float, float], watcher: bool, threads: in
     from studio.models import Take, Workspace
     from studio.prompts import Shot
     from studio.providers import endpoints
-    from tests.fakes.comfyui import ComfyFaults, ComfySimulator
+    from tests.fakes.comfyui import ComfyFaults
     from tests.fakes.videos_api import serve
     from tests.support.engine import connect_comfy
-
-    class Stamped(ComfySimulator):
-        def __post_init__(self):
-            super().__post_init__()
-            self.succeeded: dict[str, float] = {}
-
-        async def send(self, client_id, kind, data):
-            if kind == "execution_success":
-                self.succeeded[data["prompt_id"]] = time.time()
-            await super().send(client_id, kind, data)
 
     mode = (
         f"watcher, {threads} task thread(s)"
