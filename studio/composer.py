@@ -6,17 +6,23 @@ from .models import Membership, Role, Workspace
 from .prompts import compose, shot_words
 
 
-def composer_context(membership: Membership, form: ShotForm, before=None) -> dict:
-    """``before``: show the takes from that take_page cursor on instead of the newest.
+def composer_context(membership: Membership, form: ShotForm) -> dict:
+    """What the composer (studio/composer.html) needs, wherever it is drawn alone.
     A viewer's page names the owners to ask for editor access (``owners``)."""
     return {
+        "workspace": membership.workspace,
         "membership": membership,
         "can_edit": membership.can_edit,
         "owners": [] if membership.can_edit else workspace_owners(membership.workspace),
         "form": form,
-        **access.take_page(membership.workspace, before),
         **preview_context(form),
     }
+
+
+def studio_context(membership: Membership, form: ShotForm, before=None) -> dict:
+    """The studio page: the composer and a page of takes (``before``: from that take_page
+    cursor on instead of the newest)."""
+    return {**composer_context(membership, form), **access.take_page(membership.workspace, before)}
 
 
 def preview_context(form: ShotForm) -> dict:

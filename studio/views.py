@@ -10,7 +10,7 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from . import access, budgets, card_notes, references, takes, workspaces
-from .composer import composer_context, prefilled, preview_context
+from .composer import composer_context, prefilled, preview_context, studio_context
 from .forms import ShotForm, SignupForm
 from .inputs import whole_number
 from .models import Membership, Take
@@ -88,7 +88,7 @@ def workspace(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 pad=fit.get("pad", "blur"),
             )
     form = prefilled(membership, initial)
-    return render(request, "studio/workspace.html", composer_context(membership, form, before))
+    return render(request, "studio/workspace.html", studio_context(membership, form, before))
 
 
 @login_required
@@ -127,19 +127,13 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     membership = access.get_membership(request.user, slug, edit=True)
     form = ShotForm(request.POST, workspace=membership.workspace, preflight=True)
     if not form.is_valid():
-        context = composer_context(membership, form)
-        if request.htmx:
-            return render(request, "studio/composer.html", context)
-        return render(request, "studio/workspace.html", context, status=400)
+        return _composer_refused(request, membership, form)
     try:
         budgets.precheck(membership.workspace, request.user, form.estimate)
         take = _queue(request, membership, form)
     except budgets.OverBudget as error:
         form.add_error(None, str(error))
-        context = composer_context(membership, form)
-        if request.htmx:
-            return render(request, "studio/composer.html", context)
-        return render(request, "studio/workspace.html", context, status=400)
+        return _composer_refused(request, membership, form)
     if not request.htmx:
         return redirect("take", take_id=take.pk)
     # Keep the fields as they are: the next iteration starts from this shot.
@@ -153,6 +147,13 @@ def generate(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     # The page brings the new card into view where the composer hides it (a phone).
     card = {"card": f"take-card-{take.pk}"}
     return trigger_client_event(response, "slate:queued", card, after="settle")
+
+
+def _composer_refused(request: HtmxHttpRequest, membership: Membership, form: ShotForm):
+    """The composer again with the form's errors: alone for htmx, else on the whole page."""
+    if request.htmx:
+        return render(request, "studio/composer.html", composer_context(membership, form))
+    return render(request, "studio/workspace.html", studio_context(membership, form), status=400)
 
 
 def _queue(request: HtmxHttpRequest, membership: Membership, form: ShotForm) -> Take:
